@@ -1,0 +1,380 @@
+//! Code progenitor does not write: open enums, typed outcomes, page streams.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::diag::{Diagnostic, pointer};
+use crate::plan::{OpenEnum, Outcome, PageStyle, Pagination, Plan, pascal};
+
+fn ident(s: &str) -> Ident {
+    Ident::new(s, Span::call_site())
+}
+
+/// Rust variant name for a wire value: `partially_succeeded` -> `PartiallySucceeded`.
+pub(crate) fn variant_name(value: &str) -> String {
+    let mut out = String::new();
+    for part in value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+    {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'V');
+    }
+    out
+}
+
+/// Checks that every open enum maps its values to distinct, valid variants.
+pub(crate) fn check_open_enums(plan: &Plan) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (name, e) in &plan.open_enums {
+        let mut seen = std::collections::BTreeMap::new();
+        for v in &e.values {
+            let variant = variant_name(v);
+            let ptr = pointer(["components", "schemas", name.as_str(), "enum"]);
+            if variant.is_empty() || variant == "Other" {
+                diags.push(Diagnostic::new(
+                    ptr,
+                    format!("enum value {v:?} cannot be named as a Rust variant"),
+                    "use values with at least one letter, and not `other` (reserved for unknown values)",
+                ));
+            } else if let Some(prev) = seen.insert(variant.clone(), v.clone()) {
+                diags.push(Diagnostic::new(
+                    ptr,
+                    format!("enum values {prev:?} and {v:?} both become variant `{variant}`"),
+                    "make the values differ in more than case or punctuation",
+                ));
+            }
+        }
+    }
+    diags
+}
+
+/// An enum with one variant per known value and `Other(String)` for the rest,
+/// so a value added to the API later never fails deserialisation.
+pub(crate) fn open_enum(name: &str, e: &OpenEnum) -> TokenStream {
+    let ty = ident(name);
+    let doc = e.description.clone().unwrap_or_else(|| format!("Values of `{name}`."));
+    let doc = format!(
+        "{doc}\n\nThis enum is open: a value the API adds later deserialises as [`{name}::Other`] instead of failing."
+    );
+    let variants: Vec<Ident> = e.values.iter().map(|v| ident(&variant_name(v))).collect();
+    let values = &e.values;
+    let variant_docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    let schema_desc = e.description.clone().unwrap_or_default();
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #ty {
+            #( #[doc = #variant_docs] #variants, )*
+            /// A value this version of the SDK does not know, kept verbatim.
+            Other(::std::string::String),
+        }
+
+        impl #ty {
+            /// Every value this version of the SDK knows, in spec order.
+            pub const KNOWN: &'static [&'static str] = &[ #( #values ),* ];
+
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#variants => #values, )*
+                    Self::Other(value) => value.as_str(),
+                }
+            }
+
+            /// `false` for a value this version of the SDK does not know.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Other(_))
+            }
+        }
+
+        impl ::std::convert::From<&str> for #ty {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #values => Self::#variants, )*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl ::std::convert::From<::std::string::String> for #ty {
+            fn from(value: ::std::string::String) -> Self {
+                match value.as_str() {
+                    #( #values => Self::#variants, )*
+                    _ => Self::Other(value),
+                }
+            }
+        }
+
+        impl ::std::convert::From<&::std::string::String> for #ty {
+            fn from(value: &::std::string::String) -> Self {
+                Self::from(value.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for #ty {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl ::std::fmt::Display for #ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for #ty {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let value = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
+                Ok(Self::from(value.as_ref()))
+            }
+        }
+
+        impl ::schemars::JsonSchema for #ty {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(#name)
+            }
+
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::schemars::json_schema!({
+                    "type": "string",
+                    "description": #schema_desc,
+                    "examples": [ #( #values ),* ]
+                })
+            }
+        }
+    }
+}
+
+fn error_type(error: &Option<String>) -> TokenStream {
+    match error {
+        Some(e) => {
+            let e = ident(e);
+            quote! { super::types::#e }
+        }
+        None => quote! { () },
+    }
+}
+
+fn reason(status: u16) -> String {
+    match status {
+        200 => "Ok".into(),
+        201 => "Created".into(),
+        202 => "Accepted".into(),
+        203 => "NonAuthoritative".into(),
+        204 => "NoContent".into(),
+        206 => "PartialContent".into(),
+        other => format!("Status{other}"),
+    }
+}
+
+/// The `outcomes` module: one enum per operation with several 2xx bodies,
+/// decoded by status, and a `send_outcome` on its builder.
+pub(crate) fn outcomes(plan: &Plan) -> TokenStream {
+    let items = plan.outcomes.iter().map(|(op, o)| outcome(op, o));
+    quote! {
+        //! Typed outcomes of operations whose successful responses differ by status.
+        #[allow(unused_imports)]
+        use super::{ByteStream, Error, ResponseValue};
+        #( #items )*
+    }
+}
+
+fn outcome(op: &str, o: &Outcome) -> TokenStream {
+    let ty = format_ident!("{}Outcome", pascal(op));
+    let builder = ident(&pascal(op));
+    let err = error_type(&o.error);
+    let doc =
+        format!("What [`Client::{op}`](super::Client) answered: one variant per success status the spec declares.");
+    let mut variants = Vec::new();
+    let mut arms = Vec::new();
+    let mut status_arms = Vec::new();
+    for v in &o.variants {
+        let name = ident(&reason(v.status));
+        let code = v.status;
+        let vdoc = format!("Status `{code}`.");
+        match &v.schema {
+            Some(schema) => {
+                let s = ident(schema);
+                variants.push(quote! { #[doc = #vdoc] #name(super::types::#s), });
+                arms.push(quote! {
+                    #code => Self::#name(
+                        ::serde_json::from_slice(&body)
+                            .map_err(|e| Error::InvalidResponsePayload(body.clone().into(), e))?,
+                    ),
+                });
+                status_arms.push(quote! { Self::#name(_) => #code, });
+            }
+            None => {
+                variants.push(quote! { #[doc = #vdoc] #name, });
+                arms.push(quote! { #code => Self::#name, });
+                status_arms.push(quote! { Self::#name => #code, });
+            }
+        }
+    }
+    let send_doc = format!("Sends the request and decodes the body by status into [`{ty}`].");
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug)]
+        pub enum #ty {
+            #( #variants )*
+        }
+
+        impl #ty {
+            /// The HTTP status this outcome stands for.
+            pub fn status(&self) -> u16 {
+                match self {
+                    #( #status_arms )*
+                }
+            }
+
+            /// Decodes a raw successful response by its status.
+            pub async fn from_response(
+                response: ResponseValue<ByteStream>,
+            ) -> ::std::result::Result<ResponseValue<Self>, Error<#err>> {
+                use ::futures::TryStreamExt as _;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body: ::std::vec::Vec<u8> = response
+                    .into_inner_stream()
+                    .try_fold(::std::vec::Vec::new(), |mut body, chunk| async move {
+                        body.extend_from_slice(&chunk);
+                        Ok(body)
+                    })
+                    .await
+                    .map_err(Error::ResponseBodyError)?;
+                let value = match status.as_u16() {
+                    #( #arms )*
+                    other => {
+                        return Err(Error::Custom(format!(
+                            "status {other} is not a success status of this operation"
+                        )))
+                    }
+                };
+                Ok(ResponseValue::new(value, status, headers))
+            }
+        }
+
+        impl<'a> super::builder::#builder<'a> {
+            #[doc = #send_doc]
+            pub async fn send_outcome(self) -> ::std::result::Result<ResponseValue<#ty>, Error<#err>> {
+                #ty::from_response(self.send().await?).await
+            }
+        }
+    }
+}
+
+/// The `pagination` module: `pages()` and `stream()` on each paginated builder.
+pub(crate) fn pagination(plan: &Plan) -> TokenStream {
+    let items = plan.paginations.iter().map(|(op, p)| paginate(op, p));
+    quote! {
+        //! Lazy page and item streams for the list operations the spec marks as paginated.
+        #[allow(unused_imports)]
+        use super::{Error, ResponseValue};
+        #[allow(unused_imports)]
+        use ::futures::{Stream, StreamExt as _, TryStreamExt as _};
+        #( #items )*
+    }
+}
+
+fn paginate(op: &str, p: &Pagination) -> TokenStream {
+    let builder = ident(&pascal(op));
+    let page = ident(&p.page_schema);
+    let item = ident(&p.item_schema);
+    let items = ident(&p.items);
+    let err = error_type(&p.error);
+    let how = match p.style {
+        PageStyle::Cursor => "following `next_cursor`",
+        PageStyle::Offset => "advancing `offset` by the items received",
+    };
+    let pages_doc = format!(
+        "Every page of [`Client::{op}`](super::Client), fetched lazily (one request per poll, {how}) \
+         until `has_more` is false. The first request is this builder as configured; later ones differ \
+         only in their position."
+    );
+    let stream_doc = format!(
+        "Every `{}` item across all pages of [`Client::{op}`](super::Client), fetched lazily; \
+         memory holds one page at a time.",
+        p.items
+    );
+    let step = match p.style {
+        PageStyle::Cursor => quote! {
+            let request = match &position {
+                None => builder.clone(),
+                Some(cursor) => builder.clone().cursor(cursor.clone()),
+            };
+            let page = request.send().await?;
+            let next = match (&page.next_cursor, page.has_more) {
+                (Some(cursor), true) if !page.#items.is_empty() && position.as_ref() != Some(cursor) => {
+                    Some((builder, Some(cursor.clone())))
+                }
+                _ => None,
+            };
+        },
+        PageStyle::Offset => {
+            let base = if p.echoes_offset {
+                quote! { <u64 as ::std::convert::TryFrom<_>>::try_from(page.offset).unwrap_or_default() }
+            } else {
+                quote! { position.unwrap_or_default() }
+            };
+            quote! {
+                let request = match position {
+                    None => builder.clone(),
+                    Some(offset) => builder.clone().offset(offset),
+                };
+                let page = request.send().await?;
+                let received = page.#items.len() as u64;
+                let next = if page.has_more && received > 0 {
+                    let start: u64 = #base;
+                    Some((builder, Some(start + received)))
+                } else {
+                    None
+                };
+            }
+        }
+    };
+    let position_ty = match p.style {
+        PageStyle::Cursor => quote! { ::std::string::String },
+        PageStyle::Offset => quote! { u64 },
+    };
+    quote! {
+        impl<'a> super::builder::#builder<'a> {
+            #[doc = #pages_doc]
+            pub fn pages(
+                self,
+            ) -> impl Stream<Item = ::std::result::Result<ResponseValue<super::types::#page>, Error<#err>>> + Unpin + 'a {
+                let start: Option<(Self, Option<#position_ty>)> = Some((self, None));
+                Box::pin(::futures::stream::try_unfold(start, |state| async move {
+                    let Some((builder, position)) = state else {
+                        return Ok(None);
+                    };
+                    #step
+                    Ok(Some((page, next)))
+                }))
+            }
+
+            #[doc = #stream_doc]
+            pub fn stream(
+                self,
+            ) -> impl Stream<Item = ::std::result::Result<super::types::#item, Error<#err>>> + Unpin + 'a {
+                self.pages()
+                    .map_ok(|page| ::futures::stream::iter(page.into_inner().#items.into_iter().map(Ok)))
+                    .try_flatten()
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The API surface: one line per operation, for reviewing spec changes.
+
+use std::fmt::Write as _;
+
+use crate::plan::Plan;
+
+/// `METHOD path  operation(inputs) -> success ! error [extras]`, grouped by tag.
+pub(crate) fn render(plan: &Plan) -> String {
+    let mut ops: Vec<_> = plan.operations.iter().collect();
+    ops.sort_by(|a, b| (a.tag.as_deref(), &a.operation_id).cmp(&(b.tag.as_deref(), &b.operation_id)));
+    let mut out = String::new();
+    let _ = writeln!(out, "# {} operations", ops.len());
+    let mut last_tag = None;
+    for op in ops {
+        if last_tag != Some(op.tag.as_deref()) {
+            let _ = writeln!(out, "\n[{}]", op.tag.as_deref().unwrap_or("untagged"));
+            last_tag = Some(op.tag.as_deref());
+        }
+        let mut inputs: Vec<String> = op
+            .parameters
+            .iter()
+            .map(|(name, loc, required, ty)| format!("{name}{}: {ty} @{loc}", if *required { "" } else { "?" }))
+            .collect();
+        if let Some((mt, schema)) = &op.body {
+            inputs.push(format!("body: {schema} @{mt}"));
+        }
+        let mut extras = Vec::new();
+        if plan.outcomes.contains_key(&op.operation_id) {
+            extras.push("send_outcome".to_owned());
+        }
+        if let Some(p) = plan.paginations.get(&op.operation_id) {
+            extras.push(format!("pages/stream of {} by {:?}", p.item_schema, p.style).to_lowercase());
+        }
+        let extras = if extras.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", extras.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "{:<6} {}\n       {}({}) -> {} ! {}{}",
+            op.method,
+            op.path,
+            op.operation_id,
+            inputs.join(", "),
+            op.success,
+            op.error,
+            extras
+        );
+    }
+    if !plan.open_enums.is_empty() {
+        let _ = writeln!(out, "\n[open enums]");
+        for (name, e) in &plan.open_enums {
+            let _ = writeln!(out, "{name}: {} | Other(String)", e.values.join(" | "));
+        }
+    }
+    out
+}

@@ -1,0 +1,71 @@
+//! `cargo xtask regen` and `cargo xtask check`.
+
+use std::process::{Command, ExitCode};
+
+use xtask::{GENERATED, SPEC, drift, generate, line_count, workspace_root, write};
+
+const USAGE: &str = "usage: cargo xtask <regen|check>
+  regen   rewrite hotdata/src/generated/ and the insta snapshots from spec/openapi.yaml
+  check   fail with a diff if anything generated or snapshotted is stale";
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "regen" => regen(),
+        "check" => check(),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn regen() -> Result<(), String> {
+    let root = workspace_root();
+    let (out, took) = generate(&root.join(SPEC))?;
+    write(&out, &root.join(GENERATED))?;
+    println!(
+        "generated {} operations into {GENERATED} ({} files, {} lines) in {:.2?}",
+        out.plan.operations.len(),
+        out.files.len(),
+        line_count(&out),
+        took
+    );
+    snapshots("always")?;
+    println!("snapshots rewritten; review them with `git diff`");
+    Ok(())
+}
+
+fn check() -> Result<(), String> {
+    let root = workspace_root();
+    let (out, _) = generate(&root.join(SPEC))?;
+    drift(&out, &root.join(GENERATED)).map_err(|diff| {
+        format!(
+            "{diff}\nthe generated client is stale relative to {SPEC}: run `cargo xtask regen` and commit the result"
+        )
+    })?;
+    snapshots("no").map_err(|e| format!("{e}\nsnapshots are stale: run `cargo xtask regen` and review the diff"))?;
+    println!("generated code and snapshots match {SPEC}");
+    Ok(())
+}
+
+/// Runs the generator's snapshot tests with the given `INSTA_UPDATE` mode.
+fn snapshots(mode: &str) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["test", "--quiet", "-p", "hotdata-gen", "--tests"])
+        .env("INSTA_UPDATE", mode)
+        .env("INSTA_FORCE_PASS", if mode == "always" { "1" } else { "0" })
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("snapshot tests failed ({status})"))
+    }
+}
