@@ -157,13 +157,14 @@ enum BodyKind {
     None,
     /// JSON with a named schema.
     Named(String),
-    /// JSON with an inline schema.
-    Inline,
+    /// JSON with an inline schema, keyed by the status declaring it: two
+    /// inline schemas are never assumed to be the same type.
+    Inline(String),
     /// Any other media type.
     Raw,
 }
 
-fn body_kind(doc: &Value, response: &Value) -> BodyKind {
+fn body_kind(doc: &Value, code: &str, response: &Value) -> BodyKind {
     let response = resolve(doc, response);
     let Some(content) = response.get("content").and_then(Value::as_object) else {
         return BodyKind::None;
@@ -177,7 +178,7 @@ fn body_kind(doc: &Value, response: &Value) -> BodyKind {
     match json {
         Some((_, mt)) => match mt.get("schema").and_then(schema_name) {
             Some(name) => BodyKind::Named(name),
-            None => BodyKind::Inline,
+            None => BodyKind::Inline(code.to_owned()),
         },
         None => BodyKind::Raw,
     }
@@ -498,7 +499,7 @@ fn analyse_operation(
                 }
             }
         }
-        let kind = body_kind(doc, r);
+        let kind = body_kind(doc, code, r);
         match status_class(&code.to_ascii_uppercase().replace("XX", "00")) {
             Some(2) => success.push((code.clone(), kind)),
             Some(4 | 5) => errors.push((code.clone(), kind)),
@@ -539,7 +540,7 @@ fn analyse_operation(
                         "error response {code} has {} while other error responses have other bodies",
                         match k {
                             BodyKind::None => "no body",
-                            BodyKind::Inline => "an inline schema",
+                            BodyKind::Inline(_) => "an inline schema",
                             _ => "a non-JSON body",
                         }
                     ),
@@ -592,7 +593,7 @@ fn analyse_operation(
                     schema: Some(n.clone()),
                 }),
                 BodyKind::None => variants.push(OutcomeVariant { status, schema: None }),
-                BodyKind::Inline | BodyKind::Raw => diags.push(Diagnostic::new(
+                BodyKind::Inline(_) | BodyKind::Raw => diags.push(Diagnostic::new(
                     format!("{op_ptr}/responses/{code}"),
                     format!("the {code} body differs from the other 2xx bodies but has no named JSON schema"),
                     "move the body schema to `components/schemas` and `$ref` it, so the outcome enum can name it",
@@ -619,7 +620,7 @@ fn analyse_operation(
     } else {
         success_label = match success_kinds.iter().next() {
             Some(BodyKind::Named(n)) => n.clone(),
-            Some(BodyKind::Inline) => format!("{}Response", pascal(id)),
+            Some(BodyKind::Inline(_)) => format!("{}Response", pascal(id)),
             Some(BodyKind::Raw) => "ByteStream".into(),
             _ => "()".into(),
         };
@@ -667,7 +668,7 @@ fn analyse_pagination(
         Some("offset") => PageStyle::Offset,
         other => {
             fail(
-                &format!("pagination style {other:?} is not known"),
+                &format!("pagination style `{}` is not known", other.unwrap_or("(missing)")),
                 "set `style: cursor` (cursor in, next_cursor/has_more out) or `style: offset` (limit/offset in, has_more out)",
             );
             return None;

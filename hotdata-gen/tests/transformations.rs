@@ -1,0 +1,99 @@
+//! One fixture spec per transformation, each with a snapshot of what the
+//! generator makes of it. `cargo xtask regen` rewrites the snapshots;
+//! `cargo xtask check` (and CI, with `INSTA_UPDATE=no`) fails when they are
+//! stale.
+
+use hotdata_gen::{GenError, Output, Settings, generate, prepare};
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn generated(name: &str) -> Output {
+    generate(&fixture(name), &Settings::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The named top-level items of a generated file, formatted on their own.
+fn items(file: &str, names: &[&str]) -> String {
+    let parsed: syn::File = syn::parse_file(file).expect("generated code parses");
+    let mut out = Vec::new();
+    for item in parsed.items {
+        let ident = match &item {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            syn::Item::Impl(i) => match &*i.self_ty {
+                syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if ident.is_some_and(|i| names.contains(&i.as_str())) {
+            out.push(item);
+        }
+    }
+    assert!(!out.is_empty(), "none of {names:?} found");
+    prettyplease::unparse(&syn::File {
+        shebang: None,
+        attrs: vec![],
+        items: out,
+    })
+}
+
+#[test]
+fn lowering_31_to_30() {
+    let (doc, _) = prepare(&fixture("lower_31")).expect("lowers");
+    insta::assert_snapshot!(serde_json::to_string_pretty(&doc).expect("serialises"));
+}
+
+#[test]
+fn several_2xx_bodies_become_an_outcome_enum() {
+    let out = generated("outcomes");
+    insta::assert_snapshot!("outcomes_module", out.files["outcomes.rs"]);
+    insta::assert_snapshot!("outcomes_surface", out.surface);
+}
+
+#[test]
+fn several_error_bodies_become_one_union() {
+    let out = generated("error_union");
+    insta::assert_snapshot!(
+        "error_union_type",
+        items(&out.files["types.rs"], &["ApiErrorOrGeneric"])
+    );
+    insta::assert_snapshot!("error_union_surface", out.surface);
+}
+
+#[test]
+fn pagination_extension_becomes_streams() {
+    let out = generated("pagination");
+    insta::assert_snapshot!(out.files["pagination.rs"]);
+}
+
+#[test]
+fn string_enums_become_open_enums() {
+    let out = generated("open_enums");
+    insta::assert_snapshot!(items(&out.files["types.rs"], &["RunStatus"]));
+}
+
+#[test]
+fn lint_lists_every_problem_with_pointer_and_fix() {
+    match generate(&fixture("lint_errors"), &Settings::default()) {
+        Err(e @ GenError::Lint(_)) => insta::assert_snapshot!(e.to_string()),
+        Err(other) => panic!("expected lint errors, got {other}"),
+        Ok(_) => panic!("a broken spec generated code"),
+    }
+}
+
+#[test]
+fn output_is_deterministic() {
+    let a = generated("pagination");
+    let b = generated("pagination");
+    assert_eq!(a.files, b.files);
+}
+
+#[test]
+fn garbage_is_a_parse_error_not_a_panic() {
+    for text in ["{", "openapi: 2.0\ninfo: {}", "[1, 2]", ""] {
+        assert!(generate(text, &Settings::default()).is_err(), "{text:?} generated");
+    }
+}
