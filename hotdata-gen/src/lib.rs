@@ -8,7 +8,7 @@
 //!    (several 2xx bodies, several error bodies), collecting what the extra
 //!    emitters need (outcomes, page streams, open enums).
 //! 4. progenitor (builder interface, separate tags, `JsonSchema` derived).
-//! 5. [`extras`]: open enums, outcome enums, page streams.
+//! 5. extras: open enums, outcome enums, page streams.
 //! 6. split into module files and format with `prettyplease`; the same spec
 //!    always yields byte-identical files.
 //!

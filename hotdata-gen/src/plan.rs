@@ -6,7 +6,7 @@
 //! - several 2xx bodies of different types: progenitor sees one raw body; an
 //!   outcome enum decodes it by status ([`Outcome`]);
 //! - several error body schemas: progenitor sees one `oneOf` union of them
-//!   ([`ErrorUnion`]);
+//!   ([`Plan::error_unions`]);
 //! - `x-hotdata-pagination`: a pages and an items stream ([`Pagination`]);
 //! - string enums in `components/schemas`: an open enum with an
 //!   `Other(String)` catch-all replaces the closed one ([`OpenEnum`]).

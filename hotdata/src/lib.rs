@@ -33,6 +33,11 @@ pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VAL
 pub use error::Error;
 pub use generated::{builder, outcomes, types};
 
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Brings every operation into scope on [`Client`].
 pub mod prelude {
     pub use crate::generated::prelude::*;

@@ -4,15 +4,17 @@ use std::process::{Command, ExitCode};
 
 use xtask::{GENERATED, SPEC, drift, generate, line_count, workspace_root, write};
 
-const USAGE: &str = "usage: cargo xtask <regen|check>
+const USAGE: &str = "usage: cargo xtask <regen|check|ci>
   regen   rewrite hotdata/src/generated/ and the insta snapshots from spec/openapi.yaml
-  check   fail with a diff if anything generated or snapshotted is stale";
+  check   fail with a diff if anything generated or snapshotted is stale
+  ci      everything CI runs: fmt, clippy, spec validation, check, tests, docs";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "regen" => regen(),
         "check" => check(),
+        "ci" => ci(),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -68,4 +70,61 @@ fn snapshots(mode: &str) -> Result<(), String> {
     } else {
         Err(format!("snapshot tests failed ({status})"))
     }
+}
+
+/// Every gate CI applies, in order of speed; stops at the first failure.
+fn ci() -> Result<(), String> {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let step = |name: &str, program: &str, args: &[&str], env: &[(&str, &str)]| -> Result<(), String> {
+        println!("==> {name}");
+        let status = Command::new(program)
+            .current_dir(&root)
+            .args(args)
+            .envs(env.iter().copied())
+            .status()
+            .map_err(|e| format!("{name}: cannot run `{program}`: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{name} failed ({status})"))
+        }
+    };
+    step("rustfmt", &cargo, &["fmt", "--all", "--check"], &[])?;
+    step(
+        "clippy",
+        &cargo,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    step(
+        "OpenAPI 3.1 validation (openapi-spec-validator; `pip install openapi-spec-validator`)",
+        "openapi-spec-validator",
+        &[SPEC],
+        &[],
+    )?;
+    println!("==> generated code and snapshots are current");
+    check()?;
+    step(
+        "tests",
+        &cargo,
+        &["test", "--workspace", "--all-features"],
+        &[("INSTA_UPDATE", "no"), ("CI", "true")],
+    )?;
+    step(
+        "docs",
+        &cargo,
+        &["doc", "--workspace", "--no-deps", "--all-features"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    println!("all checks passed");
+    Ok(())
 }
