@@ -326,7 +326,9 @@ fn paginate(op: &str, p: &Pagination) -> TokenStream {
             };
         },
         PageStyle::Offset => {
-            let base = if p.echoes_offset {
+            let base = if p.echoes_offset && p.offset_unsigned {
+                quote! { page.offset }
+            } else if p.echoes_offset {
                 quote! { <u64 as ::std::convert::TryFrom<_>>::try_from(page.offset).unwrap_or_default() }
             } else {
                 quote! { position.unwrap_or_default() }

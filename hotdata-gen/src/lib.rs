@@ -160,13 +160,14 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
 fn module_attrs(name: &str) -> TokenStream {
     match name {
         "types" => quote! {
-            #![allow(clippy::all, clippy::pedantic, missing_debug_implementations, unused_imports)]
+            #![allow(missing_debug_implementations, unused_imports)]
         },
+        // progenitor writes `client: client` in every builder constructor.
         "builder" => quote! {
-            #![allow(clippy::all, missing_debug_implementations, unused_imports)]
+            #![allow(missing_debug_implementations, unused_imports, clippy::redundant_field_names)]
         },
         _ => quote! {
-            #![allow(clippy::all, unused_imports)]
+            #![allow(unused_imports)]
         },
     }
 }

@@ -90,6 +90,8 @@ pub struct Pagination {
     pub page_schema: String,
     /// Whether the page echoes the offset it starts at.
     pub echoes_offset: bool,
+    /// Whether that echoed offset is declared non-negative (a `u64` in Rust).
+    pub offset_unsigned: bool,
     /// Component schema name of the error type, if any.
     pub error: Option<String>,
 }
@@ -752,6 +754,11 @@ fn analyse_pagination(
         item_schema: item_schema.unwrap_or_default(),
         page_schema,
         echoes_offset: props.get("offset").is_some(),
+        offset_unsigned: props
+            .get("offset")
+            .and_then(|o| o.get("minimum"))
+            .and_then(Value::as_f64)
+            .is_some_and(|m| m >= 0.0),
         error,
     })
 }

@@ -84,10 +84,7 @@ impl<'a> super::builder::ListDatasetVersions<'a> {
                     let page = request.send().await?;
                     let received = page.versions.len() as u64;
                     let next = if page.has_more && received > 0 {
-                        let start: u64 = <u64 as ::std::convert::TryFrom<
-                            _,
-                        >>::try_from(page.offset)
-                            .unwrap_or_default();
+                        let start: u64 = page.offset;
                         Some((builder, Some(start + received)))
                     } else {
                         None
@@ -138,10 +135,7 @@ impl<'a> super::builder::ListDatasets<'a> {
                     let page = request.send().await?;
                     let received = page.datasets.len() as u64;
                     let next = if page.has_more && received > 0 {
-                        let start: u64 = <u64 as ::std::convert::TryFrom<
-                            _,
-                        >>::try_from(page.offset)
-                            .unwrap_or_default();
+                        let start: u64 = page.offset;
                         Some((builder, Some(start + received)))
                     } else {
                         None
@@ -246,10 +240,7 @@ impl<'a> super::builder::ListResults<'a> {
                     let page = request.send().await?;
                     let received = page.results.len() as u64;
                     let next = if page.has_more && received > 0 {
-                        let start: u64 = <u64 as ::std::convert::TryFrom<
-                            _,
-                        >>::try_from(page.offset)
-                            .unwrap_or_default();
+                        let start: u64 = page.offset;
                         Some((builder, Some(start + received)))
                     } else {
                         None
@@ -300,10 +291,7 @@ impl<'a> super::builder::ListSavedQueries<'a> {
                     let page = request.send().await?;
                     let received = page.queries.len() as u64;
                     let next = if page.has_more && received > 0 {
-                        let start: u64 = <u64 as ::std::convert::TryFrom<
-                            _,
-                        >>::try_from(page.offset)
-                            .unwrap_or_default();
+                        let start: u64 = page.offset;
                         Some((builder, Some(start + received)))
                     } else {
                         None
@@ -354,10 +342,7 @@ impl<'a> super::builder::ListSavedQueryVersions<'a> {
                     let page = request.send().await?;
                     let received = page.versions.len() as u64;
                     let next = if page.has_more && received > 0 {
-                        let start: u64 = <u64 as ::std::convert::TryFrom<
-                            _,
-                        >>::try_from(page.offset)
-                            .unwrap_or_default();
+                        let start: u64 = page.offset;
                         Some((builder, Some(start + received)))
                     } else {
                         None
