@@ -57,38 +57,40 @@ fn check() -> Result<(), String> {
 
 /// Runs the generator's snapshot tests with the given `INSTA_UPDATE` mode.
 fn snapshots(mode: &str) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let force = if mode == "always" { "1" } else { "0" };
+    run(
+        "snapshot tests",
+        &cargo(),
+        &["test", "--quiet", "-p", "hotdata-gen", "--tests"],
+        &[("INSTA_UPDATE", mode), ("INSTA_FORCE_PASS", force)],
+    )
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Runs `program args` at the workspace root with extra environment.
+fn run(name: &str, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let status = Command::new(program)
         .current_dir(workspace_root())
-        .args(["test", "--quiet", "-p", "hotdata-gen", "--tests"])
-        .env("INSTA_UPDATE", mode)
-        .env("INSTA_FORCE_PASS", if mode == "always" { "1" } else { "0" })
+        .args(args)
+        .envs(env.iter().copied())
         .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+        .map_err(|e| format!("{name}: cannot run `{program}`: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("snapshot tests failed ({status})"))
+        Err(format!("{name} failed ({status})"))
     }
 }
 
 /// Every gate CI applies, in order of speed; stops at the first failure.
 fn ci() -> Result<(), String> {
-    let root = workspace_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let step = |name: &str, program: &str, args: &[&str], env: &[(&str, &str)]| -> Result<(), String> {
+    let cargo = cargo();
+    let step = |name: &str, program: &str, args: &[&str], env: &[(&str, &str)]| {
         println!("==> {name}");
-        let status = Command::new(program)
-            .current_dir(&root)
-            .args(args)
-            .envs(env.iter().copied())
-            .status()
-            .map_err(|e| format!("{name}: cannot run `{program}`: {e}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("{name} failed ({status})"))
-        }
+        run(name, program, args, env)
     };
     step("rustfmt", &cargo, &["fmt", "--all", "--check"], &[])?;
     step(

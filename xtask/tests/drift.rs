@@ -2,14 +2,20 @@
 //! readable diff, as soon as the spec says something the generated code
 //! does not.
 
-use std::path::PathBuf;
-
 use xtask::{GENERATED, SPEC, drift, generate, workspace_root};
 
-fn scratch(name: &str) -> PathBuf {
+/// Generates from a copy of the spec edited by `edit`, and returns the drift
+/// report against the committed code (panicking if there is none).
+fn drift_after(name: &str, edit: impl FnOnce(&str) -> String) -> String {
+    let root = workspace_root();
+    let spec = std::fs::read_to_string(root.join(SPEC)).expect("spec");
     let dir = std::env::temp_dir().join(format!("hotdata-xtask-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    let copy = dir.join("openapi.yaml");
+    std::fs::write(&copy, edit(&spec)).expect("write copy");
+    let (out, _) = generate(&copy).expect("edited spec still generates");
+    let _ = std::fs::remove_dir_all(&dir);
+    drift(&out, &root.join(GENERATED)).expect_err("an edited spec must be reported as drift")
 }
 
 #[test]
@@ -23,38 +29,25 @@ fn committed_code_matches_the_spec() {
 
 #[test]
 fn editing_one_field_of_the_spec_is_caught() {
-    let root = workspace_root();
-    let spec = std::fs::read_to_string(root.join(SPEC)).expect("spec");
     // Rename one response field of one schema, in a copy of the spec.
     let needle = "        execution_time_ms:\n";
-    assert!(spec.contains(needle), "fixture anchor moved; pick another field");
-    let edited = spec.replacen(needle, "        execution_time_micros:\n", 1);
-    let dir = scratch("edited");
-    let copy = dir.join("openapi.yaml");
-    std::fs::write(&copy, edited).expect("write copy");
-
-    let (out, _) = generate(&copy).expect("edited spec still generates");
-    let diff = drift(&out, &root.join(GENERATED)).expect_err("an edited spec must be reported as drift");
+    let diff = drift_after("edited", |spec| {
+        assert!(spec.contains(needle), "fixture anchor moved; pick another field");
+        spec.replacen(needle, "        execution_time_micros:\n", 1)
+    });
     assert!(diff.contains("types.rs"), "{diff}");
     assert!(diff.contains("+    pub execution_time_micros"), "{diff}");
     assert!(diff.contains("-    pub execution_time_ms"), "{diff}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
-fn a_removed_operation_is_caught() {
-    let root = workspace_root();
-    let spec = std::fs::read_to_string(root.join(SPEC)).expect("spec");
-    let edited = spec.replacen(
-        "operationId: purge_table_cache",
-        "operationId: purge_one_table_cache",
-        1,
-    );
-    let dir = scratch("renamed-op");
-    let copy = dir.join("openapi.yaml");
-    std::fs::write(&copy, edited).expect("write copy");
-    let (out, _) = generate(&copy).expect("generates");
-    let diff = drift(&out, &root.join(GENERATED)).expect_err("drift");
+fn a_renamed_operation_is_caught() {
+    let diff = drift_after("renamed-op", |spec| {
+        spec.replacen(
+            "operationId: purge_table_cache",
+            "operationId: purge_one_table_cache",
+            1,
+        )
+    });
     assert!(diff.contains("purge_one_table_cache"), "{diff}");
-    let _ = std::fs::remove_dir_all(dir);
 }
