@@ -43,16 +43,21 @@ fn regen() -> Result<(), String> {
 }
 
 fn check() -> Result<(), String> {
+    check_generated()?;
+    snapshots("no").map_err(|e| format!("{e}\nsnapshots are stale: run `cargo xtask regen` and review the diff"))?;
+    println!("generated code and snapshots match {SPEC}");
+    Ok(())
+}
+
+/// The committed generated code is what the spec produces.
+fn check_generated() -> Result<(), String> {
     let root = workspace_root();
     let (out, _) = generate(&root.join(SPEC))?;
     drift(&out, &root.join(GENERATED)).map_err(|diff| {
         format!(
             "{diff}\nthe generated client is stale relative to {SPEC}: run `cargo xtask regen` and commit the result"
         )
-    })?;
-    snapshots("no").map_err(|e| format!("{e}\nsnapshots are stale: run `cargo xtask regen` and review the diff"))?;
-    println!("generated code and snapshots match {SPEC}");
-    Ok(())
+    })
 }
 
 /// Runs the generator's snapshot tests with the given `INSTA_UPDATE` mode.
@@ -113,8 +118,10 @@ fn ci() -> Result<(), String> {
         &[SPEC],
         &[],
     )?;
-    println!("==> generated code and snapshots are current");
-    check()?;
+    // Snapshots are checked by the test step below (INSTA_UPDATE=no), so
+    // only the generated files are compared here.
+    println!("==> generated code is current");
+    check_generated()?;
     step(
         "tests",
         &cargo,
