@@ -75,7 +75,6 @@ impl<S: Into<String>> From<S> for ApiKey {
 #[derive(Clone)]
 pub struct Client {
     api: generated::Client,
-    base_url: String,
     workspace_id: Option<String>,
 }
 
@@ -92,7 +91,7 @@ impl Client {
 
     /// The base URL requests are sent to (without a trailing `/` or `/v1`).
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        progenitor_client::ClientInfo::baseurl(&self.api)
     }
 
     /// The workspace requests act on, if one was set.
@@ -112,7 +111,7 @@ impl Deref for Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url())
             .field("workspace_id", &self.workspace_id)
             .field("api_key", &"<redacted>")
             .finish()
@@ -131,25 +130,14 @@ impl fmt::Debug for Client {
 ///     .expect("valid configuration");
 /// assert_eq!(client.base_url(), "http://127.0.0.1:4680");
 /// ```
-#[derive(Default, Clone)]
+// `Debug` is derived: `ApiKey` redacts itself.
+#[derive(Default, Clone, Debug)]
 pub struct ClientBuilder {
     api_key: Option<ApiKey>,
     workspace_id: Option<String>,
     base_url: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key)
-            .field("workspace_id", &self.workspace_id)
-            .field("base_url", &self.base_url)
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .finish()
-    }
 }
 
 impl ClientBuilder {
@@ -217,7 +205,6 @@ impl ClientBuilder {
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
             api: generated::Client::new_with_client(&base_url, http),
-            base_url,
             workspace_id: self.workspace_id,
         })
     }
