@@ -1,16 +1,67 @@
-//! The crate's error type.
+//! The crate's one error type, and the parsing of error responses.
+//!
+//! Every fallible call in the hand-written layer returns [`Error`]. It says
+//! which operation failed and carries what the server said: status, error
+//! code, message, the request id to quote to support, `Retry-After`, and a
+//! short excerpt of the body. The API key never appears in any of it.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+/// How many bytes of a response body an error keeps, at most.
+pub const BODY_EXCERPT_LIMIT: usize = 512;
+
+/// The response headers that may carry a request or trace id, in the order
+/// they are consulted.
+pub const REQUEST_ID_HEADERS: [&str; 4] = ["x-request-id", "x-trace-id", "x-amzn-requestid", "traceparent"];
 
 /// Everything that can go wrong in this crate.
+///
+/// Match on the variant for the kind of failure, or use the accessors
+/// ([`status`](Error::status), [`request_id`](Error::request_id),
+/// [`retry_after`](Error::retry_after), ...) that work on all of them.
 ///
 /// ```
 /// let err = hotdata::Client::builder().build().unwrap_err();
 /// assert!(matches!(err, hotdata::Error::Config { .. }));
+/// assert_eq!(err.status(), None);
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
+    /// The server answered with an error status.
+    Api(Box<ApiError>),
+    /// The request, or a wait for a run, result or job, ran out of time.
+    Timeout {
+        /// The operation that timed out.
+        operation: Cow<'static, str>,
+        /// How long was waited, when known.
+        after: Option<Duration>,
+    },
+    /// The request could not be sent or its response could not be read
+    /// (connection refused or reset, TLS, DNS, a body cut short).
+    Transport {
+        /// The operation that failed.
+        operation: Cow<'static, str>,
+        /// The underlying failure.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// A response arrived but its body is not what the spec promises.
+    Decode(Box<DecodeError>),
+    /// An argument was refused before anything was sent.
+    InvalidArgument {
+        /// The operation the argument was for.
+        operation: Cow<'static, str>,
+        /// The argument's name.
+        argument: Cow<'static, str>,
+        /// What is wrong with it and what is accepted.
+        message: String,
+    },
+    /// A query run, result or job finished, but in failure.
+    Failed(Box<Failure>),
     /// The client configuration is incomplete or invalid; nothing was sent.
     Config {
         /// What is wrong and how to fix it.
@@ -18,20 +69,481 @@ pub enum Error {
     },
 }
 
+/// An error status from the server, with everything it said about it.
+///
+/// ```
+/// use reqwest::header::HeaderMap;
+/// let mut headers = HeaderMap::new();
+/// headers.insert("x-request-id", "req_42".parse().unwrap());
+/// let body = br#"{"error":{"code":"NOT_FOUND","message":"no dataset ds_1"}}"#;
+/// let err = hotdata::ApiError::from_parts("get_dataset", 404, &headers, body);
+/// assert_eq!(err.code.as_deref(), Some("NOT_FOUND"));
+/// assert_eq!(err.message, "no dataset ds_1");
+/// assert_eq!(err.request_id.as_deref(), Some("req_42"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The operation id, as in the spec (`get_dataset`).
+    pub operation: Cow<'static, str>,
+    /// The HTTP status.
+    pub status: u16,
+    /// The machine-readable error code, when the body has one (`NOT_FOUND`).
+    pub code: Option<String>,
+    /// The human-readable message; the status text when the body has none.
+    pub message: String,
+    /// The request or trace id from the response headers.
+    pub request_id: Option<String>,
+    /// How long the server asked the client to wait, from `Retry-After`.
+    pub retry_after: Option<Duration>,
+    /// The start of the body, at most [`BODY_EXCERPT_LIMIT`] bytes, lossily
+    /// decoded as UTF-8.
+    pub body_excerpt: String,
+}
+
+/// A response body that could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The operation whose response it was.
+    pub operation: Cow<'static, str>,
+    /// The HTTP status of the response, when known.
+    pub status: Option<u16>,
+    /// Where in the body decoding failed, as a path (`rows[3][1]`, `columns`);
+    /// empty when the failure is at the top.
+    pub path: String,
+    /// What went wrong.
+    pub message: String,
+    /// The request or trace id from the response headers.
+    pub request_id: Option<String>,
+    /// The start of the body, at most [`BODY_EXCERPT_LIMIT`] bytes.
+    pub body_excerpt: String,
+}
+
+/// A query run, result or job that reached a failed state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Failure {
+    /// What failed: `"query run"`, `"result"` or `"job"`.
+    pub kind: &'static str,
+    /// Its id.
+    pub id: String,
+    /// The status it ended in, as the server spelled it.
+    pub status: String,
+    /// The server's explanation, when it gave one.
+    pub message: Option<String>,
+}
+
+// Some constructors serve layers (transport, waits) still being built.
+#[allow(dead_code)]
 impl Error {
+    /// A configuration error; nothing was sent.
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::Config {
             message: message.into(),
         }
     }
+
+    /// An argument refused before sending.
+    pub(crate) fn invalid_argument(
+        operation: impl Into<Cow<'static, str>>,
+        argument: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::InvalidArgument {
+            operation: operation.into(),
+            argument: argument.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Classifies a `reqwest` failure: timeouts become [`Error::Timeout`],
+    /// undecodable bodies [`Error::Decode`], the rest [`Error::Transport`].
+    pub(crate) fn from_reqwest(operation: impl Into<Cow<'static, str>>, err: reqwest::Error) -> Self {
+        let operation = operation.into();
+        if err.is_timeout() {
+            return Error::Timeout { operation, after: None };
+        }
+        // Strip the URL: it never holds the key, but it may hold ids the
+        // caller would rather keep out of logs, and it adds nothing the
+        // operation name doesn't say.
+        Error::Transport {
+            operation,
+            source: Box::new(err.without_url()),
+        }
+    }
+
+    /// Builds the error for a response with an error status, reading at most
+    /// a bounded prefix of its body.
+    pub(crate) async fn from_response(operation: impl Into<Cow<'static, str>>, response: reqwest::Response) -> Self {
+        let operation = operation.into();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = match read_prefix(response, ERROR_BODY_LIMIT).await {
+            Ok(body) => body,
+            Err(err) => return Error::from_reqwest(operation, err),
+        };
+        Error::Api(Box::new(ApiError::from_parts(operation, status, &headers, &body)))
+    }
+
+    /// A body that did not decode; `path` says where.
+    pub(crate) fn decode(
+        operation: impl Into<Cow<'static, str>>,
+        status: Option<u16>,
+        headers: Option<&HeaderMap>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        body: &[u8],
+    ) -> Self {
+        Error::Decode(Box::new(DecodeError {
+            operation: operation.into(),
+            status,
+            path: path.into(),
+            message: message.into(),
+            request_id: headers.and_then(request_id),
+            body_excerpt: excerpt(body),
+        }))
+    }
+
+    /// A run, result or job that ended in failure.
+    pub(crate) fn failed(
+        kind: &'static str,
+        id: impl Into<String>,
+        status: impl Into<String>,
+        message: Option<String>,
+    ) -> Self {
+        Error::Failed(Box::new(Failure {
+            kind,
+            id: id.into(),
+            status: status.into(),
+            message,
+        }))
+    }
+
+    /// The operation that failed, when the error is tied to one.
+    pub fn operation(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => Some(&e.operation),
+            Error::Decode(e) => Some(&e.operation),
+            Error::Timeout { operation, .. }
+            | Error::Transport { operation, .. }
+            | Error::InvalidArgument { operation, .. } => Some(operation),
+            Error::Failed(_) | Error::Config { .. } => None,
+        }
+    }
+
+    /// The HTTP status the server answered with, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::Decode(e) => e.status,
+            _ => None,
+        }
+    }
+
+    /// The server's error code (`NOT_FOUND`, `CONFLICT`, ...), when it sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The request or trace id to quote when asking for support.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.request_id.as_deref(),
+            Error::Decode(e) => e.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// How long the server asked the client to wait before trying again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(e) => e.retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether this is a `404 Not Found` from the server.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// Whether trying the same call again later may succeed: rate limits,
+    /// gateway errors, timeouts and connection failures.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
+            Error::Timeout { .. } | Error::Transport { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+impl ApiError {
+    /// Reads an error response: the status, the request id and `Retry-After`
+    /// from the headers, and the code and message from whichever body shape
+    /// the server used (`{"error":{"code","message"}}`,
+    /// `{"message","status"}`, `{"error":"..."}`, or plain text).
+    pub fn from_parts(
+        operation: impl Into<Cow<'static, str>>,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> ApiError {
+        let (code, message) = parse_error_body(body);
+        let message = message.unwrap_or_else(|| {
+            let text = String::from_utf8_lossy(&body[..body.len().min(BODY_EXCERPT_LIMIT)]);
+            let text = text.trim();
+            if text.is_empty() || text.starts_with('{') || text.starts_with('<') {
+                reqwest::StatusCode::from_u16(status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("error")
+                    .to_owned()
+            } else {
+                text.lines().next().unwrap_or_default().to_owned()
+            }
+        });
+        ApiError {
+            operation: operation.into(),
+            status,
+            code,
+            message,
+            request_id: request_id(headers),
+            retry_after: retry_after(headers, SystemTime::now()),
+            body_excerpt: excerpt(body),
+        }
+    }
+}
+
+/// Error bodies larger than this are cut; the message is always near the top.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Reads at most `limit` bytes of a body and drops the rest.
+async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+/// The code and message of an error body, whatever its shape.
+fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return (None, None);
+    };
+    let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
+    match value.get("error") {
+        // {"error": {"code": .., "message": ..}}
+        Some(detail @ serde_json::Value::Object(_)) => (text(detail.get("code")), text(detail.get("message"))),
+        // {"error": "..."}
+        Some(serde_json::Value::String(message)) => (text(value.get("code")), Some(message.clone())),
+        // {"message": .., "status": ..} and anything else with a message.
+        _ => (text(value.get("code")), text(value.get("message"))),
+    }
+}
+
+/// The first request or trace id header present.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// `Retry-After` as a duration: either delay seconds or an HTTP date,
+/// measured from `now`. A date in the past means "now".
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = raw.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    if let Ok(seconds) = raw.parse::<f64>()
+        && seconds.is_finite()
+        && seconds >= 0.0
+    {
+        return Some(Duration::from_secs_f64(seconds.min(86_400.0)));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
+    let when = SystemTime::from(when.with_timezone(&chrono::Utc));
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The start of a body, lossily decoded, cut on a character boundary.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(BODY_EXCERPT_LIMIT)];
+    let mut text = String::from_utf8_lossy(cut).into_owned();
+    if body.len() > BODY_EXCERPT_LIMIT {
+        text.push('…');
+    }
+    text
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::Api(e) => fmt::Display::fmt(e, f),
+            Error::Decode(e) => fmt::Display::fmt(e, f),
+            Error::Failed(e) => fmt::Display::fmt(e, f),
+            Error::Timeout { operation, after } => {
+                write!(f, "{operation}: timed out")?;
+                if let Some(after) = after {
+                    write!(f, " after {:.1}s", after.as_secs_f64())?;
+                }
+                Ok(())
+            }
+            Error::Transport { operation, source } => write!(f, "{operation}: transport error: {source}"),
+            Error::InvalidArgument {
+                operation,
+                argument,
+                message,
+            } => write!(f, "{operation}: invalid argument `{argument}`: {message}"),
             Error::Config { message } => write!(f, "invalid client configuration: {message}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: HTTP {}", self.operation, self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        if let Some(wait) = self.retry_after {
+            write!(f, " (retry after {}s)", wait.as_secs())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: cannot decode the response", self.operation)?;
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        if !self.path.is_empty() {
+            write!(f, " at `{}`", self.path)?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} ended with status {}", self.kind, self.id, self.status)?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+impl std::error::Error for DecodeError {}
+impl std::error::Error for Failure {}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, v.parse().expect("header value"));
+        }
+        map
+    }
+
+    #[test]
+    fn reads_every_error_body_shape() {
+        let none = HeaderMap::new();
+        let cases: [(&[u8], Option<&str>, &str); 6] = [
+            (
+                br#"{"error":{"code":"CONFLICT","message":"exists"}}"#,
+                Some("CONFLICT"),
+                "exists",
+            ),
+            (br#"{"message":"bad key","status":401}"#, None, "bad key"),
+            (br#"{"error":"plain string"}"#, None, "plain string"),
+            (b"upstream exploded\nstack...", None, "upstream exploded"),
+            (b"<html>502</html>", None, "Bad Gateway"),
+            (b"", None, "Bad Gateway"),
+        ];
+        for (body, code, message) in cases {
+            let e = ApiError::from_parts("op", 502, &none, body);
+            assert_eq!(e.code.as_deref(), code, "{body:?}");
+            assert_eq!(e.message, message, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let h = headers(&[("retry-after", "7")]);
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
+        // 2023-11-14T22:13:20Z is the epoch second above; ask for 30 s later.
+        let h = headers(&[("retry-after", "Tue, 14 Nov 2023 22:13:50 GMT")]);
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
+        let h = headers(&[("retry-after", "Tue, 14 Nov 2023 22:00:00 GMT")]);
+        assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
+        let h = headers(&[("retry-after", "soon")]);
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn display_names_the_operation_and_request_id() {
+        let h = headers(&[("x-request-id", "req_1"), ("retry-after", "3")]);
+        let e = Error::from(ApiError::from_parts(
+            "list_datasets",
+            429,
+            &h,
+            br#"{"message":"slow down","status":429}"#,
+        ));
+        assert_eq!(
+            e.to_string(),
+            "list_datasets: HTTP 429: slow down (request id req_1) (retry after 3s)"
+        );
+        assert!(e.is_retryable());
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn excerpt_is_bounded_and_lossy() {
+        let long = vec![b'a'; 10_000];
+        assert_eq!(excerpt(&long).chars().count(), BODY_EXCERPT_LIMIT + 1);
+        assert_eq!(excerpt(&[0xff, b'x']), "\u{fffd}x");
+    }
+}

@@ -30,7 +30,7 @@ mod tls;
 pub mod generated;
 
 pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE, WORKSPACE_HEADER};
-pub use error::Error;
+pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, REQUEST_ID_HEADERS};
 pub use generated::{builder, outcomes, types};
 
 /// The README's examples, compiled as doctests.
