@@ -6,9 +6,6 @@
 //!
 //! `HOTDATA_API_URL` points it at another deployment.
 
-use hotdata::outcomes::QueryOutcome;
-use hotdata::prelude::*;
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Ok(key) = std::env::var("HOTDATA_API_KEY") else {
@@ -28,21 +25,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = builder.build()?;
     println!("querying {}", client.base_url());
 
-    let answer = client
-        .query()
-        .body_map(|b| b.sql("SELECT 1 AS ok"))
-        .send_outcome()
-        .await?;
-    match answer.into_inner() {
-        QueryOutcome::Ok(result) => {
-            println!("{}", result.columns.join("\t"));
-            for row in &result.rows {
-                let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-                println!("{}", cells.join("\t"));
-            }
-            println!("({} row(s), run {})", result.row_count, result.query_run_id);
-        }
-        QueryOutcome::Accepted(run) => println!("still running as {} ({})", run.query_run_id, run.status),
+    let rows = client.query("SELECT 1 AS ok").await?;
+    let names: Vec<&str> = rows.columns().iter().map(|c| c.name()).collect();
+    println!("{}", names.join("\t"));
+    for row in &rows {
+        let cells: Vec<String> = row.values().map(|v| v.to_string()).collect();
+        println!("{}", cells.join("\t"));
     }
+    println!("({} row(s), run {})", rows.len(), rows.query_run_id().unwrap_or("-"));
     Ok(())
 }

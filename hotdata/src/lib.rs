@@ -9,10 +9,9 @@
 //!     .workspace_id(std::env::var("HOTDATA_WORKSPACE_ID")?)
 //!     .build()?;
 //!
-//! let body = hotdata::types::QueryRequest::builder().sql("SELECT 1 AS ok");
-//! match client.query().body(body).send_outcome().await?.into_inner() {
-//!     hotdata::outcomes::QueryOutcome::Ok(rows) => println!("{:?}", rows.rows),
-//!     hotdata::outcomes::QueryOutcome::Accepted(run) => println!("running as {}", run.query_run_id),
+//! let rows = client.query("SELECT 1 AS ok").await?;
+//! for row in &rows {
+//!     println!("{}", row.get::<i64>("ok")?);
 //! }
 //! # Ok(()) }
 //! ```
@@ -23,6 +22,10 @@
 
 mod client;
 mod error;
+mod http;
+pub mod query;
+pub mod rows;
+pub mod runs;
 mod tls;
 
 // Emitted by `cargo xtask regen` and formatted by the generator itself.
@@ -32,6 +35,9 @@ pub mod generated;
 pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE, WORKSPACE_HEADER};
 pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, REQUEST_ID_HEADERS};
 pub use generated::{builder, outcomes, types};
+pub use query::{Query, QueryOutcome};
+pub use rows::{Column, ColumnIndex, Row, RowIter, Rows, Value};
+pub use runs::QueryRunHandle;
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

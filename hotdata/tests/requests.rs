@@ -278,6 +278,7 @@ async fn query_sends_database_scope_and_decodes_both_outcomes() {
     ]);
     let client = stub.client();
     let sync = client
+        .api()
         .query()
         .x_database_id("db_abc123")
         .body_map(|b| b.sql("SELECT 1 AS ok"))
@@ -289,6 +290,7 @@ async fn query_sends_database_scope_and_decodes_both_outcomes() {
         other => panic!("expected rows, got {other:?}"),
     }
     let run = client
+        .api()
         .query()
         .body_map(|b| b.sql("SELECT * FROM big").async_(Some(true)).async_after_ms(Some(1500)))
         .send_outcome()

@@ -1,0 +1,73 @@
+//! The one door through which the hand-written layer's requests leave.
+//!
+//! Queries, result downloads and uploads build a `reqwest::RequestBuilder`
+//! with [`request`] and send it with [`send`]. Retries, tracing and any other
+//! transport policy belong in [`send`] alone, so swapping in a shared
+//! transport is a change to one function.
+
+use reqwest::Method;
+
+use crate::client::Client;
+use crate::error::Error;
+
+/// Starts a request to `path` (which begins with `/v1`) on the client's base
+/// URL, with the client's default headers (auth, workspace, user agent).
+pub(crate) fn request(client: &Client, method: Method, path: &str) -> reqwest::RequestBuilder {
+    let http = progenitor_client::ClientInfo::client(client.api());
+    http.request(method, format!("{}{}", client.base_url(), path))
+}
+
+/// Starts a request to an absolute URL the server handed out (a `Link`), but
+/// only on the client's own origin: the API key never leaves for another host.
+pub(crate) fn request_url(
+    client: &Client,
+    operation: &'static str,
+    url: &reqwest::Url,
+) -> Result<reqwest::RequestBuilder, Error> {
+    let base = reqwest::Url::parse(client.base_url()).map_err(|e| Error::config(e.to_string()))?;
+    if url.origin() != base.origin() {
+        return Err(Error::decode(
+            operation,
+            None,
+            None,
+            "Link",
+            format!(
+                "the next-page link points at another origin ({}); refusing to send credentials there",
+                url.origin().ascii_serialization()
+            ),
+            url.as_str().as_bytes(),
+        ));
+    }
+    let http = progenitor_client::ClientInfo::client(client.api());
+    Ok(http.get(url.clone()))
+}
+
+/// Sends a request. A status of 400 or above becomes [`Error::Api`] (via
+/// [`Error::from_response`]); a failure to send becomes [`Error::Transport`]
+/// or [`Error::Timeout`]. Every other response is handed back unread.
+pub(crate) async fn send(
+    _client: &Client,
+    operation: &'static str,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, Error> {
+    let response = request.send().await.map_err(|e| Error::from_reqwest(operation, e))?;
+    if response.status().as_u16() >= 400 {
+        return Err(Error::from_response(operation, response).await);
+    }
+    Ok(response)
+}
+
+/// Largest body worth reserving room for up front; bigger ones are refused
+/// by the row decoder anyway.
+const MAX_PRESIZE: u64 = u32::MAX as u64;
+
+/// Reads a whole body into one buffer sized from `Content-Length`, appending
+/// chunks as they arrive (no intermediate buffer, no copy at the end).
+pub(crate) async fn read_body(operation: &'static str, mut response: reqwest::Response) -> Result<Vec<u8>, Error> {
+    let hint = response.content_length().unwrap_or(0).min(MAX_PRESIZE);
+    let mut body = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(|e| Error::from_reqwest(operation, e))? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

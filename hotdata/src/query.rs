@@ -1,0 +1,212 @@
+//! Running SQL: rows inline, in the background, or whichever comes first.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Duration;
+
+use reqwest::Method;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::generated::types;
+use crate::http;
+use crate::rows::{Rows, decode};
+use crate::runs::QueryRunHandle;
+
+const OPERATION: &str = "query";
+/// The header that scopes a query to one database (`POST /v1/query`).
+const DATABASE_HEADER: &str = "x-database-id";
+/// The smallest `async_after` the API accepts.
+pub const MIN_ASYNC_AFTER: Duration = Duration::from_millis(1000);
+
+impl Client {
+    /// Starts a SQL query. Await it (or call [`rows`](Query::rows)) for the
+    /// rows inline, call [`submit`](Query::submit) to run it in the
+    /// background, or [`async_after`](Query::async_after) to wait a while
+    /// and then fall back to the background.
+    ///
+    /// ```no_run
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// let rows = client.query("SELECT id, amount FROM default.public.orders LIMIT 10")
+    ///     .database("db_abc123")
+    ///     .await?;
+    /// for row in &rows {
+    ///     println!("{} {}", row.get::<i64>("id")?, row.get::<String>("amount")?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The generated operation is still at `client.api().query()`.
+    pub fn query(&self, sql: impl Into<String>) -> Query<'_> {
+        Query {
+            client: self,
+            sql: sql.into(),
+            database: None,
+            default_catalog: None,
+            default_schema: None,
+        }
+    }
+}
+
+/// A SQL query being configured; see [`Client::query`].
+#[derive(Debug, Clone)]
+#[must_use = "a query does nothing until awaited or sent"]
+pub struct Query<'a> {
+    client: &'a Client,
+    sql: String,
+    database: Option<String>,
+    default_catalog: Option<String>,
+    default_schema: Option<String>,
+}
+
+/// What [`Query::async_after`] came back with.
+#[derive(Debug)]
+pub enum QueryOutcome {
+    /// The query finished in time; here are its rows.
+    Rows(Rows),
+    /// The query went on in the background as this run.
+    Running(QueryRunHandle),
+}
+
+impl<'a> Query<'a> {
+    /// Limits the query to one managed database (sent as `X-Database-Id`), so
+    /// only its `default` catalog and attached catalogs are visible.
+    pub fn database(mut self, database_id: impl Into<String>) -> Self {
+        self.database = Some(database_id.into());
+        self
+    }
+
+    /// The catalog unqualified table names resolve in; needs
+    /// [`database`](Query::database).
+    pub fn default_catalog(mut self, catalog: impl Into<String>) -> Self {
+        self.default_catalog = Some(catalog.into());
+        self
+    }
+
+    /// The schema unqualified table names resolve in; needs
+    /// [`database`](Query::database).
+    pub fn default_schema(mut self, schema: impl Into<String>) -> Self {
+        self.default_schema = Some(schema.into());
+        self
+    }
+
+    /// Runs the query and returns its rows inline. Same as awaiting the query.
+    pub async fn rows(self) -> Result<Rows, Error> {
+        match self.send(None).await? {
+            QueryOutcome::Rows(rows) => Ok(rows),
+            QueryOutcome::Running(run) => Err(Error::decode(
+                OPERATION,
+                Some(202),
+                None,
+                "",
+                format!(
+                    "expected rows, but the server moved the query to the background as run {}; \
+                     use `submit()` or `async_after(..)` for queries that may run long",
+                    run.id()
+                ),
+                b"",
+            )),
+        }
+    }
+
+    /// Starts the query in the background and returns its run at once.
+    ///
+    /// ```no_run
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// let run = client.query("SELECT * FROM big_table").submit().await?;
+    /// println!("running as {}", run.id());
+    /// # Ok(()) }
+    /// ```
+    pub async fn submit(self) -> Result<QueryRunHandle, Error> {
+        let client = self.client.clone();
+        match self.send(Some(None)).await? {
+            QueryOutcome::Running(run) => Ok(run),
+            // Finished before the server answered; the run exists all the same.
+            QueryOutcome::Rows(rows) => match rows.query_run_id() {
+                Some(id) => Ok(QueryRunHandle::new(client, id)),
+                None => Err(Error::decode(
+                    OPERATION,
+                    Some(200),
+                    None,
+                    "query_run_id",
+                    "the response names no query run",
+                    b"",
+                )),
+            },
+        }
+    }
+
+    /// Waits up to `wait` for the rows, then lets the query go on in the
+    /// background. `wait` must be at least one second
+    /// ([`MIN_ASYNC_AFTER`]); a shorter one is refused before anything is sent.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use hotdata::QueryOutcome;
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// match client.query("SELECT * FROM orders").async_after(Duration::from_secs(3)).await? {
+    ///     QueryOutcome::Rows(rows) => println!("{} rows", rows.len()),
+    ///     QueryOutcome::Running(run) => println!("still running as {}", run.id()),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn async_after(self, wait: Duration) -> Result<QueryOutcome, Error> {
+        if wait < MIN_ASYNC_AFTER {
+            return Err(Error::invalid_argument(
+                OPERATION,
+                "async_after",
+                format!("must be at least 1000 ms, got {} ms", wait.as_millis()),
+            ));
+        }
+        let ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+        self.send(Some(Some(ms))).await
+    }
+
+    /// Sends the query: `background` is `None` for a synchronous query, else
+    /// `Some(async_after_ms)`.
+    async fn send(self, background: Option<Option<i64>>) -> Result<QueryOutcome, Error> {
+        let body = types::QueryRequest {
+            async_: background.map(|_| true),
+            async_after_ms: background.flatten(),
+            default_catalog: self.default_catalog,
+            default_schema: self.default_schema,
+            sql: self.sql,
+        };
+        let mut request = http::request(self.client, Method::POST, "/v1/query").json(&body);
+        if let Some(db) = &self.database {
+            request = request.header(DATABASE_HEADER, db);
+        }
+        let response = http::send(self.client, OPERATION, request).await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = http::read_body(OPERATION, response).await?;
+        if status == 202 {
+            let accepted: types::AsyncQueryResponse = serde_json::from_slice(&body)
+                .map_err(|e| Error::decode(OPERATION, Some(status), Some(&headers), "", e.to_string(), &body))?;
+            return Ok(QueryOutcome::Running(QueryRunHandle::new(
+                self.client.clone(),
+                accepted.query_run_id,
+            )));
+        }
+        match decode(OPERATION, Some(status), Some(&headers), body)? {
+            crate::rows::Decoded { rows: Some(rows), .. } => Ok(QueryOutcome::Rows(rows)),
+            crate::rows::Decoded { body, .. } => Err(Error::decode(
+                OPERATION,
+                Some(status),
+                Some(&headers),
+                "rows",
+                "the response has no `rows`",
+                body.as_bytes(),
+            )),
+        }
+    }
+}
+
+impl<'a> IntoFuture for Query<'a> {
+    type Output = Result<Rows, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Rows, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.rows())
+    }
+}
