@@ -24,6 +24,7 @@ mod client;
 mod error;
 mod http;
 pub mod query;
+pub mod results;
 pub mod rows;
 pub mod runs;
 mod tls;
@@ -36,6 +37,7 @@ pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VAL
 pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, REQUEST_ID_HEADERS};
 pub use generated::{builder, outcomes, types};
 pub use query::{Query, QueryOutcome};
+pub use results::{ResultPage, ResultRequest, SharedRow};
 pub use rows::{Column, ColumnIndex, Row, RowIter, Rows, Value};
 pub use runs::QueryRunHandle;
 

@@ -153,7 +153,7 @@ fn iteration_borrows_and_values_print_exactly() {
     assert_eq!(texts[0], "18446744073709551615|99999999999999999999.99|café \"x\"|true");
     assert_eq!(texts[1], "-9223372036854775808|null|plain|false");
     assert_eq!(rows.iter().len(), 3);
-    assert_eq!(rows.iter().rev().next().unwrap().index(), 2);
+    assert_eq!(rows.iter().next_back().unwrap().index(), 2);
 }
 
 fn decode_error(body: &str) -> hotdata::DecodeError {

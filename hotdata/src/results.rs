@@ -1,0 +1,427 @@
+//! Stored results: wait until ready, read as rows, page through, stream.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt as _, TryStreamExt as _};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::generated::types;
+use crate::http;
+use crate::rows::{ColumnIndex, Decoded, Row, Rows, Value, decode};
+
+pub(crate) const OPERATION: &str = "get_result";
+/// How long a fetch waits for a pending result unless told otherwise.
+pub const DEFAULT_RESULT_WAIT: Duration = Duration::from_secs(300);
+/// Rows per request for [`ResultRequest::pages`] and
+/// [`ResultRequest::stream`] unless told otherwise.
+pub const DEFAULT_PAGE_SIZE: u64 = 10_000;
+/// The response header with the row count of the whole stored result.
+const TOTAL_ROW_COUNT_HEADER: &str = "x-total-row-count";
+/// Pause between polls when a pending answer gives no `Retry-After`.
+const FIRST_POLL_DELAY: Duration = Duration::from_millis(250);
+const MAX_POLL_DELAY: Duration = Duration::from_secs(5);
+
+impl Client {
+    /// A stored result (`GET /v1/results/{id}`), e.g. the
+    /// [`result_id`](Rows::result_id) of an earlier query.
+    ///
+    /// Every read waits while the server answers `202` (result still being
+    /// written), sleeping as long as its `Retry-After` asks, for up to
+    /// [`DEFAULT_RESULT_WAIT`] ([`wait_timeout`](ResultRequest::wait_timeout)
+    /// changes it; running out is [`Error::Timeout`]). A result that failed
+    /// is [`Error::Failed`].
+    ///
+    /// ```no_run
+    /// use futures::TryStreamExt as _;
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// // Small result: all rows at once.
+    /// let rows = client.result("res_123").await?;
+    /// println!("{} rows", rows.len());
+    ///
+    /// // Any size: one page in memory at a time.
+    /// let mut rows = client.result("res_123").stream(10_000);
+    /// while let Some(row) = rows.try_next().await? {
+    ///     println!("{}", row.get::<String>(0)?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The list of stored results is the generated, lazily paged
+    /// `client.list_results().stream()` (and `.pages()`).
+    pub fn result(&self, id: impl Into<String>) -> ResultRequest<'_> {
+        ResultRequest {
+            client: self,
+            id: id.into(),
+            offset: None,
+            limit: None,
+            wait: DEFAULT_RESULT_WAIT,
+        }
+    }
+}
+
+/// A stored result being read; see [`Client::result`].
+#[derive(Debug, Clone)]
+#[must_use = "a result request does nothing until awaited or streamed"]
+pub struct ResultRequest<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) id: String,
+    pub(crate) offset: Option<u64>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) wait: Duration,
+}
+
+/// One slice of a stored result, with where the next one is.
+#[derive(Debug)]
+pub struct ResultPage {
+    rows: Rows,
+    total_row_count: Option<u64>,
+    next: Option<reqwest::Url>,
+}
+
+impl ResultPage {
+    /// This slice's rows.
+    pub fn rows(&self) -> &Rows {
+        &self.rows
+    }
+
+    /// This slice's rows, owned.
+    pub fn into_rows(self) -> Rows {
+        self.rows
+    }
+
+    /// Rows in the whole stored result (`X-Total-Row-Count`), whatever the
+    /// offset and limit of this slice.
+    pub fn total_row_count(&self) -> Option<u64> {
+        self.total_row_count
+    }
+
+    /// The next slice (`Link: <..>; rel="next"`); `None` on the last one.
+    pub fn next_url(&self) -> Option<&reqwest::Url> {
+        self.next.as_ref()
+    }
+}
+
+impl<'a> ResultRequest<'a> {
+    /// Skip this many leading rows.
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// Return at most this many rows (for [`rows`](Self::rows) and
+    /// [`page`](Self::page); the streams set their own page size).
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// How long to keep polling a result that is still being written;
+    /// `Duration::ZERO` fails at once with [`Error::Timeout`] when it is not
+    /// ready.
+    pub fn wait_timeout(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// The rows (of the slice set by [`offset`](Self::offset) and
+    /// [`limit`](Self::limit), else all of them). Same as awaiting the request.
+    pub async fn rows(self) -> Result<Rows, Error> {
+        self.page().await.map(ResultPage::into_rows)
+    }
+
+    /// One slice of rows with the total row count and the next slice's link.
+    pub async fn page(self) -> Result<ResultPage, Error> {
+        let (client, id, wait) = (self.client, self.id.clone(), self.wait);
+        let query = self.query(None);
+        fetch_page(client, &id, wait, || {
+            Ok(http::request(client, Method::GET, &path(&id)).query(&query))
+        })
+        .await
+    }
+
+    /// Every slice of the result, `page_size` rows per request, following
+    /// each answer's `Link: rel="next"`. Lazy: a request per poll, one page
+    /// in memory at a time.
+    pub fn pages(self, page_size: u64) -> impl Stream<Item = Result<ResultPage, Error>> + Send + 'a {
+        enum Next {
+            First,
+            Url(reqwest::Url),
+        }
+        let client = self.client;
+        let id = self.id.clone();
+        let wait = self.wait;
+        let query = self.query(Some(page_size.max(1)));
+        futures::stream::try_unfold(Some(Next::First), move |state| {
+            let (id, query) = (id.clone(), query.clone());
+            async move {
+                let page = match state {
+                    None => return Ok(None),
+                    Some(Next::First) => {
+                        fetch_page(client, &id, wait, || {
+                            Ok(http::request(client, Method::GET, &path(&id)).query(&query))
+                        })
+                        .await?
+                    }
+                    Some(Next::Url(url)) => {
+                        fetch_page(client, &id, wait, || http::request_url(client, OPERATION, &url)).await?
+                    }
+                };
+                let next = match &page.next {
+                    Some(url) if !page.rows.is_empty() => Some(Next::Url(url.clone())),
+                    _ => None,
+                };
+                Ok(Some((page, next)))
+            }
+        })
+    }
+
+    /// Every row of the result, fetched `page_size` rows at a time; memory
+    /// holds one page.
+    pub fn stream(self, page_size: u64) -> impl Stream<Item = Result<SharedRow, Error>> + Send + 'a {
+        self.pages(page_size)
+            .map_ok(|page| {
+                let rows = Arc::new(page.rows);
+                futures::stream::iter((0..rows.len()).map(move |index| {
+                    Ok(SharedRow {
+                        rows: Arc::clone(&rows),
+                        index,
+                    })
+                }))
+            })
+            .try_flatten()
+    }
+
+    /// Every row as `T` (columns matched to fields by name), one page in
+    /// memory at a time.
+    pub fn stream_as<T: DeserializeOwned + 'a>(
+        self,
+        page_size: u64,
+    ) -> impl Stream<Item = Result<T, Error>> + Send + 'a {
+        self.stream(page_size).map(|row| row.and_then(|row| row.deserialize()))
+    }
+
+    /// The query string: offset, and `limit` unless a page size replaces it.
+    fn query(&self, page_size: Option<u64>) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if let Some(o) = self.offset {
+            q.push(("offset", o.to_string()));
+        }
+        if let Some(l) = page_size.or(self.limit) {
+            q.push(("limit", l.to_string()));
+        }
+        q
+    }
+}
+
+impl<'a> IntoFuture for ResultRequest<'a> {
+    type Output = Result<Rows, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Rows, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.rows())
+    }
+}
+
+/// A row of a streamed result. It shares its page with the other rows of
+/// that page, so holding it keeps the page alive.
+#[derive(Debug, Clone)]
+pub struct SharedRow {
+    rows: Arc<Rows>,
+    index: usize,
+}
+
+impl SharedRow {
+    /// The row, borrowed, with every accessor of [`Row`].
+    pub fn row(&self) -> Row<'_> {
+        // `index` came from `0..rows.len()`.
+        self.rows
+            .row(self.index)
+            .unwrap_or_else(|| unreachable!("row index within its page"))
+    }
+
+    /// The page this row belongs to.
+    pub fn page(&self) -> &Rows {
+        &self.rows
+    }
+
+    /// See [`Row::get`].
+    pub fn get<'s, T: serde::Deserialize<'s>>(&'s self, col: impl ColumnIndex) -> Result<T, Error> {
+        self.row().get(col)
+    }
+
+    /// See [`Row::value`].
+    pub fn value(&self, col: impl ColumnIndex) -> Option<Value<'_>> {
+        self.row().value(col)
+    }
+
+    /// See [`Row::deserialize`].
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        self.row().deserialize()
+    }
+}
+
+pub(crate) fn path(id: &str) -> String {
+    format!("/v1/results/{}", encode_segment(id))
+}
+
+/// Percent-encodes a path segment (everything but unreserved characters).
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Sends the request built by `build` until the result is ready, waiting
+/// out `202` answers for at most `wait`.
+pub(crate) async fn fetch_ready(
+    client: &Client,
+    id: &str,
+    wait: Duration,
+    build: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
+) -> Result<reqwest::Response, Error> {
+    let started = Instant::now();
+    let mut fallback = FIRST_POLL_DELAY;
+    loop {
+        let response = match http::send(client, OPERATION, build()?).await {
+            Err(Error::Api(e)) if e.status == 409 => {
+                return Err(Error::failed("result", id, failed_status(), Some(e.message)));
+            }
+            other => other?,
+        };
+        if response.status().as_u16() != 202 {
+            return Ok(response);
+        }
+        let delay = crate::error::retry_after(response.headers(), std::time::SystemTime::now()).unwrap_or(fallback);
+        fallback = (fallback * 2).min(MAX_POLL_DELAY);
+        // The pending body is small; it may say the result failed.
+        let body = http::read_body(OPERATION, response).await?;
+        if let Ok(pending) = serde_json::from_slice::<types::GetResultResponse>(&body)
+            && pending.status == types::ResultStatus::Failed
+        {
+            return Err(Error::failed("result", id, failed_status(), pending.error_message));
+        }
+        let waited = started.elapsed();
+        if waited + delay > wait {
+            return Err(Error::Timeout {
+                operation: OPERATION.into(),
+                after: Some(waited),
+            });
+        }
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// The status a failed result reports, as the spec spells it.
+fn failed_status() -> String {
+    types::ResultStatus::Failed.as_str().to_owned()
+}
+
+async fn fetch_page(
+    client: &Client,
+    id: &str,
+    wait: Duration,
+    build: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
+) -> Result<ResultPage, Error> {
+    let response = fetch_ready(client, id, wait, build).await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let total_row_count = headers
+        .get(TOTAL_ROW_COUNT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let next = headers
+        .get_all(reqwest::header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(next_link)
+        .map(|link| response.url().join(link))
+        .transpose()
+        .map_err(|e| Error::decode(OPERATION, Some(status), Some(&headers), "Link", e.to_string(), b""))?;
+    let body = http::read_body(OPERATION, response).await?;
+    match decode(OPERATION, Some(status), Some(&headers), body)? {
+        Decoded { rows: Some(rows), .. } => Ok(ResultPage {
+            rows,
+            total_row_count,
+            next,
+        }),
+        Decoded {
+            status: Some(s),
+            error_message,
+            ..
+        } if s == types::ResultStatus::Failed.as_str() => Err(Error::failed("result", id, s, error_message)),
+        Decoded { body, .. } => Err(Error::decode(
+            OPERATION,
+            Some(status),
+            Some(&headers),
+            "rows",
+            "the result is marked ready but has no `rows`",
+            body.as_bytes(),
+        )),
+    }
+}
+
+/// The target of the `rel="next"` entry of an RFC 8288 `Link` header.
+pub(crate) fn next_link(header: &str) -> Option<&str> {
+    let mut rest = header;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let close = after.find('>')?;
+        let target = &after[..close];
+        let tail = &after[close + 1..];
+        let params = &tail[..tail.find('<').unwrap_or(tail.len())];
+        let is_next = params.split(';').any(|p| {
+            let Some((name, value)) = p.split_once('=') else {
+                return false;
+            };
+            name.trim().eq_ignore_ascii_case("rel")
+                && value
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim()
+                    .trim_matches('"')
+                    .split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("next"))
+        });
+        if is_next {
+            return Some(target);
+        }
+        rest = tail;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_headers() {
+        assert_eq!(
+            next_link(r#"</v1/results/r?offset=10&limit=10>; rel="next""#),
+            Some("/v1/results/r?offset=10&limit=10")
+        );
+        assert_eq!(next_link(r#"<a>; rel="prev", <b>; rel="next""#), Some("b"));
+        assert_eq!(next_link(r#"<a>; rel=next"#), Some("a"));
+        assert_eq!(next_link(r#"<a>; rel="prev next""#), Some("a"));
+        assert_eq!(next_link(r#"<a>; rel="prev""#), None);
+        assert_eq!(next_link(""), None);
+    }
+
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(path("res_1"), "/v1/results/res_1");
+        assert_eq!(path("a/b c"), "/v1/results/a%2Fb%20c");
+    }
+}

@@ -1,0 +1,209 @@
+//! Stored results: waiting, failures, slices and streams, against a stub.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt as _;
+use hotdata::Error;
+use serde_json::json;
+use support::{Canned, Stub};
+
+fn page(rows: &[i64], headers: &[(&str, &str)]) -> Canned {
+    let rows: Vec<_> = rows.iter().map(|n| json!([n, format!("{n}.00")])).collect();
+    let mut c = Canned::json(
+        200,
+        json!({"result_id": "res_1", "status": "ready", "columns": ["n", "amount"],
+               "nullable": [false, false], "row_count": rows.len(), "rows": rows}),
+    );
+    c.headers
+        .extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    c
+}
+
+fn pending(retry_after: &str) -> Canned {
+    let mut c = Canned::json(202, json!({"result_id": "res_1", "status": "processing"}));
+    c.headers.push(("retry-after".into(), retry_after.into()));
+    c
+}
+
+#[tokio::test]
+async fn pending_results_are_polled_as_retry_after_asks() {
+    let stub = Stub::start().await;
+    stub.reply([pending("1"), pending("0"), page(&[1, 2], &[("x-total-row-count", "2")])]);
+    let started = Instant::now();
+    let rows = stub.client().result("res_1").await.expect("ready");
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.row(1).unwrap().get::<String>("amount").unwrap(), "2.00");
+    let got = stub.received();
+    assert_eq!(got.len(), 3);
+    assert!(got.iter().all(|r| r.method == "GET" && r.path() == "/v1/results/res_1"));
+}
+
+#[tokio::test]
+async fn waiting_is_bounded() {
+    let stub = Stub::start().await;
+    stub.reply([pending("30")]);
+    let err = stub
+        .client()
+        .result("res_1")
+        .wait_timeout(Duration::from_secs(2))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(stub.received().len(), 1, "no sleep past the deadline");
+
+    stub.reply([pending("0")]);
+    let err = stub
+        .client()
+        .result("res_1")
+        .wait_timeout(Duration::ZERO)
+        .rows()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn failed_results_are_failures() {
+    let stub = Stub::start().await;
+    stub.reply([Canned::json(
+        409,
+        json!({"message": "persisting the result failed: disk full", "status": 409}),
+    )]);
+    match stub.client().result("res_1").await.unwrap_err() {
+        Error::Failed(f) => {
+            assert_eq!(
+                (f.kind, f.id.as_str(), f.status.as_str()),
+                ("result", "res_1", "failed")
+            );
+            assert_eq!(f.message.as_deref(), Some("persisting the result failed: disk full"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A 202 body that already says `failed` stops the wait too.
+    stub.reply([Canned::json(
+        202,
+        json!({"result_id": "res_1", "status": "failed", "error_message": "boom"}),
+    )]);
+    assert!(matches!(stub.client().result("res_1").await, Err(Error::Failed(_))));
+    // Other statuses stay API errors.
+    stub.reply([Canned::json(
+        404,
+        json!({"error": {"code": "NOT_FOUND", "message": "no result res_2"}}),
+    )]);
+    let err = stub.client().result("res_2").await.unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_page_reports_total_and_next() {
+    let stub = Stub::start().await;
+    stub.reply([page(
+        &[10, 11],
+        &[
+            ("x-total-row-count", "5"),
+            ("link", r#"</v1/results/res_1?offset=12&limit=2>; rel="next""#),
+        ],
+    )]);
+    let p = stub.client().result("res_1").offset(10).limit(2).page().await.unwrap();
+    assert_eq!(p.total_row_count(), Some(5));
+    assert_eq!(p.rows().len(), 2);
+    let next = p.next_url().unwrap();
+    assert_eq!(
+        next.as_str(),
+        format!("{}/v1/results/res_1?offset=12&limit=2", stub.base_url)
+    );
+    assert_eq!(stub.only().query(), "offset=10&limit=2");
+}
+
+#[tokio::test]
+async fn streams_follow_link_until_it_stops() {
+    let stub = Stub::start().await;
+    stub.reply([
+        page(
+            &[0, 1],
+            &[("link", r#"</v1/results/res_1?offset=2&limit=2>; rel="next""#)],
+        ),
+        pending("0"),
+        page(&[2, 3], &[("link", r#"<?offset=4&limit=2>; rel="next""#)]),
+        page(&[4], &[]),
+    ]);
+    let client = stub.client();
+    let numbers: Vec<i64> = client
+        .result("res_1")
+        .stream(2)
+        .and_then(|row| async move { row.get::<i64>("n") })
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(numbers, [0, 1, 2, 3, 4]);
+    let targets: Vec<String> = stub.received().iter().map(|r| r.target.clone()).collect();
+    assert_eq!(
+        targets,
+        [
+            "/v1/results/res_1?limit=2",
+            "/v1/results/res_1?offset=2&limit=2",
+            "/v1/results/res_1?offset=2&limit=2",
+            "/v1/results/res_1?offset=4&limit=2",
+        ]
+    );
+
+    #[derive(serde::Deserialize)]
+    struct Line {
+        amount: String,
+    }
+    stub.reply([page(&[7], &[])]);
+    let lines: Vec<Line> = client.result("res_1").stream_as(100).try_collect().await.unwrap();
+    assert_eq!(lines[0].amount, "7.00");
+}
+
+#[tokio::test]
+async fn next_links_to_other_origins_are_refused() {
+    let stub = Stub::start().await;
+    stub.reply([page(&[0], &[("link", r#"<https://evil.example/steal>; rel="next""#)])]);
+    let err = stub
+        .client()
+        .result("res_1")
+        .pages(1)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    match err {
+        Error::Decode(d) => assert_eq!(d.path, "Link"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(stub.received().len(), 1);
+}
+
+#[tokio::test]
+async fn list_results_pages_lazily() {
+    use hotdata::prelude::*;
+    let stub = Stub::start().await;
+    let item = |id: &str| json!({"id": id, "status": "ready", "created_at": "2026-05-01T00:00:00Z"});
+    stub.reply([
+        Canned::json(
+            200,
+            json!({"count": 1, "has_more": true, "limit": 1, "offset": 0, "results": [item("r1")]}),
+        ),
+        Canned::json(
+            200,
+            json!({"count": 1, "has_more": false, "limit": 1, "offset": 1, "results": [item("r2")]}),
+        ),
+    ]);
+    let ids: Vec<String> = stub
+        .client()
+        .list_results()
+        .limit(1)
+        .stream()
+        .map_ok(|r| r.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids, ["r1", "r2"]);
+}
