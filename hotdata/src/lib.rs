@@ -20,6 +20,8 @@
 //! `spec/openapi.yaml` by `cargo xtask regen`; the rest of the crate is
 //! written by hand around them.
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod client;
 mod error;
 mod http;
@@ -33,6 +35,8 @@ mod tls;
 #[rustfmt::skip]
 pub mod generated;
 
+#[cfg(feature = "arrow")]
+pub use arrow::RecordBatchStream;
 pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE, WORKSPACE_HEADER};
 pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, REQUEST_ID_HEADERS};
 pub use generated::{builder, outcomes, types};
