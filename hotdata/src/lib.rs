@@ -30,6 +30,7 @@ pub mod results;
 pub mod rows;
 pub mod runs;
 mod tls;
+pub mod upload;
 
 // Emitted by `cargo xtask regen` and formatted by the generator itself.
 #[rustfmt::skip]
@@ -44,6 +45,7 @@ pub use query::{Query, QueryOutcome};
 pub use results::{ResultPage, ResultRequest, SharedRow};
 pub use rows::{Column, ColumnIndex, Row, RowIter, Rows, Value};
 pub use runs::QueryRunHandle;
+pub use upload::{ManagedTable, UploadOptions};
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

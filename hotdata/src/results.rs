@@ -148,7 +148,7 @@ impl<'a> ResultRequest<'a> {
     /// Every slice of the result, `page_size` rows per request, following
     /// each answer's `Link: rel="next"`. Lazy: a request per poll, one page
     /// in memory at a time.
-    pub fn pages(self, page_size: u64) -> impl Stream<Item = Result<ResultPage, Error>> + Send + 'a {
+    pub fn pages(self, page_size: u64) -> impl Stream<Item = Result<ResultPage, Error>> + Send + Unpin + 'a {
         enum Next {
             First,
             Url(reqwest::Url),
@@ -157,7 +157,7 @@ impl<'a> ResultRequest<'a> {
         let id = self.id.clone();
         let wait = self.wait;
         let query = self.query(Some(page_size.max(1)));
-        futures::stream::try_unfold(Some(Next::First), move |state| {
+        Box::pin(futures::stream::try_unfold(Some(Next::First), move |state| {
             let (id, query) = (id.clone(), query.clone());
             async move {
                 let page = match state {
@@ -178,12 +178,12 @@ impl<'a> ResultRequest<'a> {
                 };
                 Ok(Some((page, next)))
             }
-        })
+        }))
     }
 
     /// Every row of the result, fetched `page_size` rows at a time; memory
     /// holds one page.
-    pub fn stream(self, page_size: u64) -> impl Stream<Item = Result<SharedRow, Error>> + Send + 'a {
+    pub fn stream(self, page_size: u64) -> impl Stream<Item = Result<SharedRow, Error>> + Send + Unpin + 'a {
         self.pages(page_size)
             .map_ok(|page| {
                 let rows = Arc::new(page.rows);
@@ -202,7 +202,7 @@ impl<'a> ResultRequest<'a> {
     pub fn stream_as<T: DeserializeOwned + 'a>(
         self,
         page_size: u64,
-    ) -> impl Stream<Item = Result<T, Error>> + Send + 'a {
+    ) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'a {
         self.stream(page_size).map(|row| row.and_then(|row| row.deserialize()))
     }
 

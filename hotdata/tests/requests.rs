@@ -449,6 +449,7 @@ async fn uploads_send_raw_bytes() {
     )]);
     let up = stub
         .client()
+        .api()
         .upload_file()
         .body(b"PAR1".to_vec())
         .send()
