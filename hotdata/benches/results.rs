@@ -1,1 +1,544 @@
-fn main() {}
+//! Results, Arrow, small requests and uploads: the SDK against raw reqwest on
+//! the same loopback bytes, each case in its own child process so resident
+//! memory figures do not mix.
+//!
+//! ```sh
+//! cargo bench -p hotdata --features arrow --bench results
+//! ```
+//!
+//! The parent process builds the payloads, serves them from a plain tokio
+//! HTTP/1.1 server on 127.0.0.1, and re-runs this binary once per case with
+//! `--case NAME --url URL`. A child prints its wall time, its peak resident
+//! memory (`VmHWM`) and its resident memory before the case started
+//! (`VmRSS`); the parent prints the table and the ratios.
+
+use std::io::Write as _;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+const ROWS: usize = 1_000_000;
+const SMALL_GETS: usize = 2_000;
+const PAGE_ROWS: usize = 10_000;
+const UPLOAD_BYTES: u64 = 1 << 30;
+const ARROW_BATCH_ROWS: usize = 8_192;
+const REPEATS: usize = 3;
+const MIB: f64 = 1024.0 * 1024.0;
+const SINK: u64 = 256 * 1024;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--case") {
+        let case = args[i + 1].clone();
+        let url = args[i + 2..]
+            .iter()
+            .skip_while(|a| *a != "--url")
+            .nth(1)
+            .cloned()
+            .expect("--url");
+        let file = args.iter().skip_while(|a| *a != "--file").nth(1).cloned();
+        child(&case, &url, file);
+    } else {
+        parent();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Payloads.
+
+/// One row of the JSON result: ten cells of the kinds results hold,
+/// including a 20-digit integer and a decimal.
+fn push_row(out: &mut Vec<u8>, i: usize) {
+    write!(
+        out,
+        r#"[{i},{big},{i}.{c:02},"name_{i}",{b},{n},{i}.5,"2026-05-01T00:00:{s:02}Z",-{i},"x"]"#,
+        big = 10_000_000_000_000_000_000u64 + i as u64,
+        c = i % 100,
+        b = i.is_multiple_of(2),
+        n = if i.is_multiple_of(7) {
+            "null".to_owned()
+        } else {
+            i.to_string()
+        },
+        s = i % 60,
+    )
+    .expect("write to a Vec");
+}
+
+fn json_body(from: usize, to: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity((to - from) * 120 + 512);
+    out.extend_from_slice(
+        br#"{"result_id":"res_json","status":"ready","columns":["id","big","amount","name","flag","maybe","half","ts","neg","tag"],"nullable":[false,false,false,false,false,true,false,false,false,false],"rows":["#,
+    );
+    for i in from..to {
+        if i > from {
+            out.push(b',');
+        }
+        push_row(&mut out, i);
+    }
+    write!(out, r#"],"row_count":{}}}"#, to - from).expect("write");
+    out
+}
+
+fn arrow_body() -> Vec<u8> {
+    use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("big", DataType::Int64, false),
+        Field::new("amount", DataType::Float64, false),
+        Field::new("name", DataType::Utf8, false),
+        Field::new("flag", DataType::Boolean, false),
+        Field::new("maybe", DataType::Int64, true),
+        Field::new("half", DataType::Float64, false),
+        Field::new("ts", DataType::Utf8, false),
+        Field::new("neg", DataType::Int64, false),
+        Field::new("tag", DataType::Utf8, false),
+    ]));
+    let mut out = Vec::new();
+    let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, &schema).expect("writer");
+    let mut start = 0;
+    while start < ROWS {
+        let end = (start + ARROW_BATCH_ROWS).min(ROWS);
+        let r = start as i64..end as i64;
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from_iter_values(r.clone())),
+            Arc::new(Int64Array::from_iter_values(r.clone().map(|i| i * 1_000_003))),
+            Arc::new(Float64Array::from_iter_values(r.clone().map(|i| i as f64 + 0.25))),
+            Arc::new(StringArray::from_iter_values(r.clone().map(|i| format!("name_{i}")))),
+            Arc::new(BooleanArray::from_iter(r.clone().map(|i| Some(i % 2 == 0)))),
+            Arc::new(Int64Array::from_iter(r.clone().map(|i| (i % 7 != 0).then_some(i)))),
+            Arc::new(Float64Array::from_iter_values(r.clone().map(|i| i as f64 + 0.5))),
+            Arc::new(StringArray::from_iter_values(
+                r.clone().map(|i| format!("2026-05-01T00:00:{:02}Z", i % 60)),
+            )),
+            Arc::new(Int64Array::from_iter_values(r.clone().map(|i| -i))),
+            Arc::new(StringArray::from_iter_values(r.map(|_| "x"))),
+        ];
+        w.write(&RecordBatch::try_new(schema.clone(), cols).expect("batch"))
+            .expect("write");
+        start = end;
+    }
+    w.finish().expect("finish");
+    drop(w);
+    out
+}
+
+// ---------------------------------------------------------------------------
+// The loopback server (parent process).
+
+struct Payloads {
+    json: Vec<u8>,
+    arrow: Vec<u8>,
+    small: Vec<u8>,
+}
+
+fn parent() {
+    eprintln!("building payloads...");
+    let payloads = Arc::new(Payloads {
+        json: json_body(0, ROWS),
+        arrow: arrow_body(),
+        small: br#"{"result_id":"res_small","status":"ready","columns":["ok"],"nullable":[false],"rows":[[1]],"row_count":1}"#.to_vec(),
+    });
+    eprintln!(
+        "JSON result {:.1} MiB, Arrow IPC {:.1} MiB",
+        payloads.json.len() as f64 / MIB,
+        payloads.arrow.len() as f64 / MIB
+    );
+    let upload_path = std::env::temp_dir().join(format!("hotdata-bench-upload-{}.bin", std::process::id()));
+    {
+        // Sparse: reads as zeros without using disk.
+        let f = std::fs::File::create(&upload_path).expect("create upload file");
+        f.set_len(UPLOAD_BYTES).expect("size upload file");
+    }
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let served = Arc::clone(&payloads);
+    rt.spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let p = Arc::clone(&served);
+            tokio::spawn(async move {
+                let _ = serve(socket, p).await;
+            });
+        }
+    });
+
+    let cases = [
+        "json-raw",
+        "json-sdk",
+        "arrow-raw",
+        "arrow-sdk",
+        "gets-raw",
+        "gets-sdk",
+        "stream-sdk",
+        "upload-sdk",
+    ];
+    let mut best: std::collections::BTreeMap<&str, Measure> = Default::default();
+    for round in 0..REPEATS {
+        for case in cases {
+            // The upload reads a 1 GiB file; once is enough.
+            if case == "upload-sdk" && round > 0 {
+                continue;
+            }
+            let out = Command::new(std::env::current_exe().expect("exe"))
+                .args(["--case", case, "--url", &url, "--file"])
+                .arg(&upload_path)
+                .output()
+                .expect("run case");
+            if !out.status.success() {
+                eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+                panic!("case {case} failed");
+            }
+            let m = Measure::parse(&String::from_utf8_lossy(&out.stdout));
+            eprintln!(
+                "  round {round} {case:<11} {:>8.3} s  peak {:>7.1} MiB  extra {:>7.1} MiB",
+                m.secs, m.peak_mib, m.extra_mib
+            );
+            best.entry(case)
+                .and_modify(|b| {
+                    if m.secs < b.secs {
+                        b.secs = m.secs;
+                    }
+                    b.peak_mib = b.peak_mib.max(m.peak_mib);
+                    b.extra_mib = b.extra_mib.max(m.extra_mib);
+                })
+                .or_insert(m);
+        }
+    }
+    std::fs::remove_file(&upload_path).ok();
+
+    println!();
+    println!("case          best time   peak RSS     extra RSS   (best of {REPEATS} runs; memory is the worst run)");
+    for case in cases {
+        let m = &best[case];
+        println!(
+            "{case:<12} {:>8.3} s {:>8.1} MiB {:>9.1} MiB",
+            m.secs, m.peak_mib, m.extra_mib
+        );
+    }
+    println!();
+    let ratio = |a: &str, b: &str| best[a].secs / best[b].secs;
+    let verdict = |ok: bool| if ok { "ok" } else { "MISSED" };
+    let json = ratio("json-sdk", "json-raw");
+    println!(
+        "JSON 1,000,000 x 10: sdk/raw time {json:.3}x (target <= 1.10: {}), sdk peak {:.1} MiB (target <= 250: {})",
+        verdict(json <= 1.10),
+        best["json-sdk"].peak_mib,
+        verdict(best["json-sdk"].peak_mib <= 250.0)
+    );
+    let arrow = ratio("arrow-sdk", "arrow-raw");
+    println!(
+        "Arrow IPC 1,000,000 x 10: sdk/raw time {arrow:.3}x, sdk extra {:.1} MiB vs raw extra {:.1} MiB",
+        best["arrow-sdk"].extra_mib, best["arrow-raw"].extra_mib
+    );
+    let gets = ratio("gets-sdk", "gets-raw");
+    println!(
+        "{SMALL_GETS} sequential small GETs: sdk/raw time {gets:.3}x (target <= 1.02: {})",
+        verdict(gets <= 1.02)
+    );
+    let stream = best["stream-sdk"].extra_mib;
+    let upload = best["upload-sdk"].extra_mib;
+    println!(
+        "1,000,000-row result streamed in pages of {PAGE_ROWS}: extra {stream:.1} MiB (limit 64: {})",
+        verdict(stream < 64.0)
+    );
+    println!(
+        "1 GiB upload from a file: {:.2} s, extra {upload:.1} MiB (limit 64: {})",
+        best["upload-sdk"].secs,
+        verdict(upload < 64.0)
+    );
+    assert!(stream < 64.0, "streaming a result used {stream:.1} MiB extra");
+    assert!(upload < 64.0, "a 1 GiB upload used {upload:.1} MiB extra");
+}
+
+struct Measure {
+    secs: f64,
+    peak_mib: f64,
+    extra_mib: f64,
+}
+
+impl Measure {
+    fn parse(out: &str) -> Measure {
+        let line = out.lines().find(|l| l.starts_with("RESULT ")).expect("a RESULT line");
+        let f: Vec<f64> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|x| x.parse().expect("number"))
+            .collect();
+        Measure {
+            secs: f[0],
+            peak_mib: f[1] / 1024.0,
+            extra_mib: (f[1] - f[2]) / 1024.0,
+        }
+    }
+}
+
+/// Serves requests on one connection until it closes.
+async fn serve(socket: tokio::net::TcpStream, p: Arc<Payloads>) -> std::io::Result<()> {
+    socket.set_nodelay(true)?;
+    let (read, mut write) = socket.into_split();
+    let mut reader = BufReader::with_capacity(256 * 1024, read);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let target = line.split_whitespace().nth(1).unwrap_or_default().to_owned();
+        let (mut length, mut chunked) = (0u64, false);
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h).await?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let (name, value) = h.split_once(':').unwrap_or((h, ""));
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            } else if name.eq_ignore_ascii_case("transfer-encoding") && value.contains("chunked") {
+                chunked = true;
+            }
+        }
+        // Drain the request body without keeping it.
+        let mut sink = vec![0u8; SINK as usize];
+        let mut left = length;
+        while left > 0 {
+            let n = reader.read(&mut sink[..left.min(SINK) as usize]).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            left -= n as u64;
+        }
+        if chunked {
+            loop {
+                let mut size = String::new();
+                reader.read_line(&mut size).await?;
+                let mut n = u64::from_str_radix(size.trim(), 16).unwrap_or(0) + 2;
+                let last = n == 2;
+                while n > 0 {
+                    let k = reader.read(&mut sink[..n.min(SINK) as usize]).await?;
+                    if k == 0 {
+                        return Ok(());
+                    }
+                    n -= k as u64;
+                }
+                if last {
+                    break;
+                }
+            }
+        }
+        let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+                .and_then(|v| v.parse::<usize>().ok())
+        };
+        let (content_type, extra, body): (&str, String, std::borrow::Cow<'_, [u8]>) = match path {
+            "/v1/files" => (
+                "application/json",
+                String::new(),
+                format!(
+                    r#"{{"id":"upl_b","created_at":"2026-05-01T00:00:00Z","size_bytes":{},"status":"ready"}}"#,
+                    length
+                )
+                .into_bytes()
+                .into(),
+            ),
+            "/v1/results/res_small" => ("application/json", String::new(), p.small.as_slice().into()),
+            "/v1/results/res_paged" => {
+                let offset = param("offset").unwrap_or(0).min(ROWS);
+                let limit = param("limit").unwrap_or(ROWS);
+                let end = (offset + limit).min(ROWS);
+                let mut extra = format!("x-total-row-count: {ROWS}\r\n");
+                if end < ROWS {
+                    extra.push_str(&format!(
+                        "link: </v1/results/res_paged?offset={end}&limit={limit}>; rel=\"next\"\r\n"
+                    ));
+                }
+                ("application/json", extra, json_body(offset, end).into())
+            }
+            _ if query.contains("format=arrow") => (
+                "application/vnd.apache.arrow.stream",
+                String::new(),
+                p.arrow.as_slice().into(),
+            ),
+            _ => ("application/json", String::new(), p.json.as_slice().into()),
+        };
+        let head = format!(
+            "HTTP/1.1 {} OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n{extra}\r\n",
+            if path == "/v1/files" { 201 } else { 200 },
+            body.len()
+        );
+        write.write_all(head.as_bytes()).await?;
+        write.write_all(&body).await?;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The cases (child processes).
+
+/// `(VmHWM, VmRSS)` in KiB.
+fn memory() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+fn child(case: &str, url: &str, file: Option<String>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = hotdata::Client::builder()
+        .api_key("bench-key")
+        .workspace_id("ws_bench")
+        .base_url(url)
+        .build()
+        .expect("client");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("authorization", "Bearer bench-key".parse().expect("header"));
+    headers.insert("x-workspace-id", "ws_bench".parse().expect("header"));
+    let raw = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("reqwest");
+    // Warm the connection pool so both sides start from one open connection.
+    rt.block_on(async {
+        let _ = raw
+            .get(format!("{url}/v1/results/res_small"))
+            .send()
+            .await
+            .map(|r| r.bytes());
+        let _ = progenitor_client::ClientInfo::client(client.api())
+            .get(format!("{url}/v1/results/res_small"))
+            .send()
+            .await;
+    });
+    let (_, before) = memory();
+    // The small-request loops are short; their best of five is steadier.
+    let tries = if case.starts_with("gets") { 5 } else { 1 };
+    let (mut secs, mut checksum) = (f64::MAX, 0);
+    for _ in 0..tries {
+        let started = Instant::now();
+        checksum = rt.block_on(run_case(case, url, &client, &raw, file.clone()));
+        secs = secs.min(started.elapsed().as_secs_f64());
+    }
+    let (peak, _) = memory();
+    eprintln!("{case}: checksum {checksum}");
+    println!("RESULT {secs} {peak} {before}");
+}
+
+async fn run_case(case: &str, url: &str, client: &hotdata::Client, raw: &reqwest::Client, file: Option<String>) -> u64 {
+    use futures::TryStreamExt as _;
+    use hotdata::prelude::*;
+    match case {
+        "json-raw" => {
+            #[derive(serde::Deserialize)]
+            struct Body<'a> {
+                #[serde(borrow)]
+                columns: Vec<&'a str>,
+                #[serde(borrow)]
+                rows: Vec<Vec<&'a serde_json::value::RawValue>>,
+            }
+            let bytes = raw
+                .get(format!("{url}/v1/results/res_json"))
+                .send()
+                .await
+                .expect("send")
+                .bytes()
+                .await
+                .expect("body");
+            let body: Body<'_> = serde_json::from_slice(&bytes).expect("json");
+            assert_eq!((body.rows.len(), body.columns.len()), (ROWS, 10));
+            body.rows.iter().flatten().map(|c| c.get().len() as u64).sum()
+        }
+        "json-sdk" => {
+            let rows = client.result("res_json").rows().await.expect("rows");
+            assert_eq!((rows.len(), rows.columns().len()), (ROWS, 10));
+            let mut sum = 0;
+            for row in &rows {
+                for c in 0..10 {
+                    sum += row.raw(c).map_or(0, str::len) as u64;
+                }
+            }
+            sum
+        }
+        "arrow-raw" => {
+            let bytes = raw
+                .get(format!("{url}/v1/results/res_arrow?format=arrow"))
+                .send()
+                .await
+                .expect("send")
+                .bytes()
+                .await
+                .expect("body");
+            let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None).expect("reader");
+            reader.map(|b| b.expect("batch").num_rows() as u64).sum()
+        }
+        "arrow-sdk" => {
+            let stream = client.result("res_arrow").arrow_stream().await.expect("stream");
+            stream
+                .try_fold(0u64, |n, b| async move { Ok(n + b.num_rows() as u64) })
+                .await
+                .expect("batches")
+        }
+        "gets-raw" => {
+            let mut n = 0;
+            for _ in 0..SMALL_GETS {
+                let bytes = raw
+                    .get(format!("{url}/v1/results/res_small"))
+                    .header("accept", "application/json")
+                    .send()
+                    .await
+                    .expect("send")
+                    .bytes()
+                    .await
+                    .expect("body");
+                let r: hotdata::types::GetResultResponse = serde_json::from_slice(&bytes).expect("json");
+                n += r.row_count.unwrap_or(0);
+            }
+            n
+        }
+        "gets-sdk" => {
+            let mut n = 0;
+            for _ in 0..SMALL_GETS {
+                let r = client.api().get_result().id("res_small").send().await.expect("get");
+                n += r.row_count.unwrap_or(0);
+            }
+            n
+        }
+        "stream-sdk" => {
+            let mut rows = client.result("res_paged").stream(PAGE_ROWS as u64);
+            let mut sum = 0u64;
+            while let Some(row) = rows.try_next().await.expect("row") {
+                let row = row.row();
+                for c in 0..10 {
+                    sum += row.raw(c).map_or(0, str::len) as u64;
+                }
+            }
+            sum
+        }
+        "upload-sdk" => {
+            let up = client.upload_file(file.expect("--file")).await.expect("upload");
+            assert_eq!(up.size_bytes as u64, UPLOAD_BYTES);
+            up.size_bytes as u64
+        }
+        other => panic!("unknown case {other}"),
+    }
+}
