@@ -362,6 +362,10 @@ impl<'a> Row<'a> {
     /// types get the exact integer (or an error when it does not fit),
     /// `String` gets a string's content or a number's exact text,
     /// `Option<T>` is `None` for NULL, and only `f32`/`f64` parse a float.
+    /// `&str` borrows a string without escapes; use `String` (or `Cow<str>`)
+    /// when a string may hold escapes. Types that ask serde for "any" value
+    /// (`serde_json::Value`, untagged enums, decimal crates) receive an
+    /// integer when it fits 128 bits and the exact text otherwise.
     ///
     /// ```
     /// let rows = hotdata::Rows::from_json(
