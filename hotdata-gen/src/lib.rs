@@ -19,13 +19,14 @@ pub mod diag;
 mod extras;
 pub mod lower;
 pub mod plan;
+mod send;
 mod surface;
 mod walk;
 
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens as _, quote};
 use serde_json::Value;
 
 pub use diag::{Diagnostic, GenError};
@@ -41,12 +42,19 @@ pub struct Settings {
     /// Rust path at which the generated root module is mounted, e.g.
     /// `crate::generated`. Open enums are referenced through it.
     pub module_path: String,
+    /// Rust path of the hand-written runtime the generated code calls: it
+    /// provides `Transport` (the client's inner type, which implements
+    /// progenitor's `ClientHooks`), `Error`, and the functions `send()` uses
+    /// to turn responses into values or errors (`decode_json`,
+    /// `error_response`, `request_error`, `collect_body`, `decode_slice`).
+    pub runtime_path: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             module_path: "crate::generated".into(),
+            runtime_path: "crate::transport".into(),
         }
     }
 }
@@ -89,10 +97,18 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(doc)
         .map_err(|e| GenError::Parse(format!("the lowered document is not valid OpenAPI 3.0: {e}")))?;
 
+    let runtime: TokenStream = syn::parse_str::<syn::Path>(&settings.runtime_path)
+        .map_err(|e| GenError::Emit(format!("runtime path {:?}: {e}", settings.runtime_path)))?
+        .into_token_stream();
+
     let mut gs = progenitor::GenerationSettings::new();
     gs.with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Separate)
-        .with_derive("schemars::JsonSchema");
+        .with_derive("schemars::JsonSchema")
+        // Every request goes through the runtime's hooks (headers, retries,
+        // tracing); the runtime must implement them, or the crate fails to build.
+        .with_inner_type(quote! { #runtime::Transport })
+        .with_hooks(progenitor::HooksMode::Expected);
     for name in plan.open_enums.keys() {
         gs.with_replacement(
             name,
@@ -125,6 +141,9 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
             syn::Item::Mod(m) if m.content.is_some() && (m.ident == "types" || m.ident == "builder") => {
                 let name = m.ident.to_string();
                 let mut inner: Vec<syn::Item> = m.content.map(|(_, items)| items).unwrap_or_default();
+                if name == "builder" {
+                    send::rewrite(&mut inner, &runtime)?;
+                }
                 if name == "types" {
                     for (enum_name, e) in &plan.open_enums {
                         let file: syn::File =
@@ -148,9 +167,11 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     }
     kept.push(syn::parse_quote! { pub mod outcomes; });
     kept.push(syn::parse_quote! { pub mod pagination; });
+    kept.push(syn::parse_quote! { pub mod operations; });
     files.insert("mod.rs".into(), file_text(module_attrs("mod"), kept)?);
-    files.insert("outcomes.rs".into(), render(extras::outcomes(&plan))?);
-    files.insert("pagination.rs".into(), render(extras::pagination(&plan))?);
+    files.insert("outcomes.rs".into(), render(extras::outcomes(&plan, &runtime))?);
+    files.insert("pagination.rs".into(), render(extras::pagination(&plan, &runtime))?);
+    files.insert("operations.rs".into(), render(extras::operations(&plan))?);
 
     let surface = surface::render(&plan);
     Ok(Output { files, surface, plan })
