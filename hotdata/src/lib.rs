@@ -21,9 +21,15 @@
 //! `spec/openapi.yaml` by `cargo xtask regen`; the rest of the crate is
 //! written by hand around them.
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
+pub mod config;
 mod error;
+mod retry;
+mod runs;
 mod tls;
+pub mod transport;
 
 // Emitted by `cargo xtask regen` and formatted by the generator itself.
 #[rustfmt::skip]
@@ -32,6 +38,8 @@ pub mod generated;
 pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE, WORKSPACE_HEADER};
 pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, REQUEST_ID_HEADERS};
 pub use generated::{builder, outcomes, types};
+pub use retry::RetryPolicy;
+pub use runs::{JobHandle, QueryRunHandle, WaitOptions};
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]
