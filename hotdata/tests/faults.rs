@@ -137,11 +137,7 @@ async fn a_503_storm_stops_at_the_attempt_cap_and_at_the_time_cap() {
     let started = Instant::now();
     let err = client.list_jobs().send().await.expect_err("storm");
     assert_eq!(err.status(), Some(502));
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     let n = stub.count();
     assert!((2..=16).contains(&n), "{n} attempts within 300 ms");
 }
