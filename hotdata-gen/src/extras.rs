@@ -144,6 +144,7 @@ pub(crate) fn open_enum(name: &str, e: &OpenEnum) -> TokenStream {
             }
         }
 
+        #[cfg(feature = "schemars")]
         impl ::schemars::JsonSchema for #ty {
             fn schema_name() -> ::std::borrow::Cow<'static, str> {
                 ::std::borrow::Cow::Borrowed(#name)

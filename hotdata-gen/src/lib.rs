@@ -7,7 +7,8 @@
 //! 3. [`plan::plan`]: lint, and normalise what progenitor cannot express
 //!    (several 2xx bodies, several error bodies), collecting what the extra
 //!    emitters need (outcomes, page streams, open enums).
-//! 4. progenitor (builder interface, separate tags, `JsonSchema` derived).
+//! 4. progenitor (builder interface, separate tags, `JsonSchema` derived
+//!    behind the crate feature named in [`Settings::schemars_feature`]).
 //! 5. extras: open enums, outcome enums, page streams.
 //! 6. split into module files and format with `prettyplease`; the same spec
 //!    always yields byte-identical files.
@@ -48,6 +49,10 @@ pub struct Settings {
     /// to turn responses into values or errors (`decode_json`,
     /// `error_response`, `request_error`, `collect_body`, `decode_slice`).
     pub runtime_path: String,
+    /// The crate feature that turns on `schemars::JsonSchema` for every
+    /// model. Deriving it for every type roughly doubles the models' compile
+    /// time, so it is opt-in; `None` derives it unconditionally.
+    pub schemars_feature: Option<String>,
 }
 
 impl Default for Settings {
@@ -55,6 +60,7 @@ impl Default for Settings {
         Settings {
             module_path: "crate::generated".into(),
             runtime_path: "crate::transport".into(),
+            schemars_feature: Some("schemars".into()),
         }
     }
 }
@@ -145,6 +151,9 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
                     send::rewrite(&mut inner, &runtime)?;
                 }
                 if name == "types" {
+                    if let Some(feature) = &settings.schemars_feature {
+                        gate_json_schema(&mut inner, feature);
+                    }
                     for (enum_name, e) in &plan.open_enums {
                         let file: syn::File =
                             syn::parse2(extras::open_enum(enum_name, e)).map_err(|e| GenError::Emit(e.to_string()))?;
@@ -175,6 +184,46 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
 
     let surface = surface::render(&plan);
     Ok(Output { files, surface, plan })
+}
+
+/// Moves `JsonSchema` out of every `#[derive(..)]` into
+/// `#[cfg_attr(feature = "..", derive(::schemars::JsonSchema))]`.
+fn gate_json_schema(items: &mut [syn::Item], feature: &str) {
+    use syn::punctuated::Punctuated;
+
+    fn gate(attrs: &mut Vec<syn::Attribute>, feature: &str) {
+        let mut found = false;
+        for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+            let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated) else {
+                continue;
+            };
+            let before = paths.len();
+            let kept: Punctuated<syn::Path, syn::Token![,]> = paths
+                .into_iter()
+                .filter(|p| p.segments.last().is_none_or(|s| s.ident != "JsonSchema"))
+                .collect();
+            if kept.len() != before {
+                found = true;
+                *attr = syn::parse_quote! { #[derive(#kept)] };
+            }
+        }
+        if found {
+            attrs.push(syn::parse_quote! { #[cfg_attr(feature = #feature, derive(::schemars::JsonSchema))] });
+        }
+    }
+
+    for item in items {
+        match item {
+            syn::Item::Struct(s) => gate(&mut s.attrs, feature),
+            syn::Item::Enum(e) => gate(&mut e.attrs, feature),
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &mut m.content {
+                    gate_json_schema(inner, feature);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Lints progenitor's code trips and that the generator sets, per file.
