@@ -20,15 +20,14 @@
 //!
 //! Unknown keys are ignored, so files written by newer CLIs still load.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::Deserialize;
-
 use crate::client::ApiKey;
 use crate::error::Error;
+
+mod yaml;
 
 /// The environment variables read by [`ClientBuilder::from_env`](crate::ClientBuilder::from_env).
 pub mod env {
@@ -76,30 +75,34 @@ impl fmt::Debug for EnvSource {
     }
 }
 
-#[derive(Default, Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    profiles: BTreeMap<String, FileProfile>,
-}
-
-#[derive(Default, Deserialize)]
+/// One profile of the file, as far as this crate reads it.
+#[derive(Default)]
 pub(crate) struct FileProfile {
-    #[serde(default)]
     api_key: Option<String>,
-    #[serde(default)]
     api_url: Option<String>,
-    #[serde(default)]
     workspace_id: Option<String>,
-    #[serde(default)]
-    workspaces: Vec<WorkspaceEntry>,
-    #[serde(default, alias = "database_id")]
+    workspaces: Vec<String>,
     database: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
-struct WorkspaceEntry {
-    #[serde(default)]
-    public_id: Option<String>,
+impl FileProfile {
+    fn from_node(node: &yaml::Node) -> FileProfile {
+        let text = |key: &str| node.get(key).and_then(yaml::Node::as_str).map(str::to_owned);
+        let workspaces = match node.get("workspaces") {
+            Some(yaml::Node::Seq(items)) => items
+                .iter()
+                .filter_map(|w| w.get("public_id").and_then(yaml::Node::as_str).map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        FileProfile {
+            api_key: text("api_key"),
+            api_url: text("api_url"),
+            workspace_id: text("workspace_id"),
+            workspaces,
+            database: text("database").or_else(|| text("database_id")),
+        }
+    }
 }
 
 /// What the environment and the file say, already merged (environment first).
@@ -130,7 +133,7 @@ pub(crate) fn resolve(env: &EnvSource, profile: Option<&str>) -> Result<Resolved
     let from_file = read_profile(&file, &profile, named.is_some())?;
     let workspace_from_file = from_file
         .workspace_id
-        .or_else(|| from_file.workspaces.into_iter().find_map(|w| w.public_id));
+        .or_else(|| from_file.workspaces.into_iter().next());
     Ok(Resolved {
         api_key: env.get(env::API_KEY).or(from_file.api_key).map(ApiKey::new),
         workspace_id: env.get(env::WORKSPACE_ID).or(workspace_from_file),
@@ -157,25 +160,27 @@ fn read_profile(file: &std::path::Path, profile: &str, named: bool) -> Result<Fi
         }
         Err(e) => return Err(Error::config(format!("cannot read {}: {e}", file.display()))),
     };
-    // The parser's message may quote the file, and the file holds keys: say
-    // only where it failed.
-    let parsed: ConfigFile = serde_yaml_ng::from_str(&text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
-            .unwrap_or_default();
+    // Say only where parsing failed: the file holds keys.
+    let root = yaml::parse(&text).map_err(|e| {
         Error::config(format!(
-            "cannot parse {}{at}: expected `profiles: {{<name>: {{api_key: .., workspaces: [{{public_id: ..}}]}}}}`",
+            "cannot parse {} ({e}): expected `profiles: {{<name>: {{api_key: .., workspaces: [{{public_id: ..}}]}}}}`",
             file.display()
         ))
     })?;
-    let mut profiles = parsed.profiles;
-    match profiles.remove(profile) {
-        Some(p) => Ok(p),
+    let profiles = match root.get("profiles") {
+        Some(yaml::Node::Map(entries)) => entries.as_slice(),
+        _ => &[],
+    };
+    match profiles.iter().find(|(name, _)| name == profile) {
+        Some((_, node)) => Ok(FileProfile::from_node(node)),
         None if named => Err(Error::config(format!(
             "profile `{profile}` is not in {} (profiles there: {})",
             file.display(),
-            profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+            profiles
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
         None => Ok(FileProfile::default()),
     }
