@@ -144,6 +144,7 @@ pub(crate) fn open_enum(name: &str, e: &OpenEnum) -> TokenStream {
             }
         }
 
+        #[cfg(feature = "schemars")]
         impl ::schemars::JsonSchema for #ty {
             fn schema_name() -> ::std::borrow::Cow<'static, str> {
                 ::std::borrow::Cow::Borrowed(#name)
@@ -157,16 +158,6 @@ pub(crate) fn open_enum(name: &str, e: &OpenEnum) -> TokenStream {
                 })
             }
         }
-    }
-}
-
-fn error_type(error: &Option<String>) -> TokenStream {
-    match error {
-        Some(e) => {
-            let e = ident(e);
-            quote! { super::types::#e }
-        }
-        None => quote! { () },
     }
 }
 
@@ -184,20 +175,19 @@ fn reason(status: u16) -> String {
 
 /// The `outcomes` module: one enum per operation with several 2xx bodies,
 /// decoded by status, and a `send_outcome` on its builder.
-pub(crate) fn outcomes(plan: &Plan) -> TokenStream {
-    let items = plan.outcomes.iter().map(|(op, o)| outcome(op, o));
+pub(crate) fn outcomes(plan: &Plan, runtime: &TokenStream) -> TokenStream {
+    let items = plan.outcomes.iter().map(|(op, o)| outcome(op, o, runtime));
     quote! {
         //! Typed outcomes of operations whose successful responses differ by status.
         #[allow(unused_imports)]
-        use super::{ByteStream, Error, ResponseValue};
+        use super::{ByteStream, ResponseValue};
         #( #items )*
     }
 }
 
-fn outcome(op: &str, o: &Outcome) -> TokenStream {
+fn outcome(op: &str, o: &Outcome, runtime: &TokenStream) -> TokenStream {
     let ty = format_ident!("{}Outcome", pascal(op));
     let builder = ident(&pascal(op));
-    let err = error_type(&o.error);
     let doc =
         format!("What [`Client::{op}`](super::Client) answered: one variant per success status the spec declares.");
     let mut variants = Vec::new();
@@ -212,10 +202,7 @@ fn outcome(op: &str, o: &Outcome) -> TokenStream {
                 let s = ident(schema);
                 variants.push(quote! { #[doc = #vdoc] #name(super::types::#s), });
                 arms.push(quote! {
-                    #code => Self::#name(
-                        ::serde_json::from_slice(&body)
-                            .map_err(|e| Error::InvalidResponsePayload(body.clone().into(), e))?,
-                    ),
+                    #code => Self::#name(#runtime::decode_slice(OPERATION, status, &headers, &body)?),
                 });
                 status_arms.push(quote! { Self::#name(_) => #code, });
             }
@@ -245,24 +232,13 @@ fn outcome(op: &str, o: &Outcome) -> TokenStream {
             /// Decodes a raw successful response by its status.
             pub async fn from_response(
                 response: ResponseValue<ByteStream>,
-            ) -> ::std::result::Result<ResponseValue<Self>, Error<#err>> {
-                use ::futures::TryStreamExt as _;
-                let status = response.status();
-                let headers = response.headers().clone();
-                let body: ::std::vec::Vec<u8> = response
-                    .into_inner_stream()
-                    .try_fold(::std::vec::Vec::new(), |mut body, chunk| async move {
-                        body.extend_from_slice(&chunk);
-                        Ok(body)
-                    })
-                    .await
-                    .map_err(Error::ResponseBodyError)?;
+            ) -> ::std::result::Result<ResponseValue<Self>, #runtime::Error> {
+                const OPERATION: &str = #op;
+                let (status, headers, body) = #runtime::collect_body(OPERATION, response).await?;
                 let value = match status.as_u16() {
                     #( #arms )*
                     other => {
-                        return Err(Error::Custom(format!(
-                            "status {other} is not a success status of this operation"
-                        )))
+                        return Err(#runtime::unexpected_status(OPERATION, other, &headers, &body));
                     }
                 };
                 Ok(ResponseValue::new(value, status, headers))
@@ -271,7 +247,7 @@ fn outcome(op: &str, o: &Outcome) -> TokenStream {
 
         impl<'a> super::builder::#builder<'a> {
             #[doc = #send_doc]
-            pub async fn send_outcome(self) -> ::std::result::Result<ResponseValue<#ty>, Error<#err>> {
+            pub async fn send_outcome(self) -> ::std::result::Result<ResponseValue<#ty>, #runtime::Error> {
                 #ty::from_response(self.send().await?).await
             }
         }
@@ -279,24 +255,24 @@ fn outcome(op: &str, o: &Outcome) -> TokenStream {
 }
 
 /// The `pagination` module: `pages()` and `stream()` on each paginated builder.
-pub(crate) fn pagination(plan: &Plan) -> TokenStream {
-    let items = plan.paginations.iter().map(|(op, p)| paginate(op, p));
+pub(crate) fn pagination(plan: &Plan, runtime: &TokenStream) -> TokenStream {
+    let items = plan.paginations.iter().map(|(op, p)| paginate(op, p, runtime));
     quote! {
         //! Lazy page and item streams for the list operations the spec marks as paginated.
         #[allow(unused_imports)]
-        use super::{Error, ResponseValue};
+        use super::ResponseValue;
         #[allow(unused_imports)]
         use ::futures::{Stream, StreamExt as _, TryStreamExt as _};
         #( #items )*
     }
 }
 
-fn paginate(op: &str, p: &Pagination) -> TokenStream {
+fn paginate(op: &str, p: &Pagination, runtime: &TokenStream) -> TokenStream {
     let builder = ident(&pascal(op));
     let page = ident(&p.page_schema);
     let item = ident(&p.item_schema);
     let items = ident(&p.items);
-    let err = error_type(&p.error);
+    let err = quote! { #runtime::Error };
     let how = match p.style {
         PageStyle::Cursor => "following `next_cursor`",
         PageStyle::Offset => "advancing `offset` by the items received",
@@ -358,7 +334,7 @@ fn paginate(op: &str, p: &Pagination) -> TokenStream {
             #[doc = #pages_doc]
             pub fn pages(
                 self,
-            ) -> impl Stream<Item = ::std::result::Result<ResponseValue<super::types::#page>, Error<#err>>> + Unpin + 'a {
+            ) -> impl Stream<Item = ::std::result::Result<ResponseValue<super::types::#page>, #err>> + Unpin + 'a {
                 let start: Option<(Self, Option<#position_ty>)> = Some((self, None));
                 Box::pin(::futures::stream::try_unfold(start, |state| async move {
                     let Some((builder, position)) = state else {
@@ -372,11 +348,56 @@ fn paginate(op: &str, p: &Pagination) -> TokenStream {
             #[doc = #stream_doc]
             pub fn stream(
                 self,
-            ) -> impl Stream<Item = ::std::result::Result<super::types::#item, Error<#err>>> + Unpin + 'a {
+            ) -> impl Stream<Item = ::std::result::Result<super::types::#item, #err>> + Unpin + 'a {
                 self.pages()
                     .map_ok(|page| ::futures::stream::iter(page.into_inner().#items.into_iter().map(Ok)))
                     .try_flatten()
             }
+        }
+    }
+}
+
+/// The `operations` module: what the spec says about each operation, for the
+/// runtime (tracing names the path template, retries read the method, the
+/// default database goes where the operation declares `X-Database-Id`).
+pub(crate) fn operations(plan: &Plan) -> TokenStream {
+    let mut ops: Vec<_> = plan.operations.iter().collect();
+    ops.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
+    let rows = ops.iter().map(|op| {
+        let id = &op.operation_id;
+        let method = op.method.to_uppercase();
+        let path = &op.path;
+        let headers = op
+            .parameters
+            .iter()
+            .filter(|(_, loc, _, _)| loc == "header")
+            .map(|(name, _, _, _)| name.to_ascii_lowercase());
+        quote! {
+            Operation { id: #id, method: #method, path: #path, header_parameters: &[ #( #headers ),* ] },
+        }
+    });
+    quote! {
+        //! What the spec says about each operation, sorted by operation id.
+
+        /// One operation of the spec.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct Operation {
+            /// The `operationId`.
+            pub id: &'static str,
+            /// The HTTP method, upper case.
+            pub method: &'static str,
+            /// The path template, as in the spec (`/v1/query-runs/{id}`).
+            pub path: &'static str,
+            /// The header parameters the operation declares, lower case.
+            pub header_parameters: &'static [&'static str],
+        }
+
+        /// Every operation, sorted by id.
+        pub const OPERATIONS: &[Operation] = &[ #( #rows )* ];
+
+        /// The operation with this id.
+        pub fn find(id: &str) -> ::std::option::Option<&'static Operation> {
+            OPERATIONS.binary_search_by(|op| op.id.cmp(id)).ok().and_then(|i| OPERATIONS.get(i))
         }
     }
 }

@@ -7,7 +7,8 @@
 //! 3. [`plan::plan`]: lint, and normalise what progenitor cannot express
 //!    (several 2xx bodies, several error bodies), collecting what the extra
 //!    emitters need (outcomes, page streams, open enums).
-//! 4. progenitor (builder interface, separate tags, `JsonSchema` derived).
+//! 4. progenitor (builder interface, separate tags, `JsonSchema` derived
+//!    behind the crate feature named in [`Settings::schemars_feature`]).
 //! 5. extras: open enums, outcome enums, page streams.
 //! 6. split into module files and format with `prettyplease`; the same spec
 //!    always yields byte-identical files.
@@ -19,13 +20,14 @@ pub mod diag;
 mod extras;
 pub mod lower;
 pub mod plan;
+mod send;
 mod surface;
 mod walk;
 
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens as _, quote};
 use serde_json::Value;
 
 pub use diag::{Diagnostic, GenError};
@@ -41,12 +43,24 @@ pub struct Settings {
     /// Rust path at which the generated root module is mounted, e.g.
     /// `crate::generated`. Open enums are referenced through it.
     pub module_path: String,
+    /// Rust path of the hand-written runtime the generated code calls: it
+    /// provides `Transport` (the client's inner type, which implements
+    /// progenitor's `ClientHooks`), `Error`, and the functions `send()` uses
+    /// to turn responses into values or errors (`decode_json`,
+    /// `error_response`, `request_error`, `collect_body`, `decode_slice`).
+    pub runtime_path: String,
+    /// The crate feature that turns on `schemars::JsonSchema` for every
+    /// model. Deriving it for every type roughly doubles the models' compile
+    /// time, so it is opt-in; `None` derives it unconditionally.
+    pub schemars_feature: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             module_path: "crate::generated".into(),
+            runtime_path: "crate::transport".into(),
+            schemars_feature: Some("schemars".into()),
         }
     }
 }
@@ -89,10 +103,18 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(doc)
         .map_err(|e| GenError::Parse(format!("the lowered document is not valid OpenAPI 3.0: {e}")))?;
 
+    let runtime: TokenStream = syn::parse_str::<syn::Path>(&settings.runtime_path)
+        .map_err(|e| GenError::Emit(format!("runtime path {:?}: {e}", settings.runtime_path)))?
+        .into_token_stream();
+
     let mut gs = progenitor::GenerationSettings::new();
     gs.with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Separate)
-        .with_derive("schemars::JsonSchema");
+        .with_derive("schemars::JsonSchema")
+        // Every request goes through the runtime's hooks (headers, retries,
+        // tracing); the runtime must implement them, or the crate fails to build.
+        .with_inner_type(quote! { #runtime::Transport })
+        .with_hooks(progenitor::HooksMode::Expected);
     for name in plan.open_enums.keys() {
         gs.with_replacement(
             name,
@@ -125,7 +147,13 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
             syn::Item::Mod(m) if m.content.is_some() && (m.ident == "types" || m.ident == "builder") => {
                 let name = m.ident.to_string();
                 let mut inner: Vec<syn::Item> = m.content.map(|(_, items)| items).unwrap_or_default();
+                if name == "builder" {
+                    send::rewrite(&mut inner, &runtime)?;
+                }
                 if name == "types" {
+                    if let Some(feature) = &settings.schemars_feature {
+                        gate_json_schema(&mut inner, feature);
+                    }
                     for (enum_name, e) in &plan.open_enums {
                         let file: syn::File =
                             syn::parse2(extras::open_enum(enum_name, e)).map_err(|e| GenError::Emit(e.to_string()))?;
@@ -148,12 +176,54 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     }
     kept.push(syn::parse_quote! { pub mod outcomes; });
     kept.push(syn::parse_quote! { pub mod pagination; });
+    kept.push(syn::parse_quote! { pub mod operations; });
     files.insert("mod.rs".into(), file_text(module_attrs("mod"), kept)?);
-    files.insert("outcomes.rs".into(), render(extras::outcomes(&plan))?);
-    files.insert("pagination.rs".into(), render(extras::pagination(&plan))?);
+    files.insert("outcomes.rs".into(), render(extras::outcomes(&plan, &runtime))?);
+    files.insert("pagination.rs".into(), render(extras::pagination(&plan, &runtime))?);
+    files.insert("operations.rs".into(), render(extras::operations(&plan))?);
 
     let surface = surface::render(&plan);
     Ok(Output { files, surface, plan })
+}
+
+/// Moves `JsonSchema` out of every `#[derive(..)]` into
+/// `#[cfg_attr(feature = "..", derive(::schemars::JsonSchema))]`.
+fn gate_json_schema(items: &mut [syn::Item], feature: &str) {
+    use syn::punctuated::Punctuated;
+
+    fn gate(attrs: &mut Vec<syn::Attribute>, feature: &str) {
+        let mut found = false;
+        for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+            let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated) else {
+                continue;
+            };
+            let before = paths.len();
+            let kept: Punctuated<syn::Path, syn::Token![,]> = paths
+                .into_iter()
+                .filter(|p| p.segments.last().is_none_or(|s| s.ident != "JsonSchema"))
+                .collect();
+            if kept.len() != before {
+                found = true;
+                *attr = syn::parse_quote! { #[derive(#kept)] };
+            }
+        }
+        if found {
+            attrs.push(syn::parse_quote! { #[cfg_attr(feature = #feature, derive(::schemars::JsonSchema))] });
+        }
+    }
+
+    for item in items {
+        match item {
+            syn::Item::Struct(s) => gate(&mut s.attrs, feature),
+            syn::Item::Enum(e) => gate(&mut e.attrs, feature),
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &mut m.content {
+                    gate_json_schema(inner, feature);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Lints progenitor's code trips and that the generator sets, per file.

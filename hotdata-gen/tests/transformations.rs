@@ -70,6 +70,26 @@ fn pagination_extension_becomes_streams() {
 }
 
 #[test]
+fn send_returns_the_runtime_error_and_keeps_failed_responses() {
+    // `start_job` has a JSON body, an empty body and error bodies; `list_runs`
+    // has one JSON body. Both `send()`s are rewritten to the runtime's error.
+    let out = generated("outcomes");
+    insta::assert_snapshot!("send_outcomes_builder", items(&out.files["builder.rs"], &["StartJob"]));
+    let out = generated("pagination");
+    insta::assert_snapshot!(
+        "send_pagination_builder",
+        items(&out.files["builder.rs"], &["ListRuns"])
+    );
+    insta::assert_snapshot!("operations_table", out.files["operations.rs"]);
+    let client = &out.files["mod.rs"];
+    assert!(
+        client.contains("pub(crate) inner: crate::transport::Transport"),
+        "{client}"
+    );
+    assert!(!client.contains("impl ClientHooks"), "the runtime implements the hooks");
+}
+
+#[test]
 fn string_enums_become_open_enums() {
     let out = generated("open_enums");
     insta::assert_snapshot!(items(&out.files["types.rs"], &["RunStatus"]));

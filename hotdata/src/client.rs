@@ -1,14 +1,18 @@
-//! The hand-written client over the generated one: where requests go and who
-//! they are sent as.
+//! The hand-written client over the generated one: where requests go, who
+//! they are sent as, and how they are retried.
 
 use std::fmt;
 use std::ops::Deref;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::HeaderValue;
 
+use crate::config::{self, EnvSource};
 use crate::error::Error;
 use crate::generated;
+use crate::retry::RetryPolicy;
+use crate::runs::{JobHandle, QueryRunHandle};
+use crate::transport::Transport;
 
 /// Where the Hotdata API lives unless told otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.hotdata.dev";
@@ -56,32 +60,41 @@ impl<S: Into<String>> From<S> for ApiKey {
 /// A Hotdata client: configuration plus the generated operations.
 ///
 /// Every operation of the API is a builder method reached through this
-/// client once [`prelude`](crate::prelude) is in scope:
+/// client once [`prelude`](crate::prelude) is in scope, and `send()` returns
+/// a [`crate::Error`] on failure:
 ///
 /// ```no_run
 /// use hotdata::prelude::*;
 ///
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let client = hotdata::Client::builder()
-///     .api_key("hd_live_123")
-///     .workspace_id("ws_abc123")
-///     .build()?;
-/// let datasets = client.list_datasets().limit(10).send().await?;
-/// for d in &datasets.datasets {
-///     println!("{} {}", d.id, d.label);
+/// async fn names(client: &hotdata::Client) -> Result<Vec<String>, hotdata::Error> {
+///     let datasets = client.list_datasets().limit(10).send().await?;
+///     Ok(datasets.datasets.iter().map(|d| d.label.clone()).collect())
 /// }
-/// # Ok(()) }
 /// ```
+///
+/// Cloning is cheap and clones share one connection pool.
 #[derive(Clone)]
 pub struct Client {
     api: generated::Client,
     workspace_id: Option<String>,
+    database_id: Option<String>,
 }
 
 impl Client {
     /// Starts configuring a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// A client configured from the environment and the CLI's profile file;
+    /// see [`ClientBuilder::from_env`].
+    ///
+    /// ```no_run
+    /// let client = hotdata::Client::from_env()?;
+    /// # Ok::<(), hotdata::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env().build()
     }
 
     /// The generated client, for every operation as the spec describes it.
@@ -98,6 +111,105 @@ impl Client {
     pub fn workspace_id(&self) -> Option<&str> {
         self.workspace_id.as_deref()
     }
+
+    /// The database queries are scoped to by default, if one was set.
+    pub fn database_id(&self) -> Option<&str> {
+        self.database_id.as_deref()
+    }
+
+    /// The retry policy requests made through this handle use.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.api.inner.retry()
+    }
+
+    /// The same client with another retry policy, for the calls made through
+    /// the returned handle; the original is unchanged and the connection pool
+    /// is shared.
+    ///
+    /// ```no_run
+    /// use hotdata::prelude::*;
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// // Fail fast on this one call.
+    /// let jobs = client.with_retry(hotdata::RetryPolicy::none()).list_jobs().send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_retry(&self, policy: RetryPolicy) -> Client {
+        let api = generated::Client::new_with_client(
+            self.base_url(),
+            self.api.client.clone(),
+            self.api.inner.with_retry(policy),
+        );
+        Client {
+            api,
+            workspace_id: self.workspace_id.clone(),
+            database_id: self.database_id.clone(),
+        }
+    }
+
+    /// A handle on a query run, by id: poll it, or wait for it to finish.
+    /// The id may come from an earlier process.
+    ///
+    /// ```no_run
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// let run = client.query_run("qr_123").wait().await?;
+    /// println!("{:?}", run.result_id);
+    /// # Ok(()) }
+    /// ```
+    pub fn query_run(&self, id: impl Into<String>) -> QueryRunHandle {
+        QueryRunHandle::new(self.clone(), id.into())
+    }
+
+    /// A handle on a background job, by id: poll it, or wait for it to finish.
+    ///
+    /// ```no_run
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// let job = client.job("job_123").wait().await?;
+    /// println!("{}", job.status);
+    /// # Ok(()) }
+    /// ```
+    pub fn job(&self, id: impl Into<String>) -> JobHandle {
+        JobHandle::new(self.clone(), id.into())
+    }
+
+    /// A request to `path` (which starts with `/v1/`) on the base URL, built
+    /// with the shared HTTP client. Send it with [`execute`](Self::execute).
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.api.client.request(method, format!("{}{path}", self.base_url()))
+    }
+
+    /// Sends a hand-written request through the same path as the generated
+    /// operations: credentials, workspace, user agent, default database (when
+    /// `operation` declares `X-Database-Id` in the spec), default timeout,
+    /// retries and tracing. Returns the response whatever its status; turn an
+    /// error status into an error with [`Error::from_response`].
+    pub(crate) async fn execute(
+        &self,
+        operation: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Error> {
+        let mut request = request.build().map_err(|e| Error::from_reqwest(operation, e))?;
+        let transport = &self.api.inner;
+        transport.prepare(&mut request, operation);
+        transport
+            .execute(&self.api.client, operation, request)
+            .await
+            .map_err(|e| Error::from_reqwest(operation, e))
+    }
+
+    /// [`execute`](Self::execute), with an error status turned into
+    /// [`Error::Api`].
+    pub(crate) async fn execute_ok(
+        &self,
+        operation: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Error> {
+        let response = self.execute(operation, request).await?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(Error::from_response(operation, response).await)
+        }
+    }
 }
 
 impl Deref for Client {
@@ -113,6 +225,8 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.base_url())
             .field("workspace_id", &self.workspace_id)
+            .field("database_id", &self.database_id)
+            .field("retry", &self.retry_policy())
             .field("api_key", &"<redacted>")
             .finish()
     }
@@ -121,26 +235,117 @@ impl fmt::Debug for Client {
 /// Configures a [`Client`].
 ///
 /// ```
+/// use std::time::Duration;
 /// let client = hotdata::Client::builder()
 ///     .api_key("hd_live_123")
 ///     .workspace_id("ws_abc123")
+///     .database_id("db_42")
 ///     .base_url("http://127.0.0.1:4680")
-///     .timeout(std::time::Duration::from_secs(30))
+///     .timeout(Duration::from_secs(30))
+///     .connect_timeout(Duration::from_secs(5))
+///     .user_agent_suffix("my-app/1.2")
+///     .retry(hotdata::RetryPolicy::default().max_attempts(6))
 ///     .build()
 ///     .expect("valid configuration");
 /// assert_eq!(client.base_url(), "http://127.0.0.1:4680");
+/// assert_eq!(client.database_id(), Some("db_42"));
 /// ```
-// `Debug` is derived: `ApiKey` redacts itself.
-#[derive(Default, Clone, Debug)]
+///
+/// Explicit settings win over the environment, which wins over the profile
+/// file; see [`from_env`](Self::from_env).
+#[derive(Default, Clone)]
 pub struct ClientBuilder {
     api_key: Option<ApiKey>,
     workspace_id: Option<String>,
+    database_id: Option<String>,
     base_url: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    user_agent_suffix: Option<String>,
+    retry: Option<RetryPolicy>,
+    http: Option<reqwest::Client>,
+    allow_insecure_http: bool,
+    env: Option<EnvSource>,
+    profile: Option<String>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key)
+            .field("workspace_id", &self.workspace_id)
+            .field("database_id", &self.database_id)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("retry", &self.retry)
+            .field("http", &self.http.as_ref().map(|_| "<injected reqwest::Client>"))
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("from_env", &self.env.is_some())
+            .field("profile", &self.profile)
+            .finish()
+    }
 }
 
 impl ClientBuilder {
+    /// A builder that falls back to the environment and then to the profile
+    /// file of Hotdata's CLI for every setting not given explicitly:
+    ///
+    /// | setting | variable | file entry (`profiles.<profile>.`) |
+    /// |---|---|---|
+    /// | API key | `HOTDATA_API_KEY` | `api_key` |
+    /// | workspace | `HOTDATA_WORKSPACE_ID` | `workspace_id`, else the first `workspaces[].public_id` |
+    /// | base URL (with or without `/v1`) | `HOTDATA_API_URL` | `api_url` |
+    /// | default database | `HOTDATA_DATABASE` | `database` |
+    ///
+    /// The file is `config.yml` in `HOTDATA_CONFIG_DIR`, else in `~/.hotdata`;
+    /// the profile is the one named with [`profile`](Self::profile), else
+    /// `HOTDATA_PROFILE`, else `default`. A missing file is fine; a profile
+    /// named explicitly must exist. See [`config`](crate::config) for the layout.
+    ///
+    /// ```no_run
+    /// let client = hotdata::ClientBuilder::from_env()
+    ///     .profile("staging")
+    ///     .timeout(std::time::Duration::from_secs(60))
+    ///     .build()?;
+    /// # Ok::<(), hotdata::Error>(())
+    /// ```
+    pub fn from_env() -> Self {
+        ClientBuilder {
+            env: Some(EnvSource::process()),
+            ..ClientBuilder::default()
+        }
+    }
+
+    /// [`from_env`](Self::from_env) with variables looked up through `lookup`
+    /// instead of the process environment: for tests, or for settings kept
+    /// elsewhere. `HOME` is looked up the same way.
+    ///
+    /// ```
+    /// let client = hotdata::ClientBuilder::from_env_with(|name| match name {
+    ///     "HOTDATA_API_KEY" => Some("hd_live_123".to_owned()),
+    ///     "HOTDATA_CONFIG_DIR" => Some("/nonexistent".to_owned()),
+    ///     _ => None,
+    /// })
+    /// .build()
+    /// .expect("configured");
+    /// assert_eq!(client.base_url(), hotdata::DEFAULT_BASE_URL);
+    /// ```
+    pub fn from_env_with(lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        ClientBuilder {
+            env: Some(EnvSource::from_fn(lookup)),
+            ..ClientBuilder::default()
+        }
+    }
+
+    /// The profile of the CLI's `config.yml` to read (with
+    /// [`from_env`](Self::from_env)); it must exist.
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.profile = Some(name.into());
+        self
+    }
+
     /// The API key, sent as `Authorization: Bearer <key>`. Required.
     pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
         self.api_key = Some(key.into());
@@ -154,59 +359,202 @@ impl ClientBuilder {
         self
     }
 
+    /// The database that queries are scoped to unless a call says otherwise:
+    /// sent as `X-Database-Id` on the operations whose spec declares that
+    /// header (`query`), when the call does not set it itself.
+    pub fn database_id(mut self, id: impl Into<String>) -> Self {
+        self.database_id = Some(id.into());
+        self
+    }
+
     /// Where the API lives; defaults to [`DEFAULT_BASE_URL`]. A trailing `/`
     /// or `/v1` is accepted and removed, since operation paths start with `/v1`.
+    /// `http://` is refused unless the host is loopback or
+    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
-    /// Limit on a whole request, from connecting to the last body byte.
+    /// Accept an `http://` base URL on a host other than loopback. The API key
+    /// then crosses the network in clear text.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Limit on each request attempt, from sending to the last body byte.
+    /// Applied per request, so it also holds with an injected HTTP client.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    /// Limit on establishing a connection.
+    /// Limit on establishing a connection. Cannot be combined with
+    /// [`http_client`](Self::http_client): set it on that client instead.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
     }
 
+    /// Appended to the `User-Agent`: `hotdata-rust/<version> <suffix>`.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// How failed requests are retried; [`RetryPolicy::default`] unless set.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Sends every request with this client, used as given: the SDK adds its
+    /// headers to each request and never changes the client's settings (its
+    /// proxy, TLS, pool, redirect policy and timeouts stay as built). reqwest
+    /// drops the `Authorization` header on any redirect to another host.
+    ///
+    /// ```
+    /// let http = reqwest::Client::builder().pool_max_idle_per_host(4).build().expect("client");
+    /// let client = hotdata::Client::builder().api_key("hd_live_123").http_client(http).build().expect("ok");
+    /// # drop(client);
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let key = self
-            .api_key
-            .ok_or_else(|| Error::config("no API key: call `.api_key(..)` on the client builder"))?;
-        let base_url = normalise_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let resolved = match &self.env {
+            Some(env) => Some(config::resolve(env, self.profile.as_deref())?),
+            None => None,
+        };
+        let (mut env_key, mut env_ws, mut env_url, mut env_db) = (None, None, None, None);
+        if let Some(r) = &resolved {
+            env_key = r.api_key.clone();
+            env_ws = r.workspace_id.clone();
+            env_url = r.base_url.clone();
+            env_db = r.database_id.clone();
+        }
+        let key = self.api_key.or(env_key).ok_or_else(|| match &resolved {
+            Some(r) => Error::config(format!(
+                "no API key: call `.api_key(..)`, set {}, or add `api_key` under `profiles.{}` in {}",
+                config::env::API_KEY,
+                r.profile,
+                r.file.display()
+            )),
+            None => Error::config(
+                "no API key: call `.api_key(..)` on the client builder, or start from `ClientBuilder::from_env()` \
+                 to read HOTDATA_API_KEY",
+            ),
+        })?;
+        let workspace_id = self.workspace_id.or(env_ws);
+        let database_id = self.database_id.or(env_db);
+        let raw_url = self.base_url.or(env_url);
+        let base_url = normalise_base_url(raw_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        check_scheme(&base_url, self.allow_insecure_http)?;
 
-        let mut headers = HeaderMap::new();
-        let mut auth = HeaderValue::try_from(format!("Bearer {}", key.expose()))
+        let mut authorization = HeaderValue::try_from(format!("Bearer {}", key.expose()))
             .map_err(|_| Error::config("the API key contains characters that cannot be sent in a header"))?;
-        auth.set_sensitive(true);
-        headers.insert(AUTHORIZATION, auth);
-        if let Some(ws) = &self.workspace_id {
-            let value = HeaderValue::try_from(ws.as_str())
-                .map_err(|_| Error::config("the workspace id contains characters that cannot be sent in a header"))?;
-            headers.insert(HeaderName::from_static(WORKSPACE_HEADER), value);
-        }
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        authorization.set_sensitive(true);
+        let header = |what: &str, value: &Option<String>| -> Result<Option<HeaderValue>, Error> {
+            value
+                .as_deref()
+                .map(|v| {
+                    HeaderValue::try_from(v).map_err(|_| {
+                        Error::config(format!(
+                            "the {what} contains characters that cannot be sent in a header"
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        let workspace = header("workspace id", &workspace_id)?;
+        let database = header("database id", &database_id)?;
+        let user_agent = match &self.user_agent_suffix {
+            Some(suffix) => HeaderValue::try_from(format!("{USER_AGENT_VALUE} {suffix}")).map_err(|_| {
+                Error::config("the user-agent suffix contains characters that cannot be sent in a header")
+            })?,
+            None => HeaderValue::from_static(USER_AGENT_VALUE),
+        };
 
-        crate::tls::install_default_provider();
-        let mut http = reqwest::Client::builder().default_headers(headers);
-        if let Some(t) = self.timeout {
-            http = http.timeout(t);
-        }
-        if let Some(t) = self.connect_timeout {
-            http = http.connect_timeout(t);
-        }
-        let http = http
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        let http = match self.http {
+            Some(http) => {
+                if self.connect_timeout.is_some() {
+                    return Err(Error::config(
+                        "connect_timeout cannot be applied to an injected reqwest::Client: set it on that client",
+                    ));
+                }
+                http
+            }
+            None => {
+                crate::tls::install_default_provider();
+                let origin = base_url.clone();
+                let mut http = reqwest::Client::builder().redirect(same_origin_redirects(origin));
+                #[cfg(feature = "native-tls")]
+                {
+                    http = http.tls_backend_native();
+                }
+                if let Some(t) = self.connect_timeout {
+                    http = http.connect_timeout(t);
+                }
+                http.build()
+                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
+            }
+        };
+        let transport = Transport::new(
+            authorization,
+            workspace,
+            database,
+            user_agent,
+            self.timeout,
+            self.retry.unwrap_or_default(),
+        );
         Ok(Client {
-            api: generated::Client::new_with_client(&base_url, http),
-            workspace_id: self.workspace_id,
+            api: generated::Client::new_with_client(&base_url, http, transport),
+            workspace_id,
+            database_id,
         })
+    }
+}
+
+/// Follows redirects only within the base URL's origin (at most 5); a
+/// redirect elsewhere is not followed and its 3xx is returned as an error, so
+/// the key never travels to another origin.
+fn same_origin_redirects(base_url: String) -> reqwest::redirect::Policy {
+    let origin = reqwest::Url::parse(&base_url).ok().map(|u| u.origin());
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 5 {
+            attempt.stop()
+        } else if origin.as_ref() == Some(&attempt.url().origin()) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// `http://` only to loopback, unless allowed.
+fn check_scheme(base_url: &str, allow_insecure: bool) -> Result<(), Error> {
+    let url = reqwest::Url::parse(base_url).map_err(|e| Error::config(format!("base URL {base_url:?}: {e}")))?;
+    if url.scheme() == "https" || allow_insecure {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "base URL {base_url} uses http:// on a host that is not loopback, which would send the API key \
+             in clear text: use https://, or call `.allow_insecure_http(true)`"
+        )))
     }
 }
 
@@ -244,6 +592,21 @@ mod tests {
         for bad in ["", "api.hotdata.dev", "ftp://x", "http://"] {
             assert!(normalise_base_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for ok in [
+            "http://127.0.0.1:1",
+            "http://localhost:1",
+            "http://[::1]:1",
+            "https://example.com",
+        ] {
+            assert!(check_scheme(ok, false).is_ok(), "{ok}");
+        }
+        let err = check_scheme("http://example.com", false).expect_err("insecure");
+        assert!(err.to_string().contains("allow_insecure_http"), "{err}");
+        assert!(check_scheme("http://example.com", true).is_ok());
     }
 
     #[test]

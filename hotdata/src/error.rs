@@ -186,38 +186,6 @@ impl Error {
         Error::Api(Box::new(ApiError::from_parts(operation, status, &headers, &body)))
     }
 
-    /// Converts the error of a generated operation: documented error bodies
-    /// keep their status, code, message and request id.
-    pub(crate) async fn from_generated<E: serde::Serialize>(
-        operation: impl Into<Cow<'static, str>>,
-        err: progenitor_client::Error<E>,
-    ) -> Self {
-        use progenitor_client::Error as G;
-        let operation = operation.into();
-        match err {
-            G::InvalidRequest(message) => Error::InvalidArgument {
-                operation,
-                argument: Cow::Borrowed("request"),
-                message,
-            },
-            G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
-                Error::from_reqwest(operation, e)
-            }
-            G::ErrorResponse(value) => {
-                let status = value.status().as_u16();
-                let headers = value.headers().clone();
-                let body = serde_json::to_vec(value.as_ref()).unwrap_or_default();
-                Error::Api(Box::new(ApiError::from_parts(operation, status, &headers, &body)))
-            }
-            G::InvalidResponsePayload(body, e) => Error::decode(operation, None, None, "", e.to_string(), &body),
-            G::UnexpectedResponse(response) => Error::from_response(operation, response).await,
-            G::Custom(message) => Error::Transport {
-                operation,
-                source: message.into(),
-            },
-        }
-    }
-
     /// A body that did not decode; `path` says where.
     pub(crate) fn decode(
         operation: impl Into<Cow<'static, str>>,

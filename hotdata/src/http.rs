@@ -1,9 +1,9 @@
 //! The one door through which the hand-written layer's requests leave.
 //!
 //! Queries, result downloads and uploads build a `reqwest::RequestBuilder`
-//! with [`request`] and send it with [`send`]. Retries, tracing and any other
-//! transport policy belong in [`send`] alone, so swapping in a shared
-//! transport is a change to one function.
+//! with [`request`] and send it with [`send`], which goes through the same
+//! transport as the generated operations: credentials, scope headers,
+//! retries and a `tracing` span per attempt.
 
 use reqwest::Method;
 
@@ -11,10 +11,9 @@ use crate::client::Client;
 use crate::error::Error;
 
 /// Starts a request to `path` (which begins with `/v1`) on the client's base
-/// URL, with the client's default headers (auth, workspace, user agent).
+/// URL; [`send`] adds credentials and scope.
 pub(crate) fn request(client: &Client, method: Method, path: &str) -> reqwest::RequestBuilder {
-    let http = progenitor_client::ClientInfo::client(client.api());
-    http.request(method, format!("{}{}", client.base_url(), path))
+    client.request(method, path)
 }
 
 /// Starts a request to an absolute URL the server handed out (a `Link`), but
@@ -46,15 +45,11 @@ pub(crate) fn request_url(
 /// [`Error::from_response`]); a failure to send becomes [`Error::Transport`]
 /// or [`Error::Timeout`]. Every other response is handed back unread.
 pub(crate) async fn send(
-    _client: &Client,
+    client: &Client,
     operation: &'static str,
     request: reqwest::RequestBuilder,
 ) -> Result<reqwest::Response, Error> {
-    let response = request.send().await.map_err(|e| Error::from_reqwest(operation, e))?;
-    if response.status().as_u16() >= 400 {
-        return Err(Error::from_response(operation, response).await);
-    }
-    Ok(response)
+    client.execute_ok(operation, request).await
 }
 
 /// Largest body worth reserving room for up front; bigger ones are refused

@@ -19,17 +19,64 @@
 //! The operations, models and builders in [`generated`] are emitted from
 //! `spec/openapi.yaml` by `cargo xtask regen`; the rest of the crate is
 //! written by hand around them.
+//!
+//! # Configuration
+//!
+//! [`Client::builder`] takes every setting explicitly; [`Client::from_env`]
+//! and [`ClientBuilder::from_env`] fall back to `HOTDATA_API_KEY`,
+//! `HOTDATA_WORKSPACE_ID`, `HOTDATA_API_URL`, `HOTDATA_DATABASE` and then to
+//! the profile file of Hotdata's CLI (`~/.hotdata/config.yml`; see
+//! [`config`]). An `http://` base URL is refused unless it is loopback or
+//! [`ClientBuilder::allow_insecure_http`] is set, and the key never follows a
+//! redirect to another origin.
+//!
+//! # Errors, retries, tracing
+//!
+//! Every operation's `send()` returns [`Error`], which names the operation and
+//! carries the status, error code, message, request id, `Retry-After` and a
+//! body excerpt. Requests are retried by the client's [`RetryPolicy`]
+//! (override per call with [`Client::with_retry`]), and each attempt is a
+//! `tracing` span named `hotdata.request` with the operation id, method, path
+//! template, attempt, status, duration and request id. The API key is in no
+//! log line, `Debug` or `Display`.
+//!
+//! ```no_run
+//! use hotdata::prelude::*;
+//!
+//! async fn first_job(client: &hotdata::Client) -> Result<Option<String>, hotdata::Error> {
+//!     let page = client.list_jobs().limit(1).send().await?;
+//!     Ok(page.jobs.first().map(|j| j.id.clone()))
+//! }
+//! ```
+//!
+//! # Long operations
+//!
+//! [`Client::query_run`] and [`Client::job`] return handles that poll until
+//! the run or job ends, under a deadline ([`WaitOptions`]); the id can be
+//! stored and the wait resumed later. `hotdata::blocking::Client` (feature
+//! `blocking`) offers the same without an async runtime.
+//!
+//! # Features
+//!
+//! - `gzip` (default): decompress gzip responses.
+//! - `native-tls`: the platform's TLS instead of rustls with `ring`.
+//! - `blocking`: `hotdata::blocking::Client`.
 
 #[cfg(feature = "arrow")]
 pub mod arrow;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
+pub mod config;
 mod error;
 mod http;
 pub mod query;
 pub mod results;
+mod retry;
 pub mod rows;
-pub mod runs;
+mod runs;
 mod tls;
+pub mod transport;
 pub mod upload;
 
 // Emitted by `cargo xtask regen` and formatted by the generator itself.
@@ -43,8 +90,9 @@ pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, REQUE
 pub use generated::{builder, outcomes, types};
 pub use query::{Query, QueryOutcome};
 pub use results::{ResultPage, ResultRequest, SharedRow};
+pub use retry::RetryPolicy;
 pub use rows::{Column, ColumnIndex, Row, RowIter, Rows, Value};
-pub use runs::QueryRunHandle;
+pub use runs::{JobHandle, QueryRunHandle, WaitOptions};
 pub use upload::{ManagedTable, UploadOptions};
 
 /// The README's examples, compiled as doctests.

@@ -12,10 +12,9 @@ use crate::generated::types;
 use crate::http;
 use crate::rows::{Rows, decode};
 use crate::runs::QueryRunHandle;
+use crate::transport::DATABASE_HEADER;
 
 const OPERATION: &str = "query";
-/// The header that scopes a query to one database (`POST /v1/query`).
-const DATABASE_HEADER: &str = "x-database-id";
 /// The smallest `async_after` the API accepts.
 pub const MIN_ASYNC_AFTER: Duration = Duration::from_millis(1000);
 
@@ -123,7 +122,7 @@ impl<'a> Query<'a> {
             QueryOutcome::Running(run) => Ok(run),
             // Finished before the server answered; the run exists all the same.
             QueryOutcome::Rows(rows) => match rows.query_run_id() {
-                Some(id) => Ok(QueryRunHandle::new(client, id)),
+                Some(id) => Ok(client.query_run(id)),
                 None => Err(Error::decode(
                     OPERATION,
                     Some(200),

@@ -1,33 +1,254 @@
-//! Handles on query runs.
+//! Waiting for long operations: query runs and background jobs.
 //!
-//! A minimal stand-in: it names a run. Waiting for it (`wait()`) comes with
-//! the shared run and job handles.
+//! A handle holds only a client and an id, so a wait can be resumed from an
+//! id stored by an earlier process.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use crate::client::Client;
+use crate::error::Error;
+use crate::generated::prelude::*;
+use crate::types::{JobStatus, JobStatusResponse, QueryRunInfo, QueryRunStatus};
 
-/// A query run started on the server, named by its id (`qrun_...`).
+/// How a wait polls: how long in all, and how often.
+///
+/// Polling starts after [`initial_interval`](Self::initial_interval) and
+/// the interval grows by half each time up to
+/// [`max_interval`](Self::max_interval). When the deadline passes the wait
+/// ends with [`Error::Timeout`]; the operation itself is unaffected and can be
+/// waited for again. A poll that fails with a retryable error (after the
+/// client's own retries) does not end the wait; any other error does.
 ///
 /// ```
-/// let client = hotdata::Client::builder().api_key("k").build()?;
-/// let run = hotdata::QueryRunHandle::new(client, "qrun_1");
-/// assert_eq!(run.id(), "qrun_1");
-/// # Ok::<(), hotdata::Error>(())
+/// use std::time::Duration;
+/// let opts = hotdata::WaitOptions::default()
+///     .deadline(Duration::from_secs(120))
+///     .initial_interval(Duration::from_millis(100))
+///     .max_interval(Duration::from_secs(2));
+/// assert_eq!(opts.get_deadline(), Duration::from_secs(120));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    deadline: Duration,
+    initial_interval: Duration,
+    max_interval: Duration,
+}
+
+impl Default for WaitOptions {
+    /// A 10 minute deadline; polls from 250 ms apart up to 5 s apart.
+    fn default() -> Self {
+        WaitOptions {
+            deadline: Duration::from_secs(600),
+            initial_interval: Duration::from_millis(250),
+            max_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+impl WaitOptions {
+    /// How long to wait in all.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The wait before the second poll (the first is immediate).
+    pub fn initial_interval(mut self, interval: Duration) -> Self {
+        self.initial_interval = interval;
+        self
+    }
+
+    /// The longest wait between two polls.
+    pub fn max_interval(mut self, interval: Duration) -> Self {
+        self.max_interval = interval;
+        self
+    }
+
+    /// How long to wait in all.
+    pub fn get_deadline(&self) -> Duration {
+        self.deadline
+    }
+}
+
+/// Where a polled operation stands.
+enum State {
+    Done,
+    Failed { status: String, message: Option<String> },
+    Pending,
+}
+
+/// Polls `fetch` until `state` says the operation ended or the deadline passes.
+async fn poll<T, F, Fut>(
+    kind: &'static str,
+    id: &str,
+    opts: WaitOptions,
+    mut fetch: F,
+    state: impl Fn(&T) -> State,
+) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let started = Instant::now();
+    let mut interval = opts.initial_interval;
+    let mut polls: u32 = 0;
+    loop {
+        polls += 1;
+        let span = tracing::debug_span!("hotdata.wait", kind, id, poll = polls);
+        match fetch().await {
+            Ok(value) => match state(&value) {
+                State::Done => return Ok(value),
+                State::Failed { status, message } => return Err(Error::failed(kind, id, status, message)),
+                State::Pending => {}
+            },
+            Err(e) if e.is_retryable() => {
+                tracing::debug!(parent: &span, error = %e, "poll failed; still waiting");
+            }
+            Err(e) => return Err(e),
+        }
+        let left = opts.deadline.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(Error::Timeout {
+                operation: Cow::Owned(format!("wait for {kind} {id}")),
+                after: Some(started.elapsed()),
+            });
+        }
+        tokio::time::sleep(interval.min(left)).await;
+        interval = interval.saturating_add(interval / 2).min(opts.max_interval);
+    }
+}
+
+/// A query run, by id: read its state, or wait until it has finished.
+///
+/// Made by [`Client::query_run`], or by submitting a query.
+///
+/// ```no_run
+/// # async fn run(client: hotdata::Client, stored_id: String) -> Result<(), hotdata::Error> {
+/// use std::time::Duration;
+/// let handle = client.query_run(stored_id);
+/// let run = handle
+///     .wait_with(hotdata::WaitOptions::default().deadline(Duration::from_secs(60)))
+///     .await?;
+/// println!("{} rows, result {:?}", run.row_count.unwrap_or(0), run.result_id);
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct QueryRunHandle {
-    #[allow(dead_code)]
     client: Client,
     id: String,
 }
 
 impl QueryRunHandle {
-    /// A handle on the run `id`, e.g. one stored from an earlier `submit()`.
-    pub fn new(client: Client, id: impl Into<String>) -> Self {
-        QueryRunHandle { client, id: id.into() }
+    /// A handle on run `id` through `client`.
+    pub(crate) fn new(client: Client, id: String) -> Self {
+        QueryRunHandle { client, id }
     }
 
-    /// The run's id.
+    /// The run's id; store it to resume the wait later with
+    /// [`Client::query_run`].
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The run's current state (`GET /v1/query-runs/{id}`).
+    pub async fn get(&self) -> Result<QueryRunInfo, Error> {
+        Ok(self
+            .client
+            .get_query_run()
+            .id(self.id.clone())
+            .send()
+            .await?
+            .into_inner())
+    }
+
+    /// Waits with [`WaitOptions::default`] until the run succeeds.
+    ///
+    /// A run that fails is [`Error::Failed`] with its error message; a status
+    /// this SDK does not know yet is polled like `running`.
+    pub async fn wait(&self) -> Result<QueryRunInfo, Error> {
+        self.wait_with(WaitOptions::default()).await
+    }
+
+    /// Waits until the run succeeds, as [`wait`](Self::wait) with `opts`.
+    pub async fn wait_with(&self, opts: WaitOptions) -> Result<QueryRunInfo, Error> {
+        poll(
+            "query run",
+            &self.id,
+            opts,
+            || self.get(),
+            |run: &QueryRunInfo| match &run.status {
+                QueryRunStatus::Succeeded => State::Done,
+                QueryRunStatus::Failed => State::Failed {
+                    status: run.status.to_string(),
+                    message: run.error_message.clone(),
+                },
+                _ => State::Pending,
+            },
+        )
+        .await
+    }
+}
+
+/// A background job (index creation, dataset refresh, ...), by id: read its
+/// state, or wait until it has finished.
+///
+/// ```no_run
+/// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+/// let job = client.job("job_123").wait().await?;
+/// if let Some(warning) = &job.error_message {
+///     eprintln!("finished with warnings: {warning}");
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct JobHandle {
+    client: Client,
+    id: String,
+}
+
+impl JobHandle {
+    /// A handle on job `id` through `client`.
+    pub(crate) fn new(client: Client, id: String) -> Self {
+        JobHandle { client, id }
+    }
+
+    /// The job's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The job's current state (`GET /v1/jobs/{id}`).
+    pub async fn get(&self) -> Result<JobStatusResponse, Error> {
+        Ok(self.client.get_job().id(self.id.clone()).send().await?.into_inner())
+    }
+
+    /// Waits with [`WaitOptions::default`] until the job ends.
+    ///
+    /// `succeeded` and `partially_succeeded` return the job (the latter with
+    /// its warning in `error_message`); `failed` is [`Error::Failed`]; a status
+    /// this SDK does not know yet is polled like `running`.
+    pub async fn wait(&self) -> Result<JobStatusResponse, Error> {
+        self.wait_with(WaitOptions::default()).await
+    }
+
+    /// Waits until the job ends, as [`wait`](Self::wait) with `opts`.
+    pub async fn wait_with(&self, opts: WaitOptions) -> Result<JobStatusResponse, Error> {
+        poll(
+            "job",
+            &self.id,
+            opts,
+            || self.get(),
+            |job: &JobStatusResponse| match &job.status {
+                JobStatus::Succeeded | JobStatus::PartiallySucceeded => State::Done,
+                JobStatus::Failed => State::Failed {
+                    status: job.status.to_string(),
+                    message: job.error_message.clone(),
+                },
+                _ => State::Pending,
+            },
+        )
+        .await
     }
 }

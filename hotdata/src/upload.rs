@@ -242,13 +242,18 @@ impl Client {
     ) -> Result<types::LoadManagedTableResponse, Error> {
         let connection_id = match &target.owner {
             Owner::Connection(id) => id.clone(),
-            Owner::Database(id) => match self.api().get_database().database_id(id).send().await {
-                Ok(db) => db.into_inner().default_connection_id,
-                Err(e) => return Err(Error::from_generated("get_database", e).await),
-            },
+            Owner::Database(id) => {
+                self.api()
+                    .get_database()
+                    .database_id(id)
+                    .send()
+                    .await?
+                    .into_inner()
+                    .default_connection_id
+            }
         };
         let upload_id = upload_id.to_owned();
-        match self
+        Ok(self
             .api()
             .load_managed_table()
             .connection_id(connection_id)
@@ -256,11 +261,8 @@ impl Client {
             .table(target.table.clone())
             .body_map(|b| b.mode(mode).upload_id(upload_id))
             .send()
-            .await
-        {
-            Ok(r) => Ok(r.into_inner()),
-            Err(e) => Err(Error::from_generated("load_managed_table", e).await),
-        }
+            .await?
+            .into_inner())
     }
 
     /// Creates a dataset from an upload; `format` says how to read the file
@@ -289,16 +291,13 @@ impl Client {
             upload_id: upload_id.to_owned(),
         };
         let label = label.to_owned();
-        match self
+        Ok(self
             .api()
             .create_dataset()
             .body_map(|b| b.label(label).source(types::DatasetSource::from(source)))
             .send()
-            .await
-        {
-            Ok(r) => Ok(r.into_inner()),
-            Err(e) => Err(Error::from_generated("create_dataset", e).await),
-        }
+            .await?
+            .into_inner())
     }
 }
 

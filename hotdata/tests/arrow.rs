@@ -32,11 +32,7 @@ fn ipc(batches: usize, rows: usize) -> Vec<u8> {
 }
 
 fn arrow_reply(body: Vec<u8>) -> Canned {
-    Canned {
-        status: 200,
-        headers: vec![("content-type".into(), "application/vnd.apache.arrow.stream".into())],
-        body,
-    }
+    Canned::raw(200, "application/vnd.apache.arrow.stream", body)
 }
 
 #[tokio::test]

@@ -514,25 +514,23 @@ async fn error_bodies_of_both_shapes_decode() {
         Canned::json(401, json!({"message": "invalid token", "status": 401})),
     ]);
     let client = stub.client();
-    for want in [404u16, 401] {
-        let err = client
+    for (want, code, message) in [
+        (404u16, Some("NOT_FOUND"), "no such dataset"),
+        (401, None, "invalid token"),
+    ] {
+        let err: hotdata::Error = client
             .get_dataset()
             .id("ds_missing")
             .send()
             .await
             .expect_err("error status");
-        let hotdata::generated::Error::ErrorResponse(body) = err else {
-            panic!("expected a typed error body, got {err:?}")
+        assert_eq!(err.status(), Some(want));
+        assert_eq!(err.code(), code);
+        assert_eq!(err.operation(), Some("get_dataset"));
+        let hotdata::Error::Api(api) = &err else {
+            panic!("expected an API error, got {err:?}")
         };
-        assert_eq!(body.status().as_u16(), want);
-        match body.into_inner() {
-            types::ApiErrorResponseOrGenericErrorResponse::ApiErrorResponse(e) => {
-                assert_eq!(e.error.code, "NOT_FOUND")
-            }
-            types::ApiErrorResponseOrGenericErrorResponse::GenericErrorResponse(e) => {
-                assert_eq!(e.message, "invalid token")
-            }
-        }
+        assert_eq!(api.message, message);
     }
 }
 

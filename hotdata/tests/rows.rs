@@ -16,11 +16,7 @@ const EXACT: &str = r#"{"columns":["id","amount","label","flag"],"nullable":[fal
 "row_count":3,"execution_time_ms":4,"query_run_id":"qrun_1","result_id":"res_1","warning":null}"#;
 
 fn raw(status: u16, body: &str) -> Canned {
-    Canned {
-        status,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: body.as_bytes().to_vec(),
-    }
+    Canned::raw(status, "application/json", body.as_bytes())
 }
 
 #[tokio::test]
@@ -283,11 +279,12 @@ async fn async_after_under_a_second_is_refused_before_sending() {
 #[tokio::test]
 async fn api_errors_keep_their_details() {
     let stub = Stub::start().await;
-    stub.reply([Canned {
-        status: 400,
-        headers: vec![("x-request-id".into(), "req_7".into())],
-        body: br#"{"error":{"code":"BAD_SQL","message":"syntax error at 'SELEC'"}}"#.to_vec(),
-    }]);
+    stub.reply([Canned::raw(
+        400,
+        "application/json",
+        br#"{"error":{"code":"BAD_SQL","message":"syntax error at 'SELEC'"}}"#.as_slice(),
+    )
+    .header("x-request-id", "req_7")]);
     let err = stub.client().query("SELEC 1").await.unwrap_err();
     assert_eq!(err.status(), Some(400));
     assert_eq!(err.code(), Some("BAD_SQL"));

@@ -21,47 +21,46 @@ impl<'a> ListConnectionTypes<'a> {
     ///Sends a `GET` request to `/v1/connection-types`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListConnectionTypesResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client } = self;
-        let url = format!("{}/v1/connection-types", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_connection_types",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_connection_types";
+        let response = async move {
+            let Self { client } = self;
+            let url = format!("{}/v1/connection-types", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_connection_types",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -94,53 +93,50 @@ impl<'a> GetConnectionType<'a> {
     ///Sends a `GET` request to `/v1/connection-types/{name}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ConnectionTypeDetail>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, name } = self;
-        let name = name.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connection-types/{}", client.baseurl, encode_path(& name.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_connection_type";
+        let response = async move {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connection-types/{}", client.baseurl, encode_path(& name
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_connection_type",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_connection_type",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -158,47 +154,46 @@ impl<'a> ListConnections<'a> {
     ///Sends a `GET` request to `/v1/connections`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListConnectionsResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client } = self;
-        let url = format!("{}/v1/connections", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_connections",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_connections";
+        let response = async move {
+            let Self { client } = self;
+            let url = format!("{}/v1/connections", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_connections",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -244,59 +239,53 @@ impl<'a> CreateConnection<'a> {
     ///Sends a `POST` request to `/v1/connections`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::CreateConnectionResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body
-            .and_then(|v| {
-                types::CreateConnectionRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/connections", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_connection",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "create_connection";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateConnectionRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/connections", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_connection",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -330,54 +319,50 @@ impl<'a> GetConnection<'a> {
     ///Sends a `GET` request to `/v1/connections/{connection_id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::GetConnectionResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, connection_id } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}", client.baseurl, encode_path(& connection_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_connection";
+        let response = async move {
+            let Self { client, connection_id } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}", client.baseurl, encode_path(& connection_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_connection",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_connection",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -411,57 +396,47 @@ impl<'a> DeleteConnection<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, connection_id } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}", client.baseurl, encode_path(& connection_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_connection";
+        let response = async move {
+            let Self { client, connection_id } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}", client.baseurl, encode_path(& connection_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_connection",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_connection",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -495,60 +470,47 @@ impl<'a> PurgeConnectionCache<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/cache`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, connection_id } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}/cache", client.baseurl, encode_path(& connection_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "purge_connection_cache";
+        let response = async move {
+            let Self { client, connection_id } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}/cache", client.baseurl, encode_path(& connection_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "purge_connection_cache",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "purge_connection_cache",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -582,54 +544,50 @@ impl<'a> CheckConnectionHealth<'a> {
     ///Sends a `GET` request to `/v1/connections/{connection_id}/health`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ConnectionHealthResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, connection_id } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}/health", client.baseurl, encode_path(& connection_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "check_connection_health";
+        let response = async move {
+            let Self { client, connection_id } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}/health", client.baseurl, encode_path(&
+                connection_id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "check_connection_health",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "check_connection_health",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -690,60 +648,50 @@ impl<'a> DeleteManagedTable<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/schemas/{schema}/tables/{table}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, connection_id, schema, table } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let schema = schema.map_err(Error::InvalidRequest)?;
-        let table = table.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}/schemas/{}/tables/{}", client.baseurl, encode_path(&
-            connection_id.to_string()), encode_path(& schema.to_string()), encode_path(&
-            table.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_managed_table";
+        let response = async move {
+            let Self { client, connection_id, schema, table } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}/schemas/{}/tables/{}", client.baseurl,
+                encode_path(& connection_id.to_string()), encode_path(& schema
+                .to_string()), encode_path(& table.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_managed_table",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_managed_table",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -830,69 +778,60 @@ impl<'a> LoadManagedTable<'a> {
     ///Sends a `POST` request to `/v1/connections/{connection_id}/schemas/{schema}/tables/{table}/loads`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::LoadManagedTableResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, connection_id, schema, table, body } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let schema = schema.map_err(Error::InvalidRequest)?;
-        let table = table.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::LoadManagedTableRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}/schemas/{}/tables/{}/loads", client.baseurl,
-            encode_path(& connection_id.to_string()), encode_path(& schema.to_string()),
-            encode_path(& table.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "load_managed_table";
+        let response = async move {
+            let Self { client, connection_id, schema, table, body } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::LoadManagedTableRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}/schemas/{}/tables/{}/loads", client.baseurl,
+                encode_path(& connection_id.to_string()), encode_path(& schema
+                .to_string()), encode_path(& table.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "load_managed_table",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "load_managed_table",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -953,57 +892,50 @@ impl<'a> PurgeTableCache<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/cache`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, connection_id, schema, table } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let schema = schema.map_err(Error::InvalidRequest)?;
-        let table = table.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}/tables/{}/{}/cache", client.baseurl, encode_path(&
-            connection_id.to_string()), encode_path(& schema.to_string()), encode_path(&
-            table.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "purge_table_cache";
+        let response = async move {
+            let Self { client, connection_id, schema, table } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}/tables/{}/{}/cache", client.baseurl, encode_path(&
+                connection_id.to_string()), encode_path(& schema.to_string()),
+                encode_path(& table.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "purge_table_cache",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "purge_table_cache",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1064,60 +996,53 @@ impl<'a> ListIndexes<'a> {
     ///Sends a `GET` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/indexes`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListIndexesResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, connection_id, schema, table } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let schema = schema.map_err(Error::InvalidRequest)?;
-        let table = table.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}/tables/{}/{}/indexes", client.baseurl, encode_path(&
-            connection_id.to_string()), encode_path(& schema.to_string()), encode_path(&
-            table.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "list_indexes";
+        let response = async move {
+            let Self { client, connection_id, schema, table } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}/tables/{}/{}/indexes", client.baseurl,
+                encode_path(& connection_id.to_string()), encode_path(& schema
+                .to_string()), encode_path(& table.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_indexes",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_indexes",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            500u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1204,69 +1129,59 @@ impl<'a> CreateIndex<'a> {
     ///Sends a `POST` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/indexes`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::IndexInfoResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, connection_id, schema, table, body } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let schema = schema.map_err(Error::InvalidRequest)?;
-        let table = table.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::CreateIndexRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}/tables/{}/{}/indexes", client.baseurl, encode_path(&
-            connection_id.to_string()), encode_path(& schema.to_string()), encode_path(&
-            table.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "create_index";
+        let response = async move {
+            let Self { client, connection_id, schema, table, body } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateIndexRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}/tables/{}/{}/indexes", client.baseurl,
+                encode_path(& connection_id.to_string()), encode_path(& schema
+                .to_string()), encode_path(& table.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_index",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_index",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            500u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1341,61 +1256,52 @@ impl<'a> DeleteIndex<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/indexes/{index_name}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, connection_id, schema, table, index_name } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let schema = schema.map_err(Error::InvalidRequest)?;
-        let table = table.map_err(Error::InvalidRequest)?;
-        let index_name = index_name.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}/tables/{}/{}/indexes/{}", client.baseurl, encode_path(&
-            connection_id.to_string()), encode_path(& schema.to_string()), encode_path(&
-            table.to_string()), encode_path(& index_name.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_index";
+        let response = async move {
+            let Self { client, connection_id, schema, table, index_name } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let index_name = index_name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}/tables/{}/{}/indexes/{}", client.baseurl,
+                encode_path(& connection_id.to_string()), encode_path(& schema
+                .to_string()), encode_path(& table.to_string()), encode_path(& index_name
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_index",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_index",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            500u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1456,57 +1362,53 @@ impl<'a> GetTableProfile<'a> {
     ///Sends a `GET` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/profile`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::TableProfileResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, connection_id, schema, table } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let schema = schema.map_err(Error::InvalidRequest)?;
-        let table = table.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/connections/{}/tables/{}/{}/profile", client.baseurl, encode_path(&
-            connection_id.to_string()), encode_path(& schema.to_string()), encode_path(&
-            table.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_table_profile";
+        let response = async move {
+            let Self { client, connection_id, schema, table } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/connections/{}/tables/{}/{}/profile", client.baseurl,
+                encode_path(& connection_id.to_string()), encode_path(& schema
+                .to_string()), encode_path(& table.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_table_profile",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_table_profile",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1524,50 +1426,46 @@ impl<'a> ListWorkspaceContexts<'a> {
     ///Sends a `GET` request to `/v1/context`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListWorkspaceContextsResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client } = self;
-        let url = format!("{}/v1/context", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_workspace_contexts",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_workspace_contexts";
+        let response = async move {
+            let Self { client } = self;
+            let url = format!("{}/v1/context", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_workspace_contexts",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1616,57 +1514,53 @@ impl<'a> UpsertWorkspaceContext<'a> {
     ///Sends a `POST` request to `/v1/context`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::UpsertWorkspaceContextResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body
-            .and_then(|v| {
-                types::UpsertWorkspaceContextRequest::try_from(v)
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/context", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "upsert_workspace_context",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "upsert_workspace_context";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UpsertWorkspaceContextRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/context", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "upsert_workspace_context",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1699,56 +1593,49 @@ impl<'a> GetWorkspaceContext<'a> {
     ///Sends a `GET` request to `/v1/context/{name}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::GetWorkspaceContextResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, name } = self;
-        let name = name.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/context/{}", client.baseurl, encode_path(& name.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_workspace_context";
+        let response = async move {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/context/{}", client.baseurl, encode_path(& name.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_workspace_context",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_workspace_context",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1781,56 +1668,46 @@ impl<'a> DeleteWorkspaceContext<'a> {
     ///Sends a `DELETE` request to `/v1/context/{name}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, name } = self;
-        let name = name.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/context/{}", client.baseurl, encode_path(& name.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_workspace_context";
+        let response = async move {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/context/{}", client.baseurl, encode_path(& name.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_workspace_context",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_workspace_context",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1848,47 +1725,46 @@ impl<'a> ListDatabases<'a> {
     ///Sends a `GET` request to `/v1/databases`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListDatabasesResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client } = self;
-        let url = format!("{}/v1/databases", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_databases",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_databases";
+        let response = async move {
+            let Self { client } = self;
+            let url = format!("{}/v1/databases", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_databases",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1934,59 +1810,52 @@ impl<'a> CreateDatabase<'a> {
     ///Sends a `POST` request to `/v1/databases`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::CreateDatabaseResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body
-            .and_then(|v| {
-                types::CreateDatabaseRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/databases", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_database",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "create_database";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateDatabaseRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/databases", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_database",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            500u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2020,53 +1889,50 @@ impl<'a> GetDatabase<'a> {
     ///Sends a `GET` request to `/v1/databases/{database_id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::DatabaseDetailResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, database_id } = self;
-        let database_id = database_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/databases/{}", client.baseurl, encode_path(& database_id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_database";
+        let response = async move {
+            let Self { client, database_id } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/databases/{}", client.baseurl, encode_path(& database_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_database",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_database",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2100,53 +1966,47 @@ impl<'a> DeleteDatabase<'a> {
     ///Sends a `DELETE` request to `/v1/databases/{database_id}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, database_id } = self;
-        let database_id = database_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/databases/{}", client.baseurl, encode_path(& database_id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_database";
+        let response = async move {
+            let Self { client, database_id } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/databases/{}", client.baseurl, encode_path(& database_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_database",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_database",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2208,67 +2068,54 @@ impl<'a> AttachDatabaseCatalog<'a> {
     ///Sends a `POST` request to `/v1/databases/{database_id}/catalogs`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, database_id, body } = self;
-        let database_id = database_id.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::AttachDatabaseCatalogRequest::try_from(v)
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/databases/{}/catalogs", client.baseurl, encode_path(& database_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "attach_database_catalog";
+        let response = async move {
+            let Self { client, database_id, body } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::AttachDatabaseCatalogRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/databases/{}/catalogs", client.baseurl, encode_path(& database_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "attach_database_catalog",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "attach_database_catalog",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2316,58 +2163,48 @@ impl<'a> DetachDatabaseCatalog<'a> {
     ///Sends a `DELETE` request to `/v1/databases/{database_id}/catalogs/{connection_id}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, database_id, connection_id } = self;
-        let database_id = database_id.map_err(Error::InvalidRequest)?;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/databases/{}/catalogs/{}", client.baseurl, encode_path(& database_id
-            .to_string()), encode_path(& connection_id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "detach_database_catalog";
+        let response = async move {
+            let Self { client, database_id, connection_id } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/databases/{}/catalogs/{}", client.baseurl, encode_path(&
+                database_id.to_string()), encode_path(& connection_id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "detach_database_catalog",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "detach_database_catalog",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2401,54 +2238,50 @@ impl<'a> ListDatabaseContexts<'a> {
     ///Sends a `GET` request to `/v1/databases/{database_id}/context`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListDatabaseContextsResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, database_id } = self;
-        let database_id = database_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/databases/{}/context", client.baseurl, encode_path(& database_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "list_database_contexts";
+        let response = async move {
+            let Self { client, database_id } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/databases/{}/context", client.baseurl, encode_path(& database_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_database_contexts",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_database_contexts",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2510,64 +2343,57 @@ impl<'a> UpsertDatabaseContext<'a> {
     ///Sends a `POST` request to `/v1/databases/{database_id}/context`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::UpsertDatabaseContextResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, database_id, body } = self;
-        let database_id = database_id.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::UpsertDatabaseContextRequest::try_from(v)
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/databases/{}/context", client.baseurl, encode_path(& database_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "upsert_database_context";
+        let response = async move {
+            let Self { client, database_id, body } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpsertDatabaseContextRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/databases/{}/context", client.baseurl, encode_path(& database_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "upsert_database_context",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "upsert_database_context",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2614,58 +2440,51 @@ impl<'a> GetDatabaseContext<'a> {
     ///Sends a `GET` request to `/v1/databases/{database_id}/context/{name}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::GetDatabaseContextResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, database_id, name } = self;
-        let database_id = database_id.map_err(Error::InvalidRequest)?;
-        let name = name.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/databases/{}/context/{}", client.baseurl, encode_path(& database_id
-            .to_string()), encode_path(& name.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_database_context";
+        let response = async move {
+            let Self { client, database_id, name } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/databases/{}/context/{}", client.baseurl, encode_path(&
+                database_id.to_string()), encode_path(& name.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_database_context",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_database_context",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2712,58 +2531,48 @@ impl<'a> DeleteDatabaseContext<'a> {
     ///Sends a `DELETE` request to `/v1/databases/{database_id}/context/{name}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, database_id, name } = self;
-        let database_id = database_id.map_err(Error::InvalidRequest)?;
-        let name = name.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/databases/{}/context/{}", client.baseurl, encode_path(& database_id
-            .to_string()), encode_path(& name.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_database_context";
+        let response = async move {
+            let Self { client, database_id, name } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/databases/{}/context/{}", client.baseurl, encode_path(&
+                database_id.to_string()), encode_path(& name.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_database_context",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_database_context",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2810,51 +2619,50 @@ impl<'a> ListDatasets<'a> {
     ///Sends a `GET` request to `/v1/datasets`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListDatasetsResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, limit, offset } = self;
-        let limit = limit.map_err(Error::InvalidRequest)?;
-        let offset = offset.map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/datasets", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(&progenitor_client::QueryParam::new("limit", &limit))
-            .query(&progenitor_client::QueryParam::new("offset", &offset))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_datasets",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_datasets";
+        let response = async move {
+            let Self { client, limit, offset } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/datasets", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_datasets",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2900,59 +2708,52 @@ impl<'a> CreateDataset<'a> {
     ///Sends a `POST` request to `/v1/datasets`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::CreateDatasetResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body
-            .and_then(|v| {
-                types::CreateDatasetRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/datasets", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_dataset",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "create_dataset";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateDatasetRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/datasets", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_dataset",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2986,54 +2787,50 @@ impl<'a> ListDatasetIndexes<'a> {
     ///Sends a `GET` request to `/v1/datasets/{dataset_id}/indexes`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListIndexesResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, dataset_id } = self;
-        let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/datasets/{}/indexes", client.baseurl, encode_path(& dataset_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "list_dataset_indexes";
+        let response = async move {
+            let Self { client, dataset_id } = self;
+            let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/datasets/{}/indexes", client.baseurl, encode_path(& dataset_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_dataset_indexes",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_dataset_indexes",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3093,66 +2890,56 @@ impl<'a> CreateDatasetIndex<'a> {
     ///Sends a `POST` request to `/v1/datasets/{dataset_id}/indexes`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::IndexInfoResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, dataset_id, body } = self;
-        let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::CreateIndexRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/datasets/{}/indexes", client.baseurl, encode_path(& dataset_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "create_dataset_index";
+        let response = async move {
+            let Self { client, dataset_id, body } = self;
+            let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateIndexRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/datasets/{}/indexes", client.baseurl, encode_path(& dataset_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_dataset_index",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_dataset_index",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            500u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3200,55 +2987,48 @@ impl<'a> DeleteDatasetIndex<'a> {
     ///Sends a `DELETE` request to `/v1/datasets/{dataset_id}/indexes/{index_name}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, dataset_id, index_name } = self;
-        let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
-        let index_name = index_name.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/datasets/{}/indexes/{}", client.baseurl, encode_path(& dataset_id
-            .to_string()), encode_path(& index_name.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_dataset_index";
+        let response = async move {
+            let Self { client, dataset_id, index_name } = self;
+            let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
+            let index_name = index_name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/datasets/{}/indexes/{}", client.baseurl, encode_path(& dataset_id
+                .to_string()), encode_path(& index_name.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_dataset_index",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_dataset_index",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3281,53 +3061,49 @@ impl<'a> GetDataset<'a> {
     ///Sends a `GET` request to `/v1/datasets/{id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::GetDatasetResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/datasets/{}", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_dataset";
+        let response = async move {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/datasets/{}", client.baseurl, encode_path(& id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_dataset",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_dataset",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3386,62 +3162,55 @@ impl<'a> UpdateDataset<'a> {
     ///Sends a `PUT` request to `/v1/datasets/{id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::UpdateDatasetResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id, body } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::UpdateDatasetRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/datasets/{}", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "update_dataset";
+        let response = async move {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateDatasetRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/datasets/{}", client.baseurl, encode_path(& id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .put(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "update_dataset",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_dataset",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3474,53 +3243,46 @@ impl<'a> DeleteDataset<'a> {
     ///Sends a `DELETE` request to `/v1/datasets/{id}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, id } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/datasets/{}", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_dataset";
+        let response = async move {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/datasets/{}", client.baseurl, encode_path(& id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_dataset",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_dataset",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3580,57 +3342,54 @@ impl<'a> ListDatasetVersions<'a> {
     ///Sends a `GET` request to `/v1/datasets/{id}/versions`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListDatasetVersionsResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id, limit, offset } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let limit = limit.map_err(Error::InvalidRequest)?;
-        let offset = offset.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/datasets/{}/versions", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "list_dataset_versions";
+        let response = async move {
+            let Self { client, id, limit, offset } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/datasets/{}/versions", client.baseurl, encode_path(& id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(&progenitor_client::QueryParam::new("limit", &limit))
-            .query(&progenitor_client::QueryParam::new("offset", &offset))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_dataset_versions",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_dataset_versions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3648,47 +3407,46 @@ impl<'a> ListEmbeddingProviders<'a> {
     ///Sends a `GET` request to `/v1/embedding-providers`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListEmbeddingProvidersResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client } = self;
-        let url = format!("{}/v1/embedding-providers", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_embedding_providers",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_embedding_providers";
+        let response = async move {
+            let Self { client } = self;
+            let url = format!("{}/v1/embedding-providers", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_embedding_providers",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3737,60 +3495,53 @@ impl<'a> CreateEmbeddingProvider<'a> {
     ///Sends a `POST` request to `/v1/embedding-providers`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::CreateEmbeddingProviderResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body
-            .and_then(|v| {
-                types::CreateEmbeddingProviderRequest::try_from(v)
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/embedding-providers", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_embedding_provider",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "create_embedding_provider";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateEmbeddingProviderRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/embedding-providers", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_embedding_provider",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3823,54 +3574,50 @@ impl<'a> GetEmbeddingProvider<'a> {
     ///Sends a `GET` request to `/v1/embedding-providers/{id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::EmbeddingProviderResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/embedding-providers/{}", client.baseurl, encode_path(& id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_embedding_provider";
+        let response = async move {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/embedding-providers/{}", client.baseurl, encode_path(& id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_embedding_provider",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_embedding_provider",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3932,61 +3679,57 @@ impl<'a> UpdateEmbeddingProvider<'a> {
     ///Sends a `PUT` request to `/v1/embedding-providers/{id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::UpdateEmbeddingProviderResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id, body } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::UpdateEmbeddingProviderRequest::try_from(v)
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/embedding-providers/{}", client.baseurl, encode_path(& id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "update_embedding_provider";
+        let response = async move {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateEmbeddingProviderRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/embedding-providers/{}", client.baseurl, encode_path(& id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .put(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "update_embedding_provider",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_embedding_provider",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4019,54 +3762,47 @@ impl<'a> DeleteEmbeddingProvider<'a> {
     ///Sends a `DELETE` request to `/v1/embedding-providers/{id}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, id } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/embedding-providers/{}", client.baseurl, encode_path(& id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_embedding_provider";
+        let response = async move {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/embedding-providers/{}", client.baseurl, encode_path(& id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_embedding_provider",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_embedding_provider",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4101,49 +3837,48 @@ impl<'a> ListUploads<'a> {
     ///Sends a `GET` request to `/v1/files`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListUploadsResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, status } = self;
-        let status = status.map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/files", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(&progenitor_client::QueryParam::new("status", &status))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_uploads",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_uploads";
+        let response = async move {
+            let Self { client, status } = self;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/files", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_uploads",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4174,59 +3909,54 @@ impl<'a> UploadFile<'a> {
     ///Sends a `POST` request to `/v1/files`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::UploadResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body.map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/files", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .header(
-                ::reqwest::header::CONTENT_TYPE,
-                ::reqwest::header::HeaderValue::from_static("application/octet-stream"),
-            )
-            .body(body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "upload_file",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "upload_file";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/files", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .header(
+                    ::reqwest::header::CONTENT_TYPE,
+                    ::reqwest::header::HeaderValue::from_static(
+                        "application/octet-stream",
+                    ),
+                )
+                .body(body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "upload_file",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            413u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4332,72 +4062,73 @@ impl<'a> InformationSchema<'a> {
     ///Sends a `GET` request to `/v1/information_schema`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::InformationSchemaResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self {
-            client,
-            connection_id,
-            cursor,
-            include_columns,
-            limit,
-            schema,
-            table,
-        } = self;
-        let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-        let cursor = cursor.map_err(Error::InvalidRequest)?;
-        let include_columns = include_columns.map_err(Error::InvalidRequest)?;
-        let limit = limit.map_err(Error::InvalidRequest)?;
-        let schema = schema.map_err(Error::InvalidRequest)?;
-        let table = table.map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/information_schema", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(&progenitor_client::QueryParam::new("connection_id", &connection_id))
-            .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-            .query(
-                &progenitor_client::QueryParam::new("include_columns", &include_columns),
-            )
-            .query(&progenitor_client::QueryParam::new("limit", &limit))
-            .query(&progenitor_client::QueryParam::new("schema", &schema))
-            .query(&progenitor_client::QueryParam::new("table", &table))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "information_schema",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "information_schema";
+        let response = async move {
+            let Self {
+                client,
+                connection_id,
+                cursor,
+                include_columns,
+                limit,
+                schema,
+                table,
+            } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let include_columns = include_columns.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/information_schema", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("connection_id", &connection_id),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "include_columns",
+                        &include_columns,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("schema", &schema))
+                .query(&progenitor_client::QueryParam::new("table", &table))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "information_schema",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4474,55 +4205,54 @@ impl<'a> ListJobs<'a> {
     ///Sends a `GET` request to `/v1/jobs`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListJobsResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, job_type, limit, offset, status } = self;
-        let job_type = job_type.map_err(Error::InvalidRequest)?;
-        let limit = limit.map_err(Error::InvalidRequest)?;
-        let offset = offset.map_err(Error::InvalidRequest)?;
-        let status = status.map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/jobs", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(&progenitor_client::QueryParam::new("job_type", &job_type))
-            .query(&progenitor_client::QueryParam::new("limit", &limit))
-            .query(&progenitor_client::QueryParam::new("offset", &offset))
-            .query(&progenitor_client::QueryParam::new("status", &status))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_jobs",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_jobs";
+        let response = async move {
+            let Self { client, job_type, limit, offset, status } = self;
+            let job_type = job_type.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/jobs", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("job_type", &job_type))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_jobs",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4555,53 +4285,49 @@ impl<'a> GetJob<'a> {
     ///Sends a `GET` request to `/v1/jobs/{id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::JobStatusResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/jobs/{}", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_job";
+        let response = async move {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/jobs/{}", client.baseurl, encode_path(& id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_job",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_job",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4648,51 +4374,50 @@ impl<'a> ListSavedQueries<'a> {
     ///Sends a `GET` request to `/v1/queries`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListSavedQueriesResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, limit, offset } = self;
-        let limit = limit.map_err(Error::InvalidRequest)?;
-        let offset = offset.map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/queries", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(&progenitor_client::QueryParam::new("limit", &limit))
-            .query(&progenitor_client::QueryParam::new("offset", &offset))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_saved_queries",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_saved_queries";
+        let response = async move {
+            let Self { client, limit, offset } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/queries", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_saved_queries",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4738,56 +4463,53 @@ impl<'a> CreateSavedQuery<'a> {
     ///Sends a `POST` request to `/v1/queries`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::SavedQueryDetail>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body
-            .and_then(|v| {
-                types::CreateSavedQueryRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/queries", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_saved_query",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "create_saved_query";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateSavedQueryRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/queries", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_saved_query",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4820,53 +4542,49 @@ impl<'a> GetSavedQuery<'a> {
     ///Sends a `GET` request to `/v1/queries/{id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::SavedQueryDetail>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/queries/{}", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_saved_query";
+        let response = async move {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/queries/{}", client.baseurl, encode_path(& id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_saved_query",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_saved_query",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4925,62 +4643,56 @@ impl<'a> UpdateSavedQuery<'a> {
     ///Sends a `PUT` request to `/v1/queries/{id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::SavedQueryDetail>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id, body } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::UpdateSavedQueryRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/queries/{}", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "update_saved_query";
+        let response = async move {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateSavedQueryRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/queries/{}", client.baseurl, encode_path(& id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .put(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "update_saved_query",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_saved_query",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5013,53 +4725,46 @@ impl<'a> DeleteSavedQuery<'a> {
     ///Sends a `DELETE` request to `/v1/queries/{id}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, id } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/queries/{}", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_saved_query";
+        let response = async move {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/queries/{}", client.baseurl, encode_path(& id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_saved_query",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_saved_query",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5120,59 +4825,57 @@ impl<'a> ExecuteSavedQuery<'a> {
     ///Sends a `POST` request to `/v1/queries/{id}/execute`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::QueryResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id, body } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::ExecuteSavedQueryRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/queries/{}/execute", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "execute_saved_query";
+        let response = async move {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ExecuteSavedQueryRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/queries/{}/execute", client.baseurl, encode_path(& id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "execute_saved_query",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "execute_saved_query",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5232,57 +4935,54 @@ impl<'a> ListSavedQueryVersions<'a> {
     ///Sends a `GET` request to `/v1/queries/{id}/versions`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListSavedQueryVersionsResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id, limit, offset } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let limit = limit.map_err(Error::InvalidRequest)?;
-        let offset = offset.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/queries/{}/versions", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "list_saved_query_versions";
+        let response = async move {
+            let Self { client, id, limit, offset } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/queries/{}/versions", client.baseurl, encode_path(& id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(&progenitor_client::QueryParam::new("limit", &limit))
-            .query(&progenitor_client::QueryParam::new("offset", &offset))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_saved_query_versions",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_saved_query_versions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5339,61 +5039,50 @@ impl<'a> Query<'a> {
     ///Sends a `POST` request to `/v1/query`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<ByteStream>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, x_database_id, body } = self;
-        let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| types::QueryRequest::try_from(v).map_err(|e| e.to_string()))
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/query", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        if let Some(value) = x_database_id {
-            header_map.append("X-Database-Id", value.to_string().try_into()?);
+    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::transport::Error> {
+        const OPERATION: &str = "query";
+        let response = async move {
+            let Self { client, x_database_id, body } = self;
+            let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::QueryRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/query", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = x_database_id {
+                header_map.append("X-Database-Id", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "query",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
         }
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "query",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             200u16 => Ok(ResponseValue::stream(response)),
             202u16 => Ok(ResponseValue::stream(response)),
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            500u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5473,57 +5162,59 @@ impl<'a> ListQueryRuns<'a> {
     ///Sends a `GET` request to `/v1/query-runs`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListQueryRunsResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, cursor, limit, saved_query_id, status } = self;
-        let cursor = cursor.map_err(Error::InvalidRequest)?;
-        let limit = limit.map_err(Error::InvalidRequest)?;
-        let saved_query_id = saved_query_id.map_err(Error::InvalidRequest)?;
-        let status = status.map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/query-runs", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-            .query(&progenitor_client::QueryParam::new("limit", &limit))
-            .query(
-                &progenitor_client::QueryParam::new("saved_query_id", &saved_query_id),
-            )
-            .query(&progenitor_client::QueryParam::new("status", &status))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_query_runs",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_query_runs";
+        let response = async move {
+            let Self { client, cursor, limit, saved_query_id, status } = self;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let saved_query_id = saved_query_id.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/query-runs", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "saved_query_id",
+                        &saved_query_id,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_query_runs",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5556,53 +5247,49 @@ impl<'a> GetQueryRun<'a> {
     ///Sends a `GET` request to `/v1/query-runs/{id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::QueryRunInfo>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/query-runs/{}", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_query_run";
+        let response = async move {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/query-runs/{}", client.baseurl, encode_path(& id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_query_run",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_query_run",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5646,57 +5333,52 @@ impl<'a> Refresh<'a> {
     ///Sends a `POST` request to `/v1/refresh`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::RefreshResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body
-            .and_then(|v| types::RefreshRequest::try_from(v).map_err(|e| e.to_string()))
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/refresh", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "refresh",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "refresh";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RefreshRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/refresh", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "refresh",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5743,51 +5425,50 @@ impl<'a> ListResults<'a> {
     ///Sends a `GET` request to `/v1/results`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListResultsResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, limit, offset } = self;
-        let limit = limit.map_err(Error::InvalidRequest)?;
-        let offset = offset.map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/results", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(&progenitor_client::QueryParam::new("limit", &limit))
-            .query(&progenitor_client::QueryParam::new("offset", &offset))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_results",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_results";
+        let response = async move {
+            let Self { client, limit, offset } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/results", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_results",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5859,66 +5540,56 @@ impl<'a> GetResult<'a> {
     ///Sends a `GET` request to `/v1/results/{id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::GetResultResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, id, format, limit, offset } = self;
-        let id = id.map_err(Error::InvalidRequest)?;
-        let format = format.map_err(Error::InvalidRequest)?;
-        let limit = limit.map_err(Error::InvalidRequest)?;
-        let offset = offset.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/results/{}", client.baseurl, encode_path(& id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_result";
+        let response = async move {
+            let Self { client, id, format, limit, offset } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let format = format.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/results/{}", client.baseurl, encode_path(& id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(&progenitor_client::QueryParam::new("format", &format))
-            .query(&progenitor_client::QueryParam::new("limit", &limit))
-            .query(&progenitor_client::QueryParam::new("offset", &offset))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_result",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("format", &format))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_result",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            202u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            202u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5936,53 +5607,46 @@ impl<'a> ListSandboxes<'a> {
     ///Sends a `GET` request to `/v1/sandboxes`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListSandboxesResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client } = self;
-        let url = format!("{}/v1/sandboxes", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_sandboxes",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_sandboxes";
+        let response = async move {
+            let Self { client } = self;
+            let url = format!("{}/v1/sandboxes", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_sandboxes",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6028,59 +5692,52 @@ impl<'a> CreateSandbox<'a> {
     ///Sends a `POST` request to `/v1/sandboxes`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::SandboxResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body
-            .and_then(|v| {
-                types::CreateSandboxRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/sandboxes", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_sandbox",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "create_sandbox";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateSandboxRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/sandboxes", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_sandbox",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6114,53 +5771,50 @@ impl<'a> GetSandbox<'a> {
     ///Sends a `GET` request to `/v1/sandboxes/{public_id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::SandboxResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, public_id } = self;
-        let public_id = public_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/sandboxes/{}", client.baseurl, encode_path(& public_id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_sandbox";
+        let response = async move {
+            let Self { client, public_id } = self;
+            let public_id = public_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/sandboxes/{}", client.baseurl, encode_path(& public_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_sandbox",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_sandbox",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6194,53 +5848,50 @@ impl<'a> DeleteSandbox<'a> {
     ///Sends a `DELETE` request to `/v1/sandboxes/{public_id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::DeleteSandboxResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, public_id } = self;
-        let public_id = public_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/sandboxes/{}", client.baseurl, encode_path(& public_id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "delete_sandbox";
+        let response = async move {
+            let Self { client, public_id } = self;
+            let public_id = public_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/sandboxes/{}", client.baseurl, encode_path(& public_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_sandbox",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_sandbox",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6300,62 +5951,56 @@ impl<'a> UpdateSandbox<'a> {
     ///Sends a `PATCH` request to `/v1/sandboxes/{public_id}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::SandboxResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, public_id, body } = self;
-        let public_id = public_id.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::UpdateSandboxRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/sandboxes/{}", client.baseurl, encode_path(& public_id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "update_sandbox";
+        let response = async move {
+            let Self { client, public_id, body } = self;
+            let public_id = public_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateSandboxRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/sandboxes/{}", client.baseurl, encode_path(& public_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .patch(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "update_sandbox",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_sandbox",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6373,47 +6018,46 @@ impl<'a> ListSecrets<'a> {
     ///Sends a `GET` request to `/v1/secrets`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListSecretsResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client } = self;
-        let url = format!("{}/v1/secrets", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_secrets",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_secrets";
+        let response = async move {
+            let Self { client } = self;
+            let url = format!("{}/v1/secrets", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_secrets",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6459,56 +6103,52 @@ impl<'a> CreateSecret<'a> {
     ///Sends a `POST` request to `/v1/secrets`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::CreateSecretResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body
-            .and_then(|v| {
-                types::CreateSecretRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/secrets", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_secret",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "create_secret";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateSecretRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/secrets", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_secret",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            409u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6541,53 +6181,49 @@ impl<'a> GetSecret<'a> {
     ///Sends a `GET` request to `/v1/secrets/{name}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::GetSecretResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, name } = self;
-        let name = name.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/secrets/{}", client.baseurl, encode_path(& name.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "get_secret";
+        let response = async move {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/secrets/{}", client.baseurl, encode_path(& name.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_secret",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_secret",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6646,59 +6282,55 @@ impl<'a> UpdateSecret<'a> {
     ///Sends a `PUT` request to `/v1/secrets/{name}`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::UpdateSecretResponse>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, name, body } = self;
-        let name = name.map_err(Error::InvalidRequest)?;
-        let body = body
-            .and_then(|v| {
-                types::UpdateSecretRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/secrets/{}", client.baseurl, encode_path(& name.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        const OPERATION: &str = "update_secret";
+        let response = async move {
+            let Self { client, name, body } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateSecretRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/secrets/{}", client.baseurl, encode_path(& name.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .put(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "update_secret",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_secret",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6731,53 +6363,46 @@ impl<'a> DeleteSecret<'a> {
     ///Sends a `DELETE` request to `/v1/secrets/{name}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<()>,
-        Error<types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        let Self { client, name } = self;
-        let name = name.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/secrets/{}", client.baseurl, encode_path(& name.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_secret";
+        let response = async move {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/secrets/{}", client.baseurl, encode_path(& name.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_secret",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_secret",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6812,58 +6437,54 @@ impl<'a> ListWorkspaces<'a> {
     ///Sends a `GET` request to `/v1/workspaces`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::ListWorkspacesResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, organization_public_id } = self;
-        let organization_public_id = organization_public_id
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/workspaces", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(
-                &progenitor_client::QueryParam::new(
-                    "organization_public_id",
-                    &organization_public_id,
-                ),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_workspaces",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "list_workspaces";
+        let response = async move {
+            let Self { client, organization_public_id } = self;
+            let organization_public_id = organization_public_id
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/workspaces", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "organization_public_id",
+                        &organization_public_id,
+                    ),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_workspaces",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6909,62 +6530,52 @@ impl<'a> CreateWorkspace<'a> {
     ///Sends a `POST` request to `/v1/workspaces`
     pub async fn send(
         self,
-    ) -> Result<
+    ) -> ::std::result::Result<
         ResponseValue<types::CreateWorkspaceResponse>,
-        Error<types::GenericErrorResponse>,
+        crate::transport::Error,
     > {
-        let Self { client, body } = self;
-        let body = body
-            .and_then(|v| {
-                types::CreateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::InvalidRequest)?;
-        let url = format!("{}/v1/workspaces", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_workspace",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+        const OPERATION: &str = "create_workspace";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/workspaces", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_workspace",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            422u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6998,50 +6609,47 @@ impl<'a> DeleteWorkspace<'a> {
     ///Sends a `DELETE` request to `/v1/workspaces/{public_id}`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<()>, Error<types::GenericErrorResponse>> {
-        let Self { client, public_id } = self;
-        let public_id = public_id.map_err(Error::InvalidRequest)?;
-        let url = format!(
-            "{}/v1/workspaces/{}", client.baseurl, encode_path(& public_id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+        const OPERATION: &str = "delete_workspace";
+        let response = async move {
+            let Self { client, public_id } = self;
+            let public_id = public_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/workspaces/{}", client.baseurl, encode_path(& public_id
+                .to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = client
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_workspace",
-        };
-        client.pre(&mut request, &info).await?;
-        let result = client.exec(request, &info).await;
-        client.post(&result, &info).await?;
-        let response = result?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_workspace",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
 }

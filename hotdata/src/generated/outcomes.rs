@@ -2,7 +2,7 @@
 
 //! Typed outcomes of operations whose successful responses differ by status.
 #[allow(unused_imports)]
-use super::{ByteStream, Error, ResponseValue};
+use super::{ByteStream, ResponseValue};
 ///What [`Client::query`](super::Client) answered: one variant per success status the spec declares.
 #[derive(Clone, Debug)]
 pub enum QueryOutcome {
@@ -22,49 +22,28 @@ impl QueryOutcome {
     /// Decodes a raw successful response by its status.
     pub async fn from_response(
         response: ResponseValue<ByteStream>,
-    ) -> ::std::result::Result<
-        ResponseValue<Self>,
-        Error<super::types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
-        use ::futures::TryStreamExt as _;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body: ::std::vec::Vec<u8> = response
-            .into_inner_stream()
-            .try_fold(
-                ::std::vec::Vec::new(),
-                |mut body, chunk| async move {
-                    body.extend_from_slice(&chunk);
-                    Ok(body)
-                },
-            )
-            .await
-            .map_err(Error::ResponseBodyError)?;
+    ) -> ::std::result::Result<ResponseValue<Self>, crate::transport::Error> {
+        const OPERATION: &str = "query";
+        let (status, headers, body) = crate::transport::collect_body(OPERATION, response)
+            .await?;
         let value = match status.as_u16() {
             200u16 => {
                 Self::Ok(
-                    ::serde_json::from_slice(&body)
-                        .map_err(|e| Error::InvalidResponsePayload(
-                            body.clone().into(),
-                            e,
-                        ))?,
+                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             202u16 => {
                 Self::Accepted(
-                    ::serde_json::from_slice(&body)
-                        .map_err(|e| Error::InvalidResponsePayload(
-                            body.clone().into(),
-                            e,
-                        ))?,
+                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             other => {
                 return Err(
-                    Error::Custom(
-                        format!(
-                            "status {other} is not a success status of this operation"
-                        ),
+                    crate::transport::unexpected_status(
+                        OPERATION,
+                        other,
+                        &headers,
+                        &body,
                     ),
                 );
             }
@@ -76,10 +55,7 @@ impl<'a> super::builder::Query<'a> {
     ///Sends the request and decodes the body by status into [`QueryOutcome`].
     pub async fn send_outcome(
         self,
-    ) -> ::std::result::Result<
-        ResponseValue<QueryOutcome>,
-        Error<super::types::ApiErrorResponseOrGenericErrorResponse>,
-    > {
+    ) -> ::std::result::Result<ResponseValue<QueryOutcome>, crate::transport::Error> {
         QueryOutcome::from_response(self.send().await?).await
     }
 }

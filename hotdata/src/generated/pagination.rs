@@ -2,7 +2,7 @@
 
 //! Lazy page and item streams for the list operations the spec marks as paginated.
 #[allow(unused_imports)]
-use super::{Error, ResponseValue};
+use super::ResponseValue;
 #[allow(unused_imports)]
 use ::futures::{Stream, StreamExt as _, TryStreamExt as _};
 impl<'a> super::builder::InformationSchema<'a> {
@@ -12,7 +12,7 @@ impl<'a> super::builder::InformationSchema<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::InformationSchemaResponse>,
-            Error<super::types::ApiErrorResponseOrGenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<::std::string::String>)> = Some((self, None));
@@ -47,10 +47,7 @@ impl<'a> super::builder::InformationSchema<'a> {
     pub fn stream(
         self,
     ) -> impl Stream<
-        Item = ::std::result::Result<
-            super::types::TableInfo,
-            Error<super::types::ApiErrorResponseOrGenericErrorResponse>,
-        >,
+        Item = ::std::result::Result<super::types::TableInfo, crate::transport::Error>,
     > + Unpin + 'a {
         self.pages()
             .map_ok(|page| ::futures::stream::iter(
@@ -66,7 +63,7 @@ impl<'a> super::builder::ListDatasetVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListDatasetVersionsResponse>,
-            Error<super::types::ApiErrorResponseOrGenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -100,7 +97,7 @@ impl<'a> super::builder::ListDatasetVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::DatasetVersionSummary,
-            Error<super::types::ApiErrorResponseOrGenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -117,7 +114,7 @@ impl<'a> super::builder::ListDatasets<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListDatasetsResponse>,
-            Error<super::types::GenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -151,7 +148,7 @@ impl<'a> super::builder::ListDatasets<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::DatasetSummary,
-            Error<super::types::GenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -168,7 +165,7 @@ impl<'a> super::builder::ListQueryRuns<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListQueryRunsResponse>,
-            Error<super::types::GenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<::std::string::String>)> = Some((self, None));
@@ -203,10 +200,7 @@ impl<'a> super::builder::ListQueryRuns<'a> {
     pub fn stream(
         self,
     ) -> impl Stream<
-        Item = ::std::result::Result<
-            super::types::QueryRunInfo,
-            Error<super::types::GenericErrorResponse>,
-        >,
+        Item = ::std::result::Result<super::types::QueryRunInfo, crate::transport::Error>,
     > + Unpin + 'a {
         self.pages()
             .map_ok(|page| ::futures::stream::iter(
@@ -222,7 +216,7 @@ impl<'a> super::builder::ListResults<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListResultsResponse>,
-            Error<super::types::GenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -254,10 +248,7 @@ impl<'a> super::builder::ListResults<'a> {
     pub fn stream(
         self,
     ) -> impl Stream<
-        Item = ::std::result::Result<
-            super::types::ResultInfo,
-            Error<super::types::GenericErrorResponse>,
-        >,
+        Item = ::std::result::Result<super::types::ResultInfo, crate::transport::Error>,
     > + Unpin + 'a {
         self.pages()
             .map_ok(|page| ::futures::stream::iter(
@@ -273,7 +264,7 @@ impl<'a> super::builder::ListSavedQueries<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListSavedQueriesResponse>,
-            Error<super::types::GenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -307,7 +298,7 @@ impl<'a> super::builder::ListSavedQueries<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::SavedQuerySummary,
-            Error<super::types::GenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -324,7 +315,7 @@ impl<'a> super::builder::ListSavedQueryVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListSavedQueryVersionsResponse>,
-            Error<super::types::ApiErrorResponseOrGenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -358,7 +349,7 @@ impl<'a> super::builder::ListSavedQueryVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::SavedQueryVersionInfo,
-            Error<super::types::ApiErrorResponseOrGenericErrorResponse>,
+            crate::transport::Error,
         >,
     > + Unpin + 'a {
         self.pages()

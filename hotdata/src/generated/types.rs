@@ -2,7 +2,8 @@
 
 #![allow(missing_debug_implementations, unused_imports)]
 ///The code and message describing a single API error.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ApiErrorDetail {
     ///Stable, machine-readable identifier for the kind of error.
     pub code: ::std::string::String,
@@ -15,7 +16,8 @@ impl ApiErrorDetail {
     }
 }
 ///Envelope used by endpoints that return structured errors.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ApiErrorResponse {
     pub error: ApiErrorDetail,
 }
@@ -25,8 +27,9 @@ impl ApiErrorResponse {
     }
 }
 ///Any of the error bodies ApiErrorResponse, GenericErrorResponse this API sends.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum ApiErrorResponseOrGenericErrorResponse {
     ApiErrorResponse(ApiErrorResponse),
     GenericErrorResponse(GenericErrorResponse),
@@ -43,7 +46,8 @@ for ApiErrorResponseOrGenericErrorResponse {
     }
 }
 ///Body of a 202 reply when a query continues in the background; poll `status_url` until the run succeeds, then fetch its result.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct AsyncQueryResponse {
     ///ID of the query run created for this query.
     pub query_run_id: ::std::string::String,
@@ -60,7 +64,8 @@ impl AsyncQueryResponse {
     }
 }
 ///Body for attaching an existing connection to a database as a catalog.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct AttachDatabaseCatalogRequest {
     ///Name under which the catalog is exposed inside the database; if null or omitted, the connection's own name is used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -74,7 +79,8 @@ impl AttachDatabaseCatalogRequest {
     }
 }
 ///Profile detail for a boolean column, counting true and false values.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct BooleanProfileDetail {
     ///How many rows hold `false`.
     pub false_count: u64,
@@ -100,9 +106,9 @@ impl BooleanProfileDetail {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum BooleanProfileDetailType {
     #[serde(rename = "boolean")]
     Boolean,
@@ -142,7 +148,8 @@ impl ::std::convert::TryFrom<::std::string::String> for BooleanProfileDetailType
     }
 }
 ///Profile detail for a low-cardinality column (at most 200 distinct values), listing each value with its frequency.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CategoricalProfileDetail {
     ///Discriminator, always `categorical` for this variant.
     #[serde(rename = "type")]
@@ -166,9 +173,9 @@ impl CategoricalProfileDetail {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum CategoricalProfileDetailType {
     #[serde(rename = "categorical")]
     Categorical,
@@ -208,7 +215,8 @@ impl ::std::convert::TryFrom<::std::string::String> for CategoricalProfileDetail
     }
 }
 ///One distinct column value and how often it occurs.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CategoryValueInfo {
     ///Number of rows containing this value.
     pub count: u64,
@@ -222,7 +230,8 @@ impl CategoryValueInfo {
     }
 }
 ///Name, type and nullability of one column in a dataset's table.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ColumnInfo {
     ///SQL data type of the column.
     pub data_type: ::std::string::String,
@@ -237,8 +246,9 @@ impl ColumnInfo {
     }
 }
 ///Type-dependent column statistics, selected by the `type` discriminator: `categorical`, `text`, `numeric`, `temporal` or `boolean`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum ColumnProfileDetail {
     CategoricalProfileDetail(CategoricalProfileDetail),
     TextProfileDetail(TextProfileDetail),
@@ -272,7 +282,8 @@ impl ::std::convert::From<BooleanProfileDetail> for ColumnProfileDetail {
     }
 }
 ///Statistics gathered for one column of a table.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ColumnProfileInfo {
     ///How many distinct non-null values the column holds (may be estimated).
     pub cardinality: u64,
@@ -294,7 +305,8 @@ impl ColumnProfileInfo {
     }
 }
 ///Outcome of a connectivity check against a connection's remote database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionHealthResponse {
     ///ID of the connection that was checked.
     pub connection_id: ::std::string::String,
@@ -312,7 +324,8 @@ impl ConnectionHealthResponse {
     }
 }
 ///Basic metadata for one connection in a list.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionInfo {
     ///Unique ID of the connection.
     pub id: ::std::string::String,
@@ -327,7 +340,8 @@ impl ConnectionInfo {
     }
 }
 ///Outcome of refreshing data for all tables of a connection, also used as the `data_refresh_connection` job result.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionRefreshResult {
     ///Connection whose tables were refreshed.
     pub connection_id: ::std::string::String,
@@ -352,7 +366,8 @@ impl ConnectionRefreshResult {
     }
 }
 ///Describes a connection whose schema refresh failed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionSchemaError {
     ///Connection that could not be refreshed.
     pub connection_id: ::std::string::String,
@@ -365,7 +380,8 @@ impl ConnectionSchemaError {
     }
 }
 ///Full description of a connection type, including its config and authentication schemas.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionTypeDetail {
     ///Description of the credentials this type requires; may be null when none are needed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -384,7 +400,8 @@ impl ConnectionTypeDetail {
     }
 }
 ///Short entry describing one available connection type.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionTypeSummary {
     ///Human-friendly display name of the type.
     pub label: ::std::string::String,
@@ -397,7 +414,8 @@ impl ConnectionTypeSummary {
     }
 }
 ///Body for registering a new connection.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateConnectionRequest {
     ///Source-specific settings such as host, port and database; the allowed keys depend on `source_type`.
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -424,7 +442,8 @@ impl CreateConnectionRequest {
     }
 }
 ///Result of registering a connection, including the schema discovery outcome.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateConnectionResponse {
     ///Error message if schema discovery failed; null otherwise.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -445,14 +464,8 @@ impl CreateConnectionResponse {
     }
 }
 ///Body for creating a managed database.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    schemars::JsonSchema
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatabaseRequest {
     ///When the database should expire, given either as an absolute RFC 3339 time or as a duration relative to now ending in `h`, `m` or `d` (e.g. `24h`, `7d`); defaults to `24h`, and cleanup happens no earlier than this time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -470,7 +483,8 @@ impl CreateDatabaseRequest {
     }
 }
 ///The newly created managed database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatabaseResponse {
     ///ID of the managed connection behind the database's `default` catalog; use it only with the managed-table loads endpoint, as other connection endpoints reject it.
     pub default_connection_id: ::std::string::String,
@@ -489,7 +503,8 @@ impl CreateDatabaseResponse {
     }
 }
 ///Body for creating a dataset from a given source.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatasetRequest {
     ///Human-readable name for the dataset.
     pub label: ::std::string::String,
@@ -507,7 +522,8 @@ impl CreateDatasetRequest {
     }
 }
 ///Summary of a newly created dataset.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatasetResponse {
     ///Time the dataset was created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -528,7 +544,8 @@ impl CreateDatasetResponse {
     }
 }
 ///Body for registering an embedding provider.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateEmbeddingProviderRequest {
     ///Key for a service provider, stored as an auto-created secret; cannot be combined with `secret_name`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -549,7 +566,8 @@ impl CreateEmbeddingProviderRequest {
     }
 }
 ///Summary of a newly registered embedding provider.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateEmbeddingProviderResponse {
     ///Provider-specific settings as stored, or `null` if none were given.
     pub config: ::serde_json::Value,
@@ -567,7 +585,8 @@ impl CreateEmbeddingProviderResponse {
     }
 }
 ///Body for building an index on a table or dataset.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateIndexRequest {
     ///If `true`, the index is built in a background job and a job ID is returned for you to poll.
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
@@ -600,14 +619,8 @@ impl CreateIndexRequest {
     }
 }
 ///Body for creating a sandbox.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    schemars::JsonSchema
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSandboxRequest {
     ///Optional Markdown notes to store with the sandbox.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -622,7 +635,8 @@ impl CreateSandboxRequest {
     }
 }
 ///Payload for creating a saved query.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSavedQueryRequest {
     ///Optional free-text explanation of what the query does.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -641,7 +655,8 @@ impl CreateSavedQueryRequest {
     }
 }
 ///Body for storing a new secret.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSecretRequest {
     ///Name for the secret, unique within the workspace.
     pub name: ::std::string::String,
@@ -654,7 +669,8 @@ impl CreateSecretRequest {
     }
 }
 ///Metadata of a newly stored secret.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSecretResponse {
     ///Time the secret was created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -669,7 +685,8 @@ impl CreateSecretResponse {
     }
 }
 ///Body for creating a workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateWorkspaceRequest {
     ///Name to give the new workspace.
     pub name: ::std::string::String,
@@ -683,7 +700,8 @@ impl CreateWorkspaceRequest {
     }
 }
 ///Envelope returned after a workspace is created.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateWorkspaceResponse {
     ///True when the request succeeded.
     pub ok: bool,
@@ -695,7 +713,8 @@ impl CreateWorkspaceResponse {
     }
 }
 ///A catalog attached to a database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseAttachmentInfo {
     ///Name under which the catalog appears in the database; null means the connection's own name is used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -709,7 +728,8 @@ impl DatabaseAttachmentInfo {
     }
 }
 ///A named piece of context text kept on a managed database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseContextEntry {
     ///The entry's text; Markdown is typical.
     pub content: ::std::string::String,
@@ -724,7 +744,8 @@ impl DatabaseContextEntry {
     }
 }
 ///Declares, at creation, a schema of the database's `default` catalog and its tables.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseDefaultSchemaDecl {
     ///Name of the schema.
     pub name: ::std::string::String,
@@ -738,7 +759,8 @@ impl DatabaseDefaultSchemaDecl {
     }
 }
 ///A table to declare inside a schema of the `default` catalog.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseDefaultTableDecl {
     ///Name of the table.
     pub name: ::std::string::String,
@@ -749,7 +771,8 @@ impl DatabaseDefaultTableDecl {
     }
 }
 ///Full details of a managed database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseDetailResponse {
     ///Catalogs currently attached to the database.
     pub attachments: ::std::vec::Vec<DatabaseAttachmentInfo>,
@@ -770,7 +793,8 @@ impl DatabaseDetailResponse {
     }
 }
 ///Short entry for one managed database in a list.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseSummary {
     ///Time after which the database is eligible for deletion; null if it does not expire.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -787,8 +811,9 @@ impl DatabaseSummary {
     }
 }
 ///Describes where a dataset's data comes from, as one of several variants chosen by `type`: `upload`, `inline`, `url`, `saved_query` or `sql_query`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum DatasetSource {
     UploadDatasetSource(UploadDatasetSource),
     SavedQueryDatasetSource(SavedQueryDatasetSource),
@@ -822,7 +847,8 @@ impl ::std::convert::From<InlineDatasetSource> for DatasetSource {
     }
 }
 ///Condensed view of a dataset as shown in listings.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatasetSummary {
     ///Time the dataset was created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -848,7 +874,8 @@ impl DatasetSummary {
     }
 }
 ///One entry in a dataset's version history.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatasetVersionSummary {
     ///Time this version was produced.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -865,7 +892,8 @@ impl DatasetVersionSummary {
     }
 }
 ///Confirmation returned after deleting a sandbox.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DeleteSandboxResponse {
     ///Whether the sandbox was actually removed.
     pub deleted: bool,
@@ -878,7 +906,8 @@ impl DeleteSandboxResponse {
     }
 }
 ///Full description of a registered embedding provider.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct EmbeddingProviderResponse {
     ///Provider-specific settings, or `null` if none are set.
     pub config: ::serde_json::Value,
@@ -902,14 +931,8 @@ impl EmbeddingProviderResponse {
     }
 }
 ///Optional payload for running a saved query.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    schemars::JsonSchema
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ExecuteSavedQueryRequest {
     ///Version number to run; when null or omitted the latest version is used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -921,7 +944,8 @@ impl ExecuteSavedQueryRequest {
     }
 }
 ///Plain error body carrying an HTTP status and a message.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GenericErrorResponse {
     ///Explanation of the error.
     pub message: ::std::string::String,
@@ -934,7 +958,8 @@ impl GenericErrorResponse {
     }
 }
 ///A connection with its counts of known and synced tables.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetConnectionResponse {
     ///ID of the connection.
     pub id: ::std::string::String,
@@ -953,7 +978,8 @@ impl GetConnectionResponse {
     }
 }
 ///Wrapper holding a single database context entry.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetDatabaseContextResponse {
     pub context: DatabaseContextEntry,
 }
@@ -963,7 +989,8 @@ impl GetDatabaseContextResponse {
     }
 }
 ///Detailed view of a dataset, including its columns.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetDatasetResponse {
     ///Column definitions of the dataset's table.
     pub columns: ::std::vec::Vec<ColumnInfo>,
@@ -993,7 +1020,8 @@ impl GetDatasetResponse {
     }
 }
 ///JSON body for a stored result, holding its status and, when ready, the data.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetResultResponse {
     ///Column names in output order; null unless the result is ready.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1022,7 +1050,8 @@ impl GetResultResponse {
     }
 }
 ///Metadata of one secret; the value is never included.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetSecretResponse {
     ///Time the secret was created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1037,7 +1066,8 @@ impl GetSecretResponse {
     }
 }
 ///Wrapper holding a single workspace context entry.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetWorkspaceContextResponse {
     pub context: WorkspaceContextEntry,
 }
@@ -1047,7 +1077,8 @@ impl GetWorkspaceContextResponse {
     }
 }
 ///Metadata describing one index.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct IndexInfoResponse {
     ///Columns covered by the index.
     pub columns: ::std::vec::Vec<::std::string::String>,
@@ -1069,7 +1100,8 @@ impl IndexInfoResponse {
     }
 }
 ///A page of table metadata from the information schema.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct InformationSchemaResponse {
     ///Number of tables in this page.
     pub count: u64,
@@ -1089,7 +1121,8 @@ impl InformationSchemaResponse {
     }
 }
 ///Data supplied directly in the request body instead of through an upload.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct InlineData {
     ///Optional map of column name to type spec; when present it defines the schema and disables type inference.
     #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
@@ -1107,7 +1140,8 @@ impl InlineData {
     }
 }
 ///Dataset source whose data is embedded in the request.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct InlineDatasetSource {
     pub inline: InlineData,
     ///Discriminator; always `inline` for this source.
@@ -1130,9 +1164,9 @@ impl InlineDatasetSource {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum InlineDatasetSourceType {
     #[serde(rename = "inline")]
     Inline,
@@ -1172,8 +1206,9 @@ impl ::std::convert::TryFrom<::std::string::String> for InlineDatasetSourceType 
     }
 }
 ///Outcome payload of a finished job, whose shape varies with the job type.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum JobResult {
     ConnectionRefreshResult(ConnectionRefreshResult),
     IndexInfoResponse(IndexInfoResponse),
@@ -1201,7 +1236,8 @@ impl ::std::convert::From<TableRefreshResult> for JobResult {
     }
 }
 ///State and outcome of a single background job.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct JobStatusResponse {
     ///How many times the job has been tried, counting the attempt in progress.
     pub attempts: i64,
@@ -1227,7 +1263,8 @@ impl JobStatusResponse {
     }
 }
 ///The set of available connection types.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListConnectionTypesResponse {
     ///One summary entry per supported connection type.
     pub connection_types: ::std::vec::Vec<ConnectionTypeSummary>,
@@ -1238,7 +1275,8 @@ impl ListConnectionTypesResponse {
     }
 }
 ///The connections registered in the workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListConnectionsResponse {
     ///One entry per registered connection.
     pub connections: ::std::vec::Vec<ConnectionInfo>,
@@ -1249,7 +1287,8 @@ impl ListConnectionsResponse {
     }
 }
 ///All context entries of a database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListDatabaseContextsResponse {
     ///The database's context entries.
     pub contexts: ::std::vec::Vec<DatabaseContextEntry>,
@@ -1260,7 +1299,8 @@ impl ListDatabaseContextsResponse {
     }
 }
 ///The managed databases in the workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListDatabasesResponse {
     ///One summary entry per database.
     pub databases: ::std::vec::Vec<DatabaseSummary>,
@@ -1271,7 +1311,8 @@ impl ListDatabasesResponse {
     }
 }
 ///A page of versions belonging to one dataset.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListDatasetVersionsResponse {
     ///Number of versions included in this page.
     pub count: u64,
@@ -1292,7 +1333,8 @@ impl ListDatasetVersionsResponse {
     }
 }
 ///A page of datasets.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListDatasetsResponse {
     ///Number of datasets included in this page.
     pub count: u64,
@@ -1311,7 +1353,8 @@ impl ListDatasetsResponse {
     }
 }
 ///All embedding providers visible to the caller.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListEmbeddingProvidersResponse {
     ///The registered embedding providers.
     pub embedding_providers: ::std::vec::Vec<EmbeddingProviderResponse>,
@@ -1322,7 +1365,8 @@ impl ListEmbeddingProvidersResponse {
     }
 }
 ///Indexes defined on a table or dataset.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListIndexesResponse {
     ///The indexes found.
     pub indexes: ::std::vec::Vec<IndexInfoResponse>,
@@ -1333,7 +1377,8 @@ impl ListIndexesResponse {
     }
 }
 ///Collection of background jobs.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListJobsResponse {
     ///Jobs matching the request filters.
     pub jobs: ::std::vec::Vec<JobStatusResponse>,
@@ -1344,7 +1389,8 @@ impl ListJobsResponse {
     }
 }
 ///A cursor-paged list of query runs.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListQueryRunsResponse {
     ///Number of query runs in this page.
     pub count: u64,
@@ -1364,7 +1410,8 @@ impl ListQueryRunsResponse {
     }
 }
 ///An offset-paged list of stored results.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListResultsResponse {
     ///Number of results in this page.
     pub count: u64,
@@ -1383,7 +1430,8 @@ impl ListResultsResponse {
     }
 }
 ///Envelope listing the caller's sandboxes.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListSandboxesResponse {
     ///True when the request succeeded.
     pub ok: bool,
@@ -1396,7 +1444,8 @@ impl ListSandboxesResponse {
     }
 }
 ///An offset-paged list of saved query summaries.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListSavedQueriesResponse {
     ///Number of saved queries in this page.
     pub count: u64,
@@ -1415,7 +1464,8 @@ impl ListSavedQueriesResponse {
     }
 }
 ///An offset-paged list of versions of one saved query.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListSavedQueryVersionsResponse {
     ///Number of versions in this page.
     pub count: u64,
@@ -1436,7 +1486,8 @@ impl ListSavedQueryVersionsResponse {
     }
 }
 ///Metadata for all stored secrets, without their values.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListSecretsResponse {
     ///One metadata entry per secret.
     pub secrets: ::std::vec::Vec<SecretMetadataResponse>,
@@ -1447,7 +1498,8 @@ impl ListSecretsResponse {
     }
 }
 ///Files uploaded to the workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListUploadsResponse {
     ///The uploads found.
     pub uploads: ::std::vec::Vec<UploadInfo>,
@@ -1458,7 +1510,8 @@ impl ListUploadsResponse {
     }
 }
 ///All workspace-level context entries.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListWorkspaceContextsResponse {
     ///The workspace's context entries.
     pub contexts: ::std::vec::Vec<WorkspaceContextEntry>,
@@ -1469,7 +1522,8 @@ impl ListWorkspaceContextsResponse {
     }
 }
 ///Envelope listing the workspaces of an organization.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListWorkspacesResponse {
     ///True when the request succeeded.
     pub ok: bool,
@@ -1482,7 +1536,8 @@ impl ListWorkspacesResponse {
     }
 }
 ///Body for publishing a staged parquet upload into a managed table.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct LoadManagedTableRequest {
     pub mode: crate::generated::types::LoadMode,
     ///ID of a staged parquet upload (from `POST /v1/files`); it is claimed atomically, so concurrent loads of the same upload fail with 409.
@@ -1494,7 +1549,8 @@ impl LoadManagedTableRequest {
     }
 }
 ///Summary of data published into a managed table.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct LoadManagedTableResponse {
     ///Arrow schema of the loaded data as JSON, read from the parquet footer.
     pub arrow_schema_json: ::std::string::String,
@@ -1513,7 +1569,8 @@ impl LoadManagedTableResponse {
     }
 }
 ///Profile detail for a numeric column with more than 200 distinct values.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct NumericProfileDetail {
     ///Largest value, given as a string so big integers and decimals keep full precision.
     pub max: ::std::string::String,
@@ -1541,9 +1598,9 @@ impl NumericProfileDetail {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum NumericProfileDetailType {
     #[serde(rename = "numeric")]
     Numeric,
@@ -1583,7 +1640,8 @@ impl ::std::convert::TryFrom<::std::string::String> for NumericProfileDetailType
     }
 }
 ///Payload for running an ad-hoc SQL query.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct QueryRequest {
     ///If `true`, hand the query to the background and reply with a query run ID to poll via `GET /v1/query-runs/{id}`; when the run reports `succeeded`, read the data from `GET /v1/results/{id}`.
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1606,7 +1664,8 @@ impl QueryRequest {
     }
 }
 ///Rows and metadata of a query that completed synchronously, plus a `result_id` under which the output is persisted in the background.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct QueryResponse {
     ///Column names in output order.
     pub columns: ::std::vec::Vec<::std::string::String>,
@@ -1633,7 +1692,8 @@ impl QueryResponse {
     }
 }
 ///Record of a single query execution.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct QueryRunInfo {
     ///When the run finished; null while it is still in progress.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1686,7 +1746,8 @@ impl QueryRunInfo {
     }
 }
 ///Outcome of a dataset refresh, identifying the new dataset version.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct RefreshDatasetResponse {
     ///When the new version was created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1703,14 +1764,8 @@ impl RefreshDatasetResponse {
     }
 }
 ///Payload selecting which schema, table, connection or dataset to refresh.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    schemars::JsonSchema
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct RefreshRequest {
     ///If `true`, queue the work in the background and reply at once with a job ID to poll; supported for data and dataset refreshes only.
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1740,8 +1795,9 @@ impl RefreshRequest {
     }
 }
 ///Result of a refresh call; its shape depends on the operation performed, or it is a job handle when run asynchronously.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum RefreshResponse {
     ConnectionRefreshResult(ConnectionRefreshResult),
     RefreshDatasetResponse(RefreshDatasetResponse),
@@ -1775,7 +1831,8 @@ impl ::std::convert::From<TableRefreshResult> for RefreshResponse {
     }
 }
 ///A non-fatal problem during a refresh that did not stop it from succeeding.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct RefreshWarning {
     ///Description of the problem.
     pub message: ::std::string::String,
@@ -1792,7 +1849,8 @@ impl RefreshWarning {
     }
 }
 ///Summary of one persisted query result.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ResultInfo {
     ///When the result was created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1809,7 +1867,8 @@ impl ResultInfo {
     }
 }
 ///A sandbox: a named scratch session within a workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct Sandbox {
     ///Time the sandbox was created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1828,7 +1887,8 @@ impl Sandbox {
     }
 }
 ///Envelope wrapping a single sandbox.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SandboxResponse {
     ///True when the request succeeded.
     pub ok: bool,
@@ -1840,7 +1900,8 @@ impl SandboxResponse {
     }
 }
 ///Dataset source that materializes the output of a saved query.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SavedQueryDatasetSource {
     ///Identifier of the saved query to run.
     pub saved_query_id: ::std::string::String,
@@ -1867,9 +1928,9 @@ impl SavedQueryDatasetSource {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum SavedQueryDatasetSourceType {
     #[serde(rename = "saved_query")]
     SavedQuery,
@@ -1909,7 +1970,8 @@ impl ::std::convert::TryFrom<::std::string::String> for SavedQueryDatasetSourceT
     }
 }
 ///Full view of a saved query, including the SQL and classification of its latest version.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SavedQueryDetail {
     ///Query category inferred from the SQL (for example aggregation, join or filtered scan), or a user override; null if not determined.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1963,7 +2025,8 @@ impl SavedQueryDetail {
     }
 }
 ///Condensed view of a saved query used in listings.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SavedQuerySummary {
     ///When the saved query was first created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1986,7 +2049,8 @@ impl SavedQuerySummary {
     }
 }
 ///One stored revision of a saved query with its classification.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SavedQueryVersionInfo {
     ///Query category inferred from the SQL (for example aggregation, join or filtered scan), or a user override; null if not determined.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2030,7 +2094,8 @@ impl SavedQueryVersionInfo {
     }
 }
 ///Outcome of re-discovering schema metadata for one or all connections.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SchemaRefreshResult {
     ///How many connections could not be refreshed.
     pub connections_failed: u64,
@@ -2052,7 +2117,8 @@ impl SchemaRefreshResult {
     }
 }
 ///Name and timestamps of a secret; the value is never included.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SecretMetadataResponse {
     ///Time the secret was created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -2067,7 +2133,8 @@ impl SecretMetadataResponse {
     }
 }
 ///Dataset source that runs a SQL statement and saves it as a new saved query.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SqlQueryDatasetSource {
     ///Optional description attached to the saved query created for this SQL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2097,9 +2164,9 @@ impl SqlQueryDatasetSource {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum SqlQueryDatasetSourceType {
     #[serde(rename = "sql_query")]
     SqlQuery,
@@ -2139,7 +2206,8 @@ impl ::std::convert::TryFrom<::std::string::String> for SqlQueryDatasetSourceTyp
     }
 }
 ///Handle returned when an operation is queued as a background job.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SubmitJobResponse {
     ///ID of the job, for use with `GET /v1/jobs/{id}`.
     pub id: ::std::string::String,
@@ -2153,7 +2221,8 @@ impl SubmitJobResponse {
     }
 }
 ///Metadata describing one discovered table.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TableInfo {
     ///Column definitions; null unless `include_columns=true` was requested.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2176,7 +2245,8 @@ impl TableInfo {
     }
 }
 ///Per-column statistics of a cached table, gathered at sync time.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TableProfileResponse {
     ///Statistics for each column of the table.
     pub columns: ::std::vec::Vec<ColumnProfileInfo>,
@@ -2198,7 +2268,8 @@ impl TableProfileResponse {
     }
 }
 ///Describes a table whose data refresh failed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TableRefreshError {
     ///Why refreshing this table failed.
     pub error: ::std::string::String,
@@ -2213,7 +2284,8 @@ impl TableRefreshError {
     }
 }
 ///Outcome of refreshing data for one table, also used as the `data_refresh_table` job result.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TableRefreshResult {
     ///Connection the table belongs to.
     pub connection_id: ::std::string::String,
@@ -2235,7 +2307,8 @@ impl TableRefreshResult {
     }
 }
 ///Profile detail for a date or timestamp column.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TemporalProfileDetail {
     ///Most recent value, as an ISO-8601 string.
     pub max: ::std::string::String,
@@ -2261,9 +2334,9 @@ impl TemporalProfileDetail {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum TemporalProfileDetailType {
     #[serde(rename = "temporal")]
     Temporal,
@@ -2303,7 +2376,8 @@ impl ::std::convert::TryFrom<::std::string::String> for TemporalProfileDetailTyp
     }
 }
 ///Profile detail for a text column with more than 200 distinct values, reporting string lengths.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TextProfileDetail {
     ///Mean length of the strings in the column.
     pub avg_length: f64,
@@ -2331,9 +2405,9 @@ impl TextProfileDetail {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum TextProfileDetailType {
     #[serde(rename = "text")]
     Text,
@@ -2373,14 +2447,8 @@ impl ::std::convert::TryFrom<::std::string::String> for TextProfileDetailType {
     }
 }
 ///Changes to apply to a dataset; absent fields are left unchanged.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    schemars::JsonSchema
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateDatasetRequest {
     ///New human-readable name for the dataset.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2398,7 +2466,8 @@ impl UpdateDatasetRequest {
     }
 }
 ///State of a dataset after an update.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateDatasetResponse {
     ///Unique identifier of the dataset.
     pub id: ::std::string::String,
@@ -2420,14 +2489,8 @@ impl UpdateDatasetResponse {
     }
 }
 ///Changes to apply to an embedding provider; absent fields are left unchanged.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    schemars::JsonSchema
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateEmbeddingProviderRequest {
     ///New API key; it replaces the provider's managed secret, creating one if needed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2448,7 +2511,8 @@ impl UpdateEmbeddingProviderRequest {
     }
 }
 ///Confirmation of an embedding provider update.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateEmbeddingProviderResponse {
     ///Unique identifier of the provider.
     pub id: ::std::string::String,
@@ -2463,14 +2527,8 @@ impl UpdateEmbeddingProviderResponse {
     }
 }
 ///Body for a partial sandbox update; omitted fields are left unchanged.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    schemars::JsonSchema
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSandboxRequest {
     ///New Markdown notes, replacing the current ones.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2485,14 +2543,8 @@ impl UpdateSandboxRequest {
     }
 }
 ///Payload for changing a saved query; omitted fields keep their current values.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    schemars::JsonSchema
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSavedQueryRequest {
     ///Category to use instead of the inferred one; send `null` to go back to automatic detection.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2519,7 +2571,8 @@ impl UpdateSavedQueryRequest {
     }
 }
 ///Body for replacing a secret's value.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSecretRequest {
     ///New secret value; it is encrypted and cannot be read back.
     pub value: ::std::string::String,
@@ -2530,7 +2583,8 @@ impl UpdateSecretRequest {
     }
 }
 ///Confirmation of a secret value change.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSecretResponse {
     ///Name of the updated secret.
     pub name: ::std::string::String,
@@ -2543,7 +2597,8 @@ impl UpdateSecretResponse {
     }
 }
 ///Dataset source that reads a file previously sent to the uploads endpoint.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UploadDatasetSource {
     ///Optional map of column name to type spec; when present it defines the schema and disables type inference.
     #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
@@ -2575,9 +2630,9 @@ impl UploadDatasetSource {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum UploadDatasetSourceType {
     #[serde(rename = "upload")]
     Upload,
@@ -2617,7 +2672,8 @@ impl ::std::convert::TryFrom<::std::string::String> for UploadDatasetSourceType 
     }
 }
 ///Metadata about one uploaded file.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UploadInfo {
     ///MIME type sent with the upload, or `null` if none was given.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2636,7 +2692,8 @@ impl UploadInfo {
     }
 }
 ///Metadata about a file that was just uploaded.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UploadResponse {
     ///MIME type sent with the upload, or `null` if none was given.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2655,7 +2712,8 @@ impl UploadResponse {
     }
 }
 ///Body for creating or overwriting a database context entry.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpsertDatabaseContextRequest {
     ///Text to store, for example Markdown.
     pub content: ::std::string::String,
@@ -2668,7 +2726,8 @@ impl UpsertDatabaseContextRequest {
     }
 }
 ///The database context entry as stored.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpsertDatabaseContextResponse {
     pub context: DatabaseContextEntry,
 }
@@ -2678,7 +2737,8 @@ impl UpsertDatabaseContextResponse {
     }
 }
 ///Body for creating or overwriting a workspace context entry.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpsertWorkspaceContextRequest {
     ///Text to store, for example Markdown.
     pub content: ::std::string::String,
@@ -2691,7 +2751,8 @@ impl UpsertWorkspaceContextRequest {
     }
 }
 ///The workspace context entry as stored.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpsertWorkspaceContextResponse {
     pub context: WorkspaceContextEntry,
 }
@@ -2701,7 +2762,8 @@ impl UpsertWorkspaceContextResponse {
     }
 }
 ///Dataset source that fetches its data from a remote URL.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UrlDatasetSource {
     ///Optional map of column name to type spec used to define the schema explicitly.
     #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
@@ -2733,9 +2795,9 @@ impl UrlDatasetSource {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum UrlDatasetSourceType {
     #[serde(rename = "url")]
     Url,
@@ -2775,7 +2837,8 @@ impl ::std::convert::TryFrom<::std::string::String> for UrlDatasetSourceType {
     }
 }
 ///A named context document stored at the workspace level.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct WorkspaceContextEntry {
     ///The entry's text; Markdown is typical.
     pub content: ::std::string::String,
@@ -2790,7 +2853,8 @@ impl WorkspaceContextEntry {
     }
 }
 ///Details of a single workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct WorkspaceDetail {
     ///Name of the workspace.
     pub name: ::std::string::String,
@@ -2806,7 +2870,8 @@ impl WorkspaceDetail {
     }
 }
 ///One workspace as shown in a listing.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct WorkspaceListItem {
     ///Whether this is the caller's currently active workspace.
     pub active: bool,
@@ -13915,6 +13980,7 @@ impl<'de> ::serde::Deserialize<'de> for DataFormat {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for DataFormat {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("DataFormat")
@@ -14012,6 +14078,7 @@ impl<'de> ::serde::Deserialize<'de> for DiscoveryStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for DiscoveryStatus {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("DiscoveryStatus")
@@ -14105,6 +14172,7 @@ impl<'de> ::serde::Deserialize<'de> for EmbeddingProviderType {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for EmbeddingProviderType {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("EmbeddingProviderType")
@@ -14197,6 +14265,7 @@ impl<'de> ::serde::Deserialize<'de> for IndexStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for IndexStatus {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("IndexStatus")
@@ -14295,6 +14364,7 @@ impl<'de> ::serde::Deserialize<'de> for IndexType {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for IndexType {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("IndexType")
@@ -14408,6 +14478,7 @@ impl<'de> ::serde::Deserialize<'de> for JobStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for JobStatus {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("JobStatus")
@@ -14528,6 +14599,7 @@ impl<'de> ::serde::Deserialize<'de> for JobType {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for JobType {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("JobType")
@@ -14622,6 +14694,7 @@ impl<'de> ::serde::Deserialize<'de> for LoadMode {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for LoadMode {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("LoadMode")
@@ -14720,6 +14793,7 @@ impl<'de> ::serde::Deserialize<'de> for ProvisionStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for ProvisionStatus {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("ProvisionStatus")
@@ -14839,6 +14913,7 @@ impl<'de> ::serde::Deserialize<'de> for QueryCategory {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for QueryCategory {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("QueryCategory")
@@ -14938,6 +15013,7 @@ impl<'de> ::serde::Deserialize<'de> for QueryRunStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for QueryRunStatus {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("QueryRunStatus")
@@ -15051,6 +15127,7 @@ impl<'de> ::serde::Deserialize<'de> for ResultFormat {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for ResultFormat {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("ResultFormat")
@@ -15159,6 +15236,7 @@ impl<'de> ::serde::Deserialize<'de> for ResultStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for ResultStatus {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("ResultStatus")
@@ -15257,6 +15335,7 @@ impl<'de> ::serde::Deserialize<'de> for UploadStatus {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for UploadStatus {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("UploadStatus")
@@ -15354,6 +15433,7 @@ impl<'de> ::serde::Deserialize<'de> for VectorMetric {
         Ok(Self::from(value.as_ref()))
     }
 }
+#[cfg(feature = "schemars")]
 impl ::schemars::JsonSchema for VectorMetric {
     fn schema_name() -> ::std::borrow::Cow<'static, str> {
         ::std::borrow::Cow::Borrowed("VectorMetric")

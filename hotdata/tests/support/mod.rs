@@ -40,20 +40,37 @@ impl Recorded {
     }
 }
 
+/// How a canned response misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Close the connection without answering (a reset to the client).
+    Reset,
+    /// Send the head and only half of the body, then close.
+    Truncate,
+}
+
 /// A canned response.
 #[derive(Debug, Clone)]
 pub struct Canned {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    pub delay: Option<std::time::Duration>,
+    pub fault: Option<Fault>,
 }
 
 impl Canned {
     pub fn json(status: u16, body: serde_json::Value) -> Self {
+        Canned::raw(status, "application/json", serde_json::to_vec(&body).expect("json"))
+    }
+
+    pub fn raw(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
         Canned {
             status,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: serde_json::to_vec(&body).expect("json"),
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+            delay: None,
+            fault: None,
         }
     }
 
@@ -62,7 +79,31 @@ impl Canned {
             status,
             headers: vec![],
             body: vec![],
+            delay: None,
+            fault: None,
         }
+    }
+
+    pub fn reset() -> Self {
+        Canned {
+            fault: Some(Fault::Reset),
+            ..Canned::empty(500)
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn delayed(mut self, delay: std::time::Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+
+    pub fn truncated(mut self) -> Self {
+        self.fault = Some(Fault::Truncate);
+        self
     }
 }
 
@@ -110,14 +151,32 @@ impl Stub {
     }
 
     pub fn client(&self) -> hotdata::Client {
+        self.builder().build().expect("client")
+    }
+
+    /// A builder pointed at this stub, with fast retries.
+    pub fn builder(&self) -> hotdata::ClientBuilder {
         hotdata::Client::builder()
             .api_key("test-key")
             .workspace_id("ws_test")
             .base_url(&self.base_url)
-            .build()
-            .expect("client")
+            .retry(fast_retries())
     }
 
+    /// How many requests reached the stub.
+    pub fn count(&self) -> usize {
+        self.received.lock().expect("lock").len()
+    }
+}
+
+/// The default policy with millisecond waits, so fault tests run fast.
+pub fn fast_retries() -> hotdata::RetryPolicy {
+    hotdata::RetryPolicy::default()
+        .initial_backoff(std::time::Duration::from_millis(5))
+        .max_backoff(std::time::Duration::from_millis(20))
+}
+
+impl Stub {
     async fn serve(&self, socket: tokio::net::TcpStream) {
         let (read, mut write) = socket.into_split();
         let mut reader = BufReader::new(read);
@@ -179,6 +238,16 @@ impl Stub {
                 .expect("lock")
                 .pop_front()
                 .unwrap_or_else(|| Canned::json(200, serde_json::json!({})));
+            if let Some(delay) = canned.delay {
+                tokio::time::sleep(delay).await;
+            }
+            if canned.fault == Some(Fault::Reset) {
+                // Zero linger makes the close a TCP reset.
+                if let Ok(socket) = reader.into_inner().reunite(write) {
+                    let _ = socket.set_zero_linger();
+                }
+                return;
+            }
             let mut out = format!(
                 "HTTP/1.1 {} Stub\r\ncontent-length: {}\r\n",
                 canned.status,
@@ -189,6 +258,12 @@ impl Stub {
             }
             out.push_str("\r\n");
             let mut bytes = out.into_bytes();
+            if canned.fault == Some(Fault::Truncate) {
+                bytes.extend_from_slice(&canned.body[..canned.body.len() / 2]);
+                let _ = write.write_all(&bytes).await;
+                let _ = write.flush().await;
+                return;
+            }
             bytes.extend_from_slice(&canned.body);
             if write.write_all(&bytes).await.is_err() {
                 return;

@@ -1,0 +1,427 @@
+//! The one path every request takes, generated or hand-written: credentials
+//! and scope headers, the request timeout, retries, and a `tracing` span per
+//! attempt. Also the functions the generated `send()` methods use to turn a
+//! response into a value or an [`Error`].
+//!
+//! The generated client carries a [`Transport`] as its inner value and calls
+//! the hooks implemented here for every operation:
+//! `pre` adds the headers, `exec` runs the retry loop.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use progenitor_client::{ByteStream, ClientHooks, OperationInfo, ResponseValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
+
+pub(crate) use crate::error::Error;
+use crate::error::{self, request_id};
+use crate::generated;
+use crate::retry::RetryPolicy;
+
+/// The header that scopes a query to one database.
+pub const DATABASE_HEADER: &str = "x-database-id";
+
+/// Who requests are sent as and how they are retried: the inner value of the
+/// generated client. Built by [`ClientBuilder`](crate::ClientBuilder); cheap
+/// to clone. Its `Debug` never shows the API key.
+#[derive(Clone)]
+pub struct Transport {
+    shared: Arc<Shared>,
+    retry: RetryPolicy,
+}
+
+struct Shared {
+    authorization: HeaderValue,
+    workspace: Option<HeaderValue>,
+    database: Option<HeaderValue>,
+    user_agent: HeaderValue,
+    timeout: Option<Duration>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("authorization", &"<redacted>")
+            .field("workspace", &self.shared.workspace)
+            .field("database", &self.shared.database)
+            .field("user_agent", &self.shared.user_agent)
+            .field("timeout", &self.shared.timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(
+        authorization: HeaderValue,
+        workspace: Option<HeaderValue>,
+        database: Option<HeaderValue>,
+        user_agent: HeaderValue,
+        timeout: Option<Duration>,
+        retry: RetryPolicy,
+    ) -> Transport {
+        Transport {
+            shared: Arc::new(Shared {
+                authorization,
+                workspace,
+                database,
+                user_agent,
+                timeout,
+            }),
+            retry,
+        }
+    }
+
+    /// The same transport with another retry policy.
+    pub(crate) fn with_retry(&self, retry: RetryPolicy) -> Transport {
+        Transport {
+            shared: Arc::clone(&self.shared),
+            retry,
+        }
+    }
+
+    /// The retry policy in force.
+    pub(crate) fn retry(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// Adds credentials, scope and user agent to a request, and the default
+    /// timeout when the request has none. Headers the caller already set
+    /// (a per-call `X-Database-Id`, say) are kept.
+    pub(crate) fn prepare(&self, request: &mut reqwest::Request, operation: &str) {
+        let shared = &self.shared;
+        if let Some(t) = shared.timeout
+            && request.timeout().is_none()
+        {
+            *request.timeout_mut() = Some(t);
+        }
+        let headers = request.headers_mut();
+        headers.insert(AUTHORIZATION, shared.authorization.clone());
+        headers.insert(USER_AGENT, shared.user_agent.clone());
+        if let Some(ws) = &shared.workspace {
+            headers
+                .entry(HeaderName::from_static(crate::client::WORKSPACE_HEADER))
+                .or_insert_with(|| ws.clone());
+        }
+        if let Some(db) = &shared.database
+            && generated::operations::find(operation).is_some_and(|op| op.header_parameters.contains(&DATABASE_HEADER))
+        {
+            headers
+                .entry(HeaderName::from_static(DATABASE_HEADER))
+                .or_insert_with(|| db.clone());
+        }
+    }
+
+    /// Sends a prepared request, retrying as the policy says, one `tracing`
+    /// span per attempt. Returns the last response whatever its status.
+    pub(crate) async fn execute(
+        &self,
+        http: &reqwest::Client,
+        operation: &'static str,
+        mut request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let policy = self.retry;
+        let method = request.method().clone();
+        let path: String = match generated::operations::find(operation) {
+            Some(op) => op.path.to_owned(),
+            None => request.url().path().to_owned(),
+        };
+        let idempotent = is_idempotent(&method);
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            let replay = if attempt < policy.get_max_attempts() {
+                request.try_clone()
+            } else {
+                None
+            };
+            let span = tracing::debug_span!(
+                "hotdata.request",
+                operation,
+                method = %method,
+                path = %path,
+                attempt,
+                status = tracing::field::Empty,
+                duration_ms = tracing::field::Empty,
+                request_id = tracing::field::Empty,
+            );
+            let sent = Instant::now();
+            let result = http.execute(request).instrument(span.clone()).await;
+            let elapsed_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
+            span.record("duration_ms", elapsed_ms);
+            let verdict = match &result {
+                Ok(response) => {
+                    span.record("status", response.status().as_u16());
+                    if let Some(id) = request_id(response.headers()) {
+                        span.record("request_id", id.as_str());
+                    }
+                    tracing::debug!(parent: &span, status = response.status().as_u16(), "response");
+                    classify_response(response, idempotent)
+                }
+                Err(err) => {
+                    tracing::debug!(parent: &span, error = %DisplayTransport(err), "request failed");
+                    classify_error(err, idempotent)
+                }
+            };
+            let (Some(hint), Some(next)) = (verdict, replay) else {
+                return result;
+            };
+            let wait = hint.unwrap_or_else(|| policy.backoff(attempt));
+            if started.elapsed().saturating_add(wait) > policy.get_max_elapsed() {
+                tracing::debug!(parent: &span, wait_ms = millis(wait), "not retrying: the retry time limit would pass");
+                return result;
+            }
+            tracing::debug!(parent: &span, wait_ms = millis(wait), "retrying");
+            drop(result);
+            tokio::time::sleep(wait).await;
+            request = next;
+            attempt += 1;
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A `reqwest` error without its URL, for logs.
+struct DisplayTransport<'a>(&'a reqwest::Error);
+
+impl fmt::Display for DisplayTransport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut source: Option<&dyn std::error::Error> = Some(self.0);
+        let mut first = true;
+        while let Some(err) = source {
+            if !first {
+                f.write_str(": ")?;
+            }
+            // reqwest's own Display names the URL; its kind is enough.
+            if first {
+                if self.0.is_connect() {
+                    f.write_str("cannot connect")?;
+                } else if self.0.is_timeout() {
+                    f.write_str("timed out")?;
+                } else {
+                    f.write_str("request failed")?;
+                }
+            } else {
+                write!(f, "{err}")?;
+            }
+            first = false;
+            source = err.source();
+        }
+        Ok(())
+    }
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// `None`: do not retry. `Some(wait)`: retry, after `wait` if the server said.
+fn classify_response(response: &reqwest::Response, idempotent: bool) -> Option<Option<Duration>> {
+    let status = response.status().as_u16();
+    let hint = || error::retry_after(response.headers(), SystemTime::now());
+    match status {
+        429 => Some(hint()),
+        503 if idempotent => Some(hint()),
+        502 | 504 if idempotent => Some(None),
+        _ => None,
+    }
+}
+
+fn classify_error(err: &reqwest::Error, idempotent: bool) -> Option<Option<Duration>> {
+    if err.is_connect() {
+        // Nothing was sent: safe for every method.
+        return Some(None);
+    }
+    if err.is_timeout() {
+        return None;
+    }
+    // Reset or closed before the response: the request may have arrived.
+    if idempotent && (err.is_request() || err.is_body()) {
+        return Some(None);
+    }
+    None
+}
+
+impl ClientHooks<Transport> for generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> std::result::Result<(), progenitor_client::Error<E>> {
+        self.inner.prepare(request, info.operation_id);
+        Ok(())
+    }
+
+    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+        self.inner.execute(&self.client, info.operation_id, request).await
+    }
+}
+
+// ---- used by the generated `send()` methods -------------------------------
+
+/// Reads and decodes a JSON success body.
+pub(crate) async fn decode_json<T: DeserializeOwned>(
+    operation: &'static str,
+    response: reqwest::Response,
+) -> Result<ResponseValue<T>, Error> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(|e| Error::from_reqwest(operation, e))?;
+    let value = decode_slice(operation, status, &headers, &body)?;
+    Ok(ResponseValue::new(value, status, headers))
+}
+
+/// Decodes a JSON body, naming the field path that failed.
+pub(crate) fn decode_slice<T: DeserializeOwned>(
+    operation: &'static str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, Error> {
+    let fail = |path: String, message: String| {
+        let path = if path == "." { String::new() } else { path };
+        Error::decode(operation, Some(status.as_u16()), Some(headers), path, message, body)
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| fail(e.path().to_string(), e.into_inner().to_string()))?;
+    de.end().map_err(|e| fail(String::new(), e.to_string()))?;
+    Ok(value)
+}
+
+/// The error for a response with a status the operation does not succeed
+/// with: an API error for 3xx, 4xx and 5xx, a decode error for an
+/// undeclared 2xx.
+pub(crate) async fn error_response(operation: &'static str, response: reqwest::Response) -> Error {
+    if response.status().is_success() {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.unwrap_or_default();
+        return unexpected_status(operation, status, &headers, &body);
+    }
+    Error::from_response(operation, response).await
+}
+
+/// A success status the spec does not declare for the operation.
+pub(crate) fn unexpected_status(operation: &'static str, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    Error::decode(
+        operation,
+        Some(status),
+        Some(headers),
+        "",
+        format!("status {status} is not a success status of this operation"),
+        body,
+    )
+}
+
+/// Converts what can go wrong before a response arrives.
+pub(crate) fn request_error(operation: &'static str, err: progenitor_client::Error<()>) -> Error {
+    use progenitor_client::Error as P;
+    match err {
+        P::InvalidRequest(message) => {
+            // progenitor says "<name> was not initialized" or
+            // "conversion to `T` for <name> failed: ..."
+            let argument = message
+                .strip_suffix(" was not initialized")
+                .map(str::to_owned)
+                .or_else(|| {
+                    message
+                        .split_once(" for ")
+                        .and_then(|(_, rest)| rest.split([' ', ':']).next())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| "request".to_owned());
+            Error::invalid_argument(operation, argument, message)
+        }
+        P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => Error::from_reqwest(operation, e),
+        other => Error::Transport {
+            operation: operation.into(),
+            source: other.to_string().into(),
+        },
+    }
+}
+
+/// Reads a streamed success body whole (for typed outcomes).
+pub(crate) async fn collect_body(
+    operation: &'static str,
+    response: ResponseValue<ByteStream>,
+) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+    use futures::TryStreamExt as _;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_inner_stream()
+        .try_fold(Vec::new(), |mut body, chunk| async move {
+            body.extend_from_slice(&chunk);
+            Ok(body)
+        })
+        .await
+        .map_err(|e| Error::from_reqwest(operation, e))?;
+    Ok((status, headers, Bytes::from(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotent_methods() {
+        assert!(is_idempotent(&Method::GET));
+        assert!(is_idempotent(&Method::DELETE));
+        assert!(!is_idempotent(&Method::POST));
+        assert!(!is_idempotent(&Method::PATCH));
+    }
+
+    #[test]
+    fn invalid_request_names_the_argument() {
+        let e = request_error(
+            "get_job",
+            progenitor_client::Error::InvalidRequest("id was not initialized".into()),
+        );
+        assert!(
+            matches!(&e, Error::InvalidArgument { argument, .. } if argument == "id"),
+            "{e:?}"
+        );
+        let e = request_error(
+            "create_dataset",
+            progenitor_client::Error::InvalidRequest("conversion to `X` for body failed: label missing".into()),
+        );
+        assert!(
+            matches!(&e, Error::InvalidArgument { argument, .. } if argument == "body"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn decode_names_the_failing_path() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Page {
+            items: Vec<Item>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Item {
+            id: String,
+        }
+        let body = br#"{"items":[{"id":"a"},{"id":7}]}"#;
+        let err = decode_slice::<Page>("list_items", StatusCode::OK, &HeaderMap::new(), body).expect_err("bad");
+        let Error::Decode(d) = err else { panic!("{err:?}") };
+        assert_eq!(d.path, "items[1].id");
+        assert_eq!(d.status, Some(200));
+        let err =
+            decode_slice::<Page>("list_items", StatusCode::OK, &HeaderMap::new(), b"{\"items\":[").expect_err("eof");
+        assert!(matches!(err, Error::Decode(_)));
+    }
+}

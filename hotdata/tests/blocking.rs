@@ -1,0 +1,64 @@
+//! The blocking client: the same waits and operations without an async
+//! runtime, and a clear refusal inside one.
+
+#![cfg(feature = "blocking")]
+
+mod support;
+
+use std::time::Duration;
+
+use hotdata::prelude::*;
+use serde_json::json;
+use support::{Canned, Stub};
+
+fn run(status: &str) -> Canned {
+    Canned::json(
+        200,
+        json!({"id": "qr_7", "status": status, "created_at": "2026-05-01T10:00:00Z", "snapshot_id": "s",
+               "sql_hash": "h", "sql_text": "SELECT 1"}),
+    )
+}
+
+#[test]
+fn the_blocking_client_runs_operations_and_waits() {
+    // The stub lives on its own runtime; this thread has none.
+    let server = tokio::runtime::Runtime::new().expect("runtime");
+    let stub = server.block_on(Stub::start());
+    stub.reply([Canned::json(200, json!({"jobs": []})), run("running"), run("succeeded")]);
+    let client = hotdata::blocking::Client::builder()
+        .api_key("test-key")
+        .workspace_id("ws_test")
+        .base_url(&stub.base_url)
+        .build_blocking()
+        .expect("client");
+    let jobs = client.block_on(client.list_jobs().send()).expect("jobs");
+    assert!(jobs.jobs.is_empty());
+    let opts = hotdata::WaitOptions::default().initial_interval(Duration::from_millis(5));
+    let done = client.query_run("qr_7").wait_with(opts).expect("succeeded");
+    assert_eq!(done.id, "qr_7");
+    assert_eq!(stub.count(), 3);
+    assert_eq!(
+        client
+            .with_retry(hotdata::RetryPolicy::none())
+            .retry_policy()
+            .get_max_attempts(),
+        1
+    );
+}
+
+#[test]
+fn inside_an_async_runtime_it_refuses_with_a_clear_error() {
+    let client = hotdata::blocking::Client::builder()
+        .api_key("test-key")
+        .base_url("http://127.0.0.1:9")
+        .build_blocking()
+        .expect("client");
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let err = rt
+        .block_on(async { client.query_run("qr_1").get() })
+        .expect_err("refused");
+    assert!(matches!(err, hotdata::Error::Config { .. }));
+    assert!(err.to_string().contains("use the async hotdata::Client"), "{err}");
+    // Dropping it inside a runtime is fine.
+    rt.block_on(async move { drop(client) });
+}

@@ -1,0 +1,185 @@
+//! The API key appears in no `Debug`, `Display`, error message or tracing
+//! field: every line a test subscriber captures, and every error and client
+//! formatted both ways, is scanned for it. The same capture checks what the
+//! request spans say.
+
+mod support;
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hotdata::prelude::*;
+use serde_json::json;
+use support::{Canned, Stub};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+
+const KEY: &str = "hd_live_SECRET_4f9c2a";
+
+/// Records every span, field update and event as one text line.
+#[derive(Clone, Default)]
+struct Capture {
+    lines: Arc<Mutex<Vec<String>>>,
+    next: Arc<AtomicU64>,
+}
+
+struct Line<'a>(&'a mut String);
+
+impl Visit for Line<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={:?}", field.name(), value);
+    }
+}
+
+impl Capture {
+    fn push(&self, line: String) {
+        self.lines.lock().expect("lock").push(line);
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("lock").clone()
+    }
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, attrs: &Attributes<'_>) -> Id {
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut line = format!("span#{id} {}", attrs.metadata().name());
+        attrs.record(&mut Line(&mut line));
+        self.push(line);
+        Id::from_u64(id)
+    }
+
+    fn record(&self, span: &Id, values: &Record<'_>) {
+        let mut line = format!("record#{}", span.into_u64());
+        values.record(&mut Line(&mut line));
+        self.push(line);
+    }
+
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let mut line = format!("event {}", event.metadata().target());
+        event.record(&mut Line(&mut line));
+        self.push(line);
+    }
+
+    fn enter(&self, _: &Id) {}
+
+    fn exit(&self, _: &Id) {}
+}
+
+#[tokio::test]
+async fn the_key_is_in_no_log_line_debug_display_or_error() {
+    let capture = Capture::default();
+    let _guard = tracing::dispatcher::set_default(&tracing::Dispatch::new(capture.clone()));
+
+    let stub = Stub::start().await;
+    let builder = hotdata::Client::builder()
+        .api_key(KEY)
+        .workspace_id("ws_test")
+        .base_url(&stub.base_url)
+        .retry(support::fast_retries())
+        .timeout(Duration::from_millis(300));
+    let mut shown = vec![format!("{builder:?}")];
+    let client = builder.build().expect("client");
+    shown.push(format!("{client:?}"));
+    shown.push(format!("{:?}", client.api()));
+    shown.push(format!("{:?}", client.query_run("qr_1")));
+
+    stub.reply([
+        // A retried 429, then success.
+        Canned::json(429, json!({"message": "slow down", "status": 429}))
+            .header("retry-after", "0")
+            .header("x-request-id", "req_a"),
+        Canned::json(200, json!({"jobs": []})).header("x-request-id", "req_b"),
+        // Errors of each kind.
+        Canned::json(401, json!({"message": "invalid token", "status": 401})),
+        Canned::json(200, json!({"jobs": [{"id": 1}]})),
+        Canned::json(200, json!({"jobs": []})).delayed(Duration::from_secs(2)),
+        Canned::reset(),
+        Canned::reset(),
+        Canned::reset(),
+        Canned::reset(),
+    ]);
+    client.list_jobs().send().await.expect("retried");
+    let mut errors = Vec::new();
+    for _ in 0..4 {
+        errors.push(client.list_jobs().send().await.expect_err("error"));
+    }
+    errors.push(client.get_job().send().await.expect_err("invalid argument"));
+    errors.push(
+        hotdata::ClientBuilder::from_env_with(|_| None)
+            .build()
+            .expect_err("config"),
+    );
+    // A failed wait.
+    stub.reply([Canned::json(
+        200,
+        json!({"id": "qr_1", "status": "failed", "created_at": "2026-05-01T10:00:00Z", "snapshot_id": "s",
+               "sql_hash": "h", "sql_text": "SELECT 1", "error_message": "boom"}),
+    )]);
+    errors.push(client.query_run("qr_1").wait().await.expect_err("failed"));
+
+    let kinds: Vec<&str> = errors
+        .iter()
+        .map(|e| match e {
+            hotdata::Error::Api(_) => "api",
+            hotdata::Error::Decode(_) => "decode",
+            hotdata::Error::Timeout { .. } => "timeout",
+            hotdata::Error::Transport { .. } => "transport",
+            hotdata::Error::InvalidArgument { .. } => "invalid",
+            hotdata::Error::Config { .. } => "config",
+            hotdata::Error::Failed(_) => "failed",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["api", "decode", "timeout", "transport", "invalid", "config", "failed"]
+    );
+    for e in &errors {
+        shown.push(format!("{e}"));
+        shown.push(format!("{e:?}"));
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            shown.push(format!("{s} {s:?}"));
+            source = s.source();
+        }
+    }
+
+    let lines = capture.lines();
+    assert!(!lines.is_empty());
+    for line in lines.iter().chain(&shown) {
+        assert!(!line.contains(KEY), "the key leaked: {line}");
+        assert!(!line.contains("SECRET"), "part of the key leaked: {line}");
+    }
+
+    // What the spans say about the retried call.
+    let spans: Vec<&String> = lines.iter().filter(|l| l.contains("hotdata.request")).collect();
+    let first = spans.first().expect("a request span");
+    for want in ["operation=\"list_jobs\"", "method=GET", "path=/v1/jobs", "attempt=1"] {
+        assert!(first.contains(want), "{want} missing from {first}");
+    }
+    assert!(spans.iter().any(|l| l.contains("attempt=2")), "{spans:?}");
+    for want in [
+        "status=429",
+        "request_id=\"req_a\"",
+        "status=200",
+        "request_id=\"req_b\"",
+        "duration_ms=",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(want)),
+            "{want} never recorded: {lines:#?}"
+        );
+    }
+    assert!(lines.iter().any(|l| l.contains("retrying")), "{lines:#?}");
+}
