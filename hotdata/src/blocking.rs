@@ -17,6 +17,8 @@
 //!     println!("{} jobs", jobs.jobs.len());
 //!     let run = client.query_run("qr_123").wait()?;
 //!     println!("{}", run.status);
+//!     let rows = client.query("SELECT 1 AS ok").rows()?;
+//!     println!("{}", rows.row(0).and_then(|r| r.value("ok")).unwrap());
 //!     Ok(())
 //! }
 //! ```
@@ -26,10 +28,20 @@ use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt as _};
+use serde::de::DeserializeOwned;
+
 use crate::error::Error;
+use crate::results::{ResultPage, SharedRow};
 use crate::retry::RetryPolicy;
+use crate::rows::Rows;
 use crate::runs::WaitOptions;
-use crate::types::{JobStatusResponse, QueryRunInfo};
+use crate::types::{self, JobStatusResponse, QueryRunInfo};
+use crate::upload::{ManagedTable, UploadOptions};
 
 const IN_ASYNC: &str = "hotdata::blocking::Client was called from inside an async runtime, where blocking the thread \
      would stall other tasks: use the async hotdata::Client there";
@@ -37,6 +49,12 @@ const IN_ASYNC: &str = "hotdata::blocking::Client was called from inside an asyn
 /// Owns the runtime; shuts it down without blocking, so dropping the client
 /// is safe anywhere.
 struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Runtime")
+    }
+}
 
 impl Drop for Runtime {
     fn drop(&mut self) {
@@ -170,6 +188,229 @@ impl Client {
         JobHandle {
             inner: self.client.job(id),
             rt: Arc::clone(&self.rt),
+        }
+    }
+
+    /// A SQL query; see [`crate::Client::query`].
+    ///
+    /// ```no_run
+    /// # fn run(client: hotdata::blocking::Client) -> Result<(), hotdata::Error> {
+    /// let rows = client.query("SELECT 40 + 2 AS answer").rows()?;
+    /// let answer: i64 = rows.row(0).expect("one row").get("answer")?;
+    /// assert_eq!(answer, 42);
+    /// # Ok(()) }
+    /// ```
+    pub fn query(&self, sql: impl Into<String>) -> Query<'_> {
+        Query {
+            inner: self.client.query(sql),
+            rt: &self.rt,
+        }
+    }
+
+    /// A stored result; see [`crate::Client::result`].
+    pub fn result(&self, id: impl Into<String>) -> ResultRequest<'_> {
+        ResultRequest {
+            inner: self.client.result(id),
+            rt: &self.rt,
+        }
+    }
+
+    /// Uploads a file, streamed from disk; see [`crate::Client::upload_file`].
+    pub fn upload_file(&self, path: impl AsRef<Path>) -> Result<types::UploadResponse, Error> {
+        self.rt.block_on(self.client.upload_file(path))?
+    }
+
+    /// [`upload_file`](Self::upload_file) with options; see
+    /// [`crate::Client::upload_file_with`].
+    pub fn upload_file_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: UploadOptions,
+    ) -> Result<types::UploadResponse, Error> {
+        self.rt.block_on(self.client.upload_file_with(path, options))?
+    }
+
+    /// Loads an upload into a managed table; see [`crate::Client::load_upload`].
+    pub fn load_upload(
+        &self,
+        upload_id: &str,
+        target: &ManagedTable,
+        mode: types::LoadMode,
+    ) -> Result<types::LoadManagedTableResponse, Error> {
+        self.rt.block_on(self.client.load_upload(upload_id, target, mode))?
+    }
+
+    /// Creates a dataset from an upload; see
+    /// [`crate::Client::create_dataset_from_upload`].
+    pub fn create_dataset_from_upload(
+        &self,
+        label: &str,
+        upload_id: &str,
+        format: Option<types::DataFormat>,
+    ) -> Result<types::CreateDatasetResponse, Error> {
+        self.rt
+            .block_on(self.client.create_dataset_from_upload(label, upload_id, format))?
+    }
+}
+
+/// The blocking form of [`crate::Query`].
+#[derive(Debug)]
+#[must_use = "a query does nothing until run"]
+pub struct Query<'a> {
+    inner: crate::Query<'a>,
+    rt: &'a Arc<Runtime>,
+}
+
+/// What [`Query::async_after`] came back with.
+#[derive(Debug)]
+pub enum QueryOutcome {
+    /// The query finished in time; here are its rows.
+    Rows(Rows),
+    /// The query went on in the background as this run.
+    Running(QueryRunHandle),
+}
+
+impl<'a> Query<'a> {
+    /// Scopes the query to one managed database.
+    pub fn database(self, database_id: impl Into<String>) -> Self {
+        Query {
+            inner: self.inner.database(database_id),
+            rt: self.rt,
+        }
+    }
+
+    /// The catalog unqualified table names resolve in.
+    pub fn default_catalog(self, catalog: impl Into<String>) -> Self {
+        Query {
+            inner: self.inner.default_catalog(catalog),
+            rt: self.rt,
+        }
+    }
+
+    /// The schema unqualified table names resolve in.
+    pub fn default_schema(self, schema: impl Into<String>) -> Self {
+        Query {
+            inner: self.inner.default_schema(schema),
+            rt: self.rt,
+        }
+    }
+
+    /// Runs the query and returns its rows.
+    pub fn rows(self) -> Result<Rows, Error> {
+        self.rt.block_on(self.inner.rows())?
+    }
+
+    /// Starts the query in the background and returns its run at once.
+    pub fn submit(self) -> Result<QueryRunHandle, Error> {
+        let rt = Arc::clone(self.rt);
+        let inner = self.rt.block_on(self.inner.submit())??;
+        Ok(QueryRunHandle { inner, rt })
+    }
+
+    /// Waits up to `wait` for rows, then hands back the run instead.
+    pub fn async_after(self, wait: Duration) -> Result<QueryOutcome, Error> {
+        let rt = Arc::clone(self.rt);
+        Ok(match self.rt.block_on(self.inner.async_after(wait))?? {
+            crate::QueryOutcome::Rows(rows) => QueryOutcome::Rows(rows),
+            crate::QueryOutcome::Running(inner) => QueryOutcome::Running(QueryRunHandle { inner, rt }),
+        })
+    }
+}
+
+/// The blocking form of [`crate::ResultRequest`].
+#[derive(Debug)]
+#[must_use = "a result request does nothing until run"]
+pub struct ResultRequest<'a> {
+    inner: crate::ResultRequest<'a>,
+    rt: &'a Arc<Runtime>,
+}
+
+impl<'a> ResultRequest<'a> {
+    /// Skips this many rows.
+    pub fn offset(self, offset: u64) -> Self {
+        ResultRequest {
+            inner: self.inner.offset(offset),
+            rt: self.rt,
+        }
+    }
+
+    /// Returns at most this many rows.
+    pub fn limit(self, limit: u64) -> Self {
+        ResultRequest {
+            inner: self.inner.limit(limit),
+            rt: self.rt,
+        }
+    }
+
+    /// How long to wait for a pending result.
+    pub fn wait_timeout(self, wait: Duration) -> Self {
+        ResultRequest {
+            inner: self.inner.wait_timeout(wait),
+            rt: self.rt,
+        }
+    }
+
+    /// The rows (of the slice, when `offset`/`limit` are set).
+    pub fn rows(self) -> Result<Rows, Error> {
+        self.rt.block_on(self.inner.rows())?
+    }
+
+    /// One slice, with the total row count and the next page's link.
+    pub fn page(self) -> Result<ResultPage, Error> {
+        self.rt.block_on(self.inner.page())?
+    }
+
+    /// Every slice, `page_size` rows per request, fetched as iterated.
+    pub fn pages(self, page_size: u64) -> Iter<'a, ResultPage> {
+        Iter {
+            stream: Box::pin(self.inner.pages(page_size)),
+            rt: self.rt,
+        }
+    }
+
+    /// Every row, a page at a time, fetched as iterated.
+    pub fn iter(self, page_size: u64) -> Iter<'a, SharedRow> {
+        Iter {
+            stream: Box::pin(self.inner.stream(page_size)),
+            rt: self.rt,
+        }
+    }
+
+    /// Every row as a `T`, mapped by column name, fetched as iterated.
+    pub fn iter_as<T: DeserializeOwned + Send + 'a>(self, page_size: u64) -> Iter<'a, T> {
+        Iter {
+            stream: Box::pin(self.inner.stream_as::<T>(page_size)),
+            rt: self.rt,
+        }
+    }
+
+    /// The whole result as Arrow record batches (feature `arrow`).
+    #[cfg(feature = "arrow")]
+    pub fn arrow_collect(self) -> Result<Vec<arrow_array::RecordBatch>, Error> {
+        self.rt.block_on(self.inner.arrow_collect())?
+    }
+}
+
+/// A blocking iterator over a paged stream: each `next()` may fetch a page.
+#[must_use = "iterators are lazy"]
+pub struct Iter<'a, T> {
+    stream: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'a>>,
+    rt: &'a Runtime,
+}
+
+impl<T> fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("blocking::Iter")
+    }
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.rt.block_on(self.stream.next()) {
+            Ok(item) => item,
+            Err(e) => Some(Err(e)),
         }
     }
 }

@@ -62,3 +62,55 @@ fn inside_an_async_runtime_it_refuses_with_a_clear_error() {
     // Dropping it inside a runtime is fine.
     rt.block_on(async move { drop(client) });
 }
+
+fn result_page(rows: &[i64], next: Option<&str>) -> Canned {
+    let rows: Vec<_> = rows.iter().map(|n| json!([n, "99999999999999999999.99"])).collect();
+    let c = Canned::json(
+        200,
+        json!({"result_id": "res_1", "status": "ready", "columns": ["n", "amount"],
+               "nullable": [false, false], "row_count": rows.len(), "rows": rows}),
+    );
+    match next {
+        Some(link) => c.header("link", &format!("<{link}>; rel=\"next\"")),
+        None => c,
+    }
+}
+
+#[test]
+fn the_blocking_client_queries_and_iterates_result_pages() {
+    let server = tokio::runtime::Runtime::new().expect("runtime");
+    let stub = server.block_on(Stub::start());
+    stub.reply([
+        Canned::json(
+            200,
+            json!({"columns": ["ok"], "nullable": [false], "rows": [[1]], "row_count": 1,
+                   "execution_time_ms": 1, "query_run_id": "qr_1", "result_id": "res_1"}),
+        ),
+        result_page(&[0, 1], Some("/v1/results/res_1?offset=2&limit=2")),
+        result_page(&[2], None),
+    ]);
+    let client = hotdata::blocking::Client::builder()
+        .api_key("test-key")
+        .workspace_id("ws_test")
+        .base_url(&stub.base_url)
+        .build_blocking()
+        .expect("client");
+
+    let rows = client.query("SELECT 1 AS ok").rows().expect("rows");
+    let ok: i64 = rows.row(0).expect("one row").get("ok").expect("ok");
+    assert_eq!(ok, 1);
+
+    #[derive(serde::Deserialize)]
+    struct Line {
+        n: i64,
+        amount: String,
+    }
+    let lines: Vec<Line> = client
+        .result("res_1")
+        .iter_as::<Line>(2)
+        .collect::<Result<_, _>>()
+        .expect("every page");
+    assert_eq!(lines.iter().map(|l| l.n).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(lines.iter().all(|l| l.amount == "99999999999999999999.99"));
+    assert_eq!(stub.count(), 3);
+}
