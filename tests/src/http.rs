@@ -429,13 +429,21 @@ async fn into_response(reply: Reply, request_id: &str, truncate: bool) -> Respon
         };
         let half = bytes.slice(..bytes.len() / 2);
         let declared = bytes.len();
-        let stream = futures::stream::iter(vec![
-            Ok(Frame::data(half)),
-            Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "injected truncation",
-            )),
-        ]);
+        // Send the head and half the body, give them time to reach the client, then abort the connection.
+        let stream = futures::stream::unfold(0u8, move |step| {
+            let half = half.clone();
+            async move {
+                match step {
+                    0 => Some((Ok(Frame::data(half)), 1)),
+                    1 => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let e = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "injected truncation");
+                        Some((Err(e), 2))
+                    }
+                    _ => None,
+                }
+            }
+        });
         let mut r = Response::new(StreamBody::new(stream).boxed_unsync());
         *r.status_mut() = status;
         finish_headers(&mut r, &reply.content_type, &reply.headers, request_id);
