@@ -271,7 +271,8 @@ async fn prepare(
                     first_problem.get_or_insert(msg);
                 }
             }
-            Err(e) => eprintln!("hotdata-local: {e}"),
+            Err(e) if validate => record(String::new(), format!("the spec schema could not be used: {e}")),
+            Err(_) => {}
         }
     }
     if let Some(msg) = first_problem {
@@ -333,7 +334,8 @@ async fn prepare(
                     )));
                 }
                 Ok(_) => {}
-                Err(e) => eprintln!("hotdata-local: {e}"),
+                Err(e) if validate => record(String::new(), format!("the spec schema could not be used: {e}")),
+                Err(_) => {}
             }
         }
     } else if !op.body_media.is_empty() {
@@ -397,7 +399,7 @@ async fn check_response(app: &App, op_id: &str, reply: Reply) -> Reply {
                             record(e.pointer, e.message);
                         }
                     }
-                    Err(e) => eprintln!("hotdata-local: {e}"),
+                    Err(e) => record(String::new(), format!("the spec schema could not be used: {e}")),
                 },
             },
         },

@@ -363,7 +363,7 @@ impl Spec {
         // a root `$ref` points the validator at the schema we want.
         let mut root = (*self.doc).clone();
         if let Some(obj) = root.as_object_mut() {
-            obj.insert("$ref".into(), Value::String(format!("#{ptr}")));
+            obj.insert("$ref".into(), Value::String(format!("#{}", fragment_encode(ptr))));
         }
         let v = jsonschema::draft202012::options()
             .should_validate_formats(true)
@@ -376,6 +376,19 @@ impl Spec {
             .insert(ptr.to_string(), v.clone());
         Ok(v)
     }
+}
+
+/// Percent-encodes a JSON pointer for use as a URI fragment (`{` and `}` of path templates are not allowed raw).
+fn fragment_encode(ptr: &str) -> String {
+    let mut out = String::with_capacity(ptr.len());
+    for b in ptr.bytes() {
+        if b.is_ascii_alphanumeric() || b"/~-._!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn security_has_workspace(sec: Option<&Value>) -> bool {
@@ -409,4 +422,42 @@ pub(crate) fn default_spec_path() -> PathBuf {
         .join("..")
         .join("spec")
         .join("openapi.yaml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_location_of_the_spec_compiles() {
+        let spec = Spec::load(&default_spec_path()).expect("spec loads");
+        assert_eq!(spec.operations().len(), 74);
+        let mut count = 0;
+        for op in spec.operations() {
+            let mut ptrs: Vec<&String> = op.params.iter().map(|p| &p.schema_ptr).collect();
+            ptrs.extend(op.json_body_ptr.iter());
+            for r in op.responses.values() {
+                ptrs.extend(r.content.values().flatten());
+            }
+            for ptr in ptrs {
+                spec.validator(ptr).unwrap_or_else(|e| panic!("{}: {e}", op.id));
+                count += 1;
+            }
+        }
+        assert!(count > 300, "only {count} schema locations");
+    }
+
+    #[test]
+    fn routes_prefer_literal_segments() {
+        let spec = Spec::load(&default_spec_path()).expect("spec loads");
+        match spec.route("GET", "/v1/datasets/ds_1/versions") {
+            Route::Found(op, params) => {
+                assert_eq!(op.id, "list_dataset_versions");
+                assert_eq!(params["id"], "ds_1");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(spec.route("PATCH", "/v1/query"), Route::MethodNotAllowed));
+        assert!(matches!(spec.route("GET", "/v2/nothing"), Route::NotFound));
+    }
 }

@@ -51,7 +51,7 @@ async fn slices_carry_link_and_total_count_in_every_format() {
     assert_eq!(csv.headers()["content-type"], "text/csv");
     assert_eq!(csv.text().await.unwrap(), "n\n1\n2\n3\n");
 
-    let md = local.get(&format!("/v1/results/{id}?format=markdown&limit=2")).await;
+    let md = local.get(&format!("/v1/results/{id}?format=md&limit=2")).await;
     assert_eq!(md.text().await.unwrap(), "| n |\n|---|\n| 1 |\n| 2 |\n");
 
     let arrow = local
