@@ -1,0 +1,292 @@
+//! `query`: ad-hoc SQL, synchronously, in the background, or synchronously with a fallback to the background.
+//! The execution path is shared with saved queries and SQL-based datasets.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::app::{App, Ctx};
+use crate::engine::{self, Outcome, QueryError, Scope};
+use crate::reply::{ApiError, ApiResult, Body, Reply};
+use crate::results::{Format, Slice};
+use crate::state::{QueryRun, ResultMeta, now, sha256_hex};
+
+/// Inline results up to this many rows are built in memory and validated; larger ones stream.
+pub(crate) const VALIDATE_ROWS: u64 = 10_000;
+
+/// How the caller wants to wait.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode {
+    Sync,
+    Async,
+    AsyncAfter(Duration),
+}
+
+/// A query to run.
+#[derive(Debug, Clone)]
+pub(crate) struct RunRequest {
+    pub(crate) sql: String,
+    pub(crate) scope: Scope,
+    pub(crate) saved_query: Option<(String, i64)>,
+    pub(crate) user: String,
+}
+
+/// `POST /v1/query`.
+pub(crate) async fn query(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    let sql = ctx.required("sql")?.to_string();
+    let database_id = ctx.header("x-database-id").map(str::to_string);
+    let scope = scope_for(app, &ctx, database_id.as_deref())?;
+    let mode = if ctx.flag("async") {
+        match ctx.body.get("async_after_ms").and_then(serde_json::Value::as_u64) {
+            Some(ms) => Mode::AsyncAfter(Duration::from_millis(ms)),
+            None => Mode::Async,
+        }
+    } else {
+        Mode::Sync
+    };
+    run(
+        app,
+        &ctx.ws,
+        RunRequest {
+            sql,
+            scope,
+            saved_query: None,
+            user: ctx.user_public_id(),
+        },
+        mode,
+    )
+    .await
+}
+
+/// The catalogs visible to a request, honouring `X-Database-Id`, `default_catalog` and `default_schema`.
+pub(crate) fn scope_for(app: &App, ctx: &Ctx, database_id: Option<&str>) -> Result<Scope, ApiError> {
+    let default_catalog = ctx.s("default_catalog").map(str::to_string);
+    let default_schema = ctx.s("default_schema").map(str::to_string);
+    if database_id.is_none() && (default_catalog.is_some() || default_schema.is_some()) {
+        return Err(ApiError::bad_request(
+            "default_catalog and default_schema need the X-Database-Id header",
+        ));
+    }
+    if let Some(id) = database_id
+        && (id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    {
+        return Err(ApiError::bad_request(format!(
+            "`{id}` is not a well-formed database ID"
+        )));
+    }
+    let root = app.dirs.root.clone();
+    let mut scope = app.read_ws(&ctx.ws, |ws| match database_id {
+        Some(id) => match ws.databases.get(id) {
+            Some(db) => Ok(engine::scope(ws, &root, Some(db))),
+            None => Err(super::missing("database", id)),
+        },
+        None => Ok(engine::scope(ws, &root, None)),
+    })??;
+    if let Some(c) = default_catalog {
+        let visible = c == "default" || scope.tables.iter().any(|t| t.catalog == c);
+        if !visible {
+            return Err(ApiError::bad_request(format!(
+                "catalog `{c}` is not visible in this database"
+            )));
+        }
+        scope.default_catalog = c;
+    }
+    if let Some(s) = default_schema {
+        scope.default_schema = s;
+    }
+    Ok(scope)
+}
+
+/// Records a run and a result, executes, and answers as `POST /v1/query` does.
+pub(crate) async fn run(app: &Arc<App>, ws: &str, req: RunRequest, mode: Mode) -> ApiResult {
+    let (run_id, result_id) = app.with_ws(ws, |w, ids| {
+        let run_id = ids.id("qrun");
+        let result_id = ids.id("rslt");
+        let at = now();
+        w.query_runs.insert(
+            run_id.clone(),
+            QueryRun {
+                id: run_id.clone(),
+                status: "running".into(),
+                sql_text: req.sql.clone(),
+                sql_hash: sha256_hex(&req.sql),
+                created_at: at.clone(),
+                completed_at: None,
+                execution_time_ms: None,
+                server_processing_ms: None,
+                row_count: None,
+                result_id: None,
+                error_message: None,
+                saved_query_id: req.saved_query.as_ref().map(|s| s.0.clone()),
+                saved_query_version: req.saved_query.as_ref().map(|s| s.1),
+                snapshot_id: format!("snap_{:012x}", w.datasets.len() + w.connections.len() * 1000),
+                trace_id: Some(ids.id("trace")),
+                user_public_id: Some(req.user.clone()),
+                transitions: vec![("running".into(), at.clone())],
+            },
+        );
+        w.results.insert(
+            result_id.clone(),
+            ResultMeta {
+                id: result_id.clone(),
+                status: "processing".into(),
+                created_at: at,
+                error_message: None,
+                file: None,
+                row_count: None,
+                batch_rows: Vec::new(),
+            },
+        );
+        (run_id, result_id)
+    })?;
+
+    let task = {
+        let app = app.clone();
+        let ws = ws.to_string();
+        let run_id = run_id.clone();
+        let result_id = result_id.clone();
+        tokio::spawn(async move { execute(&app, &ws, &run_id, &result_id, &req).await })
+    };
+    let finished = match mode {
+        Mode::Sync => Some(task.await),
+        Mode::Async => None,
+        Mode::AsyncAfter(d) => {
+            let mut task = task;
+            match tokio::time::timeout(d, &mut task).await {
+                Ok(done) => Some(done),
+                Err(_) => None,
+            }
+        }
+    };
+    match finished {
+        None => {
+            let status_url = format!("/v1/query-runs/{run_id}");
+            let body = json!({"query_run_id": run_id, "status": "running", "status_url": status_url, "reason": null});
+            Ok(Reply::json(202, &body).with_header("Location", format!("{}{status_url}", app.base_url)))
+        }
+        Some(Err(join)) => Err(ApiError::internal(format!("the query task failed: {join}"))),
+        Some(Ok(Err(e))) => Err(if e.user_error {
+            ApiError::new(400, "query_error", e.message)
+        } else {
+            ApiError::internal(e.message)
+        }),
+        Some(Ok(Ok(outcome))) => inline_response(app, &run_id, &result_id, &outcome).await,
+    }
+}
+
+/// Executes a recorded run and settles its run and result records.
+async fn execute(
+    app: &Arc<App>,
+    ws: &str,
+    run_id: &str,
+    result_id: &str,
+    req: &RunRequest,
+) -> Result<Outcome, QueryError> {
+    let started = Instant::now();
+    let rel = format!("results/{ws}/{result_id}.arrow");
+    let path = app.dirs.abs(&rel);
+    let outcome = engine::run_to_file(&req.scope, &req.sql, &path).await;
+    let delay = app.config.result_ready_delay;
+    let processing_ms = started.elapsed().as_millis() as u64;
+    let _ = app.with_ws(ws, |w, _| {
+        let at = now();
+        if let Some(run) = w.query_runs.get_mut(run_id) {
+            run.completed_at = Some(at.clone());
+            run.server_processing_ms = Some(processing_ms);
+            match &outcome {
+                Ok(o) => {
+                    run.status = "succeeded".into();
+                    run.execution_time_ms = Some(o.execution_time_ms);
+                    run.row_count = Some(o.row_count);
+                    run.result_id = Some(result_id.to_string());
+                }
+                Err(e) => {
+                    run.status = "failed".into();
+                    run.error_message = Some(e.message.clone());
+                    run.result_id = Some(result_id.to_string());
+                }
+            }
+            run.transitions.push((run.status.clone(), at));
+        }
+        if let Some(res) = w.results.get_mut(result_id) {
+            match &outcome {
+                Ok(o) => {
+                    res.file = Some(rel.clone());
+                    res.row_count = Some(o.row_count);
+                    res.batch_rows = o.batch_rows.clone();
+                    if delay.is_zero() {
+                        res.status = "ready".into();
+                    }
+                }
+                Err(e) => {
+                    res.status = "failed".into();
+                    res.error_message = Some(e.message.clone());
+                }
+            }
+        }
+    });
+    if outcome.is_ok() && !delay.is_zero() {
+        let app = app.clone();
+        let ws = ws.to_string();
+        let result_id = result_id.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = app.with_ws(&ws, |w, _| {
+                if let Some(res) = w.results.get_mut(&result_id) {
+                    res.status = "ready".into();
+                }
+            });
+        });
+    }
+    outcome
+}
+
+/// The `200` body of a finished query: metadata, then every row read back from the stored result.
+async fn inline_response(app: &Arc<App>, run_id: &str, result_id: &str, o: &Outcome) -> ApiResult {
+    let prefix = format!(
+        "{{\"query_run_id\":{},\"result_id\":{},\"columns\":{},\"nullable\":{},\"row_count\":{},\"execution_time_ms\":{},\"warning\":null,\"rows\":[",
+        json!(run_id),
+        json!(result_id),
+        json!(o.columns),
+        json!(o.nullable),
+        o.row_count,
+        o.execution_time_ms
+    );
+    let file = app
+        .read_ws_result_file(result_id)
+        .ok_or_else(|| ApiError::internal("the stored result disappeared"))?;
+    let slice = Slice {
+        file,
+        batch_rows: o.batch_rows.clone(),
+        offset: 0,
+        limit: None,
+        format: Format::Json,
+        json_prefix: prefix,
+    };
+    if o.row_count <= VALIDATE_ROWS {
+        let bytes = crate::results::to_vec(slice)
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(Reply::json_text(200, String::from_utf8_lossy(&bytes).into_owned()))
+    } else {
+        Ok(Reply {
+            status: 200,
+            content_type: Some("application/json".into()),
+            headers: Vec::new(),
+            body: Body::Stream(crate::results::stream(slice)),
+        })
+    }
+}
+
+impl App {
+    /// Absolute path of a stored result's file, looked up in any workspace.
+    pub(crate) fn read_ws_result_file(&self, result_id: &str) -> Option<std::path::PathBuf> {
+        self.read_store(|s| {
+            s.workspaces
+                .values()
+                .find_map(|w| w.results.get(result_id).and_then(|r| r.file.clone()))
+                .map(|rel| self.dirs.abs(&rel))
+        })
+    }
+}

@@ -1,0 +1,113 @@
+//! `results`: stored query output, listed and downloaded in several formats.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{missing, opt};
+use crate::api::query::VALIDATE_ROWS;
+use crate::app::{App, Ctx};
+use crate::reply::{ApiError, ApiResult, Body, Reply};
+use crate::results::{Format, Slice};
+
+/// `GET /v1/results`: newest first, offset paging.
+pub(crate) fn list(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    let all = app.read_ws(&ctx.ws, |w| w.results.values().rev().cloned().collect::<Vec<_>>())?;
+    let (page, has_more, limit, offset) = super::offset_page(&ctx, &all, 100, 1000)?;
+    let results: Vec<_> = page
+        .iter()
+        .map(|r| json!({"id": r.id, "status": r.status, "created_at": r.created_at, "error_message": opt(&r.error_message)}))
+        .collect();
+    Ok(Reply::json(
+        200,
+        &json!({"results": results, "count": results.len(), "has_more": has_more, "limit": limit, "offset": offset}),
+    ))
+}
+
+/// `GET /v1/results/{id}`.
+pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    let id = ctx.p("id").to_string();
+    let meta = app
+        .read_ws(&ctx.ws, |w| w.results.get(&id).cloned())?
+        .ok_or_else(|| missing("result", &id))?;
+    let format = match ctx.q("format") {
+        Some(f) => Format::parse(f).ok_or_else(|| {
+            ApiError::bad_request(format!("unknown format `{f}`; use arrow, json, csv, md or parquet"))
+        })?,
+        None => Format::from_accept(ctx.header("accept").unwrap_or_default()),
+    };
+    let offset = ctx.q_u64("offset")?.unwrap_or(0);
+    let limit = ctx.q_u64("limit")?;
+    match meta.status.as_str() {
+        "failed" => {
+            return Err(ApiError::new(
+                409,
+                "result_failed",
+                format!("result {id} failed: {}", meta.error_message.unwrap_or_default()),
+            ));
+        }
+        "ready" => {}
+        status => {
+            let body = json!({"result_id": id, "status": status, "columns": null, "nullable": null,
+                "rows": null, "row_count": null, "error_message": null});
+            return Ok(Reply::json(202, &body).with_header("Retry-After", "1"));
+        }
+    }
+    let file = app.dirs.abs(meta.file.as_deref().unwrap_or_default());
+    let total = meta.row_count.unwrap_or(0);
+    let (columns, nullable) = read_schema(&file)?;
+    let start = offset.min(total);
+    let end = limit.map(|l| start.saturating_add(l).min(total)).unwrap_or(total);
+    let returned = end - start;
+    let mut reply_headers = vec![("X-Total-Row-Count".to_string(), total.to_string())];
+    if format != Format::Parquet && end < total {
+        let mut next = format!("{}/v1/results/{id}?offset={end}", app.base_url);
+        if let Some(l) = limit {
+            next.push_str(&format!("&limit={l}"));
+        }
+        if let Some(f) = ctx.q("format") {
+            next.push_str(&format!("&format={f}"));
+        }
+        reply_headers.push(("Link".to_string(), format!("<{next}>; rel=\"next\"")));
+    }
+    let prefix = format!(
+        "{{\"result_id\":{},\"status\":\"ready\",\"columns\":{},\"nullable\":{},\"row_count\":{returned},\"error_message\":null,\"rows\":[",
+        json!(id),
+        json!(columns),
+        json!(nullable)
+    );
+    let slice = Slice {
+        file,
+        batch_rows: meta.batch_rows,
+        offset: start,
+        limit,
+        format,
+        json_prefix: prefix,
+    };
+    let mut reply = if format == Format::Json && returned <= VALIDATE_ROWS {
+        let bytes = crate::results::to_vec(slice)
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Reply::json_text(200, String::from_utf8_lossy(&bytes).into_owned())
+    } else {
+        Reply {
+            status: 200,
+            content_type: Some(format.media_type().to_string()),
+            headers: Vec::new(),
+            body: Body::Stream(crate::results::stream(slice)),
+        }
+    };
+    reply.headers.extend(reply_headers);
+    Ok(reply)
+}
+
+fn read_schema(file: &std::path::Path) -> Result<(Vec<String>, Vec<bool>), ApiError> {
+    let f = std::fs::File::open(file).map_err(|e| ApiError::internal(format!("cannot open the stored result: {e}")))?;
+    let reader = datafusion::arrow::ipc::reader::FileReader::try_new(std::io::BufReader::new(f), None)
+        .map_err(|e| ApiError::internal(format!("cannot read the stored result: {e}")))?;
+    let schema = reader.schema();
+    Ok((
+        schema.fields().iter().map(|f| f.name().clone()).collect(),
+        schema.fields().iter().map(|f| f.is_nullable()).collect(),
+    ))
+}

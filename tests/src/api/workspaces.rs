@@ -1,0 +1,69 @@
+//! `workspaces`: list, create and delete workspaces (bearer auth only; no `X-Workspace-Id`).
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::app::{App, Ctx};
+use crate::reply::{ApiError, ApiResult, Reply};
+use crate::state::Workspace;
+
+/// The only organization the local server knows.
+const ORGANIZATION: &str = "org_local";
+
+fn check_org(ctx: &Ctx, from_body: bool) -> Result<(), ApiError> {
+    let org = if from_body {
+        ctx.s("organization_public_id")
+    } else {
+        ctx.q("organization_public_id")
+    };
+    match org {
+        Some(o) if o != ORGANIZATION => Err(ApiError::not_found(format!("organization `{o}` not found"))),
+        _ => Ok(()),
+    }
+}
+
+/// `GET /v1/workspaces`.
+pub(crate) fn list(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    check_org(&ctx, false)?;
+    let active = app.config.workspace_id.clone();
+    let list = app.read_store(|s| {
+        s.workspaces
+            .values()
+            .map(|w| {
+                json!({"public_id": w.public_id, "name": w.name, "active": w.public_id == active,
+                       "favorite": false, "provision_status": "provisioned",
+                       "namespace": format!("workspace-{}", w.public_id)})
+            })
+            .collect::<Vec<_>>()
+    });
+    Ok(Reply::json(200, &json!({"ok": true, "workspaces": list})))
+}
+
+/// `POST /v1/workspaces`.
+pub(crate) fn create(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    check_org(&ctx, true)?;
+    let name = ctx.s("name").unwrap_or_default().trim().to_string();
+    if name.is_empty() {
+        return Err(ApiError::new(422, "validation_error", "name is required"));
+    }
+    let id = app.with_store(|s| {
+        s.seq += 1;
+        let id = format!("ws_{:08x}", s.seq);
+        s.workspaces.insert(id.clone(), Workspace::new(&id, &name));
+        id
+    });
+    Ok(Reply::json(
+        201,
+        &json!({"ok": true, "workspace": {"public_id": id, "name": name, "provision_status": "provisioned",
+                                          "namespace": format!("workspace-{id}")}}),
+    ))
+}
+
+/// `DELETE /v1/workspaces/{public_id}`.
+pub(crate) fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    let id = ctx.p("public_id").to_string();
+    app.with_store(|s| s.workspaces.remove(&id))
+        .ok_or_else(|| ApiError::not_found(format!("workspace `{id}` not found")))?;
+    Ok(Reply::no_content())
+}

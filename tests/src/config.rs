@@ -1,0 +1,71 @@
+//! Server configuration.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What the server does with traffic that does not match `spec/openapi.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Validation {
+    /// Validate nothing.
+    Off,
+    /// Validate every request and response and record mismatches; [`Server::violations`](crate::Server::violations)
+    /// lists them and the binary prints them, but nothing panics.
+    Record,
+    /// Like [`Validation::Record`], and dropping the [`Server`](crate::Server) handle panics (unless the thread is
+    /// already panicking) when any mismatch was recorded, so the test that caused it fails.
+    #[default]
+    Strict,
+}
+
+/// How to start a [`Server`](crate::Server). `Config::default()` gives an ephemeral loopback port, a temporary
+/// data directory, the default credentials and strict spec validation.
+///
+/// ```
+/// let config = hotdata_local::Config {
+///     api_key: "my-key".into(),
+///     max_upload_bytes: 1024 * 1024,
+///     ..Default::default()
+/// };
+/// assert_eq!(config.port, None);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// TCP port on 127.0.0.1; `None` picks a free one.
+    pub port: Option<u16>,
+    /// Directory holding state, uploads, tables and results. When set, everything survives a restart; when
+    /// `None`, a temporary directory is used and removed when the server stops.
+    pub data_dir: Option<PathBuf>,
+    /// Largest accepted `POST /v1/files` body, in bytes; larger uploads get the spec's `413` error.
+    pub max_upload_bytes: u64,
+    /// The bearer token every request must carry.
+    pub api_key: String,
+    /// Public ID of the workspace seeded at start (sent as `X-Workspace-Id`).
+    pub workspace_id: String,
+    /// Spec-conformance mode.
+    pub validation: Validation,
+    /// The OpenAPI document to serve and validate against; `None` means this repository's `spec/openapi.yaml`.
+    pub spec_path: Option<PathBuf>,
+    /// How long a finished result stays `processing` before it turns `ready`; lets tests observe the `202` and
+    /// `Retry-After` answer of `GET /v1/results/{id}`. Zero by default.
+    pub result_ready_delay: Duration,
+}
+
+/// The API key a default [`Config`] accepts.
+pub const DEFAULT_API_KEY: &str = "hotdata-local-key";
+/// The workspace a default [`Config`] seeds.
+pub const DEFAULT_WORKSPACE_ID: &str = "ws_local";
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: None,
+            data_dir: None,
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            api_key: DEFAULT_API_KEY.to_string(),
+            workspace_id: DEFAULT_WORKSPACE_ID.to_string(),
+            validation: Validation::Strict,
+            spec_path: None,
+            result_ready_delay: Duration::ZERO,
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! Stored results: reading the Arrow IPC file back, slicing by offset and limit, and encoding as JSON (numbers
+//! written exactly from Arrow), Arrow IPC stream, CSV, Markdown or parquet, batch by batch.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray as _, RecordBatch};
+use datafusion::arrow::datatypes::{
+    DataType, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, SchemaRef, UInt8Type,
+    UInt16Type, UInt32Type, UInt64Type,
+};
+use datafusion::arrow::ipc::reader::FileReader;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use tokio::sync::mpsc;
+
+/// Output encodings of `GET /v1/results/{id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Json,
+    Arrow,
+    Csv,
+    Markdown,
+    Parquet,
+}
+
+impl Format {
+    /// Parses the `format` query value.
+    pub(crate) fn parse(s: &str) -> Option<Format> {
+        match s {
+            "json" => Some(Format::Json),
+            "arrow" => Some(Format::Arrow),
+            "csv" => Some(Format::Csv),
+            "md" | "markdown" => Some(Format::Markdown),
+            "parquet" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+
+    /// Picks a format from an `Accept` header (JSON when nothing better matches).
+    pub(crate) fn from_accept(accept: &str) -> Format {
+        let a = accept.to_ascii_lowercase();
+        if a.contains("application/vnd.apache.arrow.stream") {
+            Format::Arrow
+        } else if a.contains("text/csv") {
+            Format::Csv
+        } else if a.contains("text/markdown") {
+            Format::Markdown
+        } else if a.contains("application/vnd.apache.parquet") {
+            Format::Parquet
+        } else {
+            Format::Json
+        }
+    }
+
+    pub(crate) fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Arrow => "application/vnd.apache.arrow.stream",
+            Format::Csv => "text/csv",
+            Format::Markdown => "text/markdown",
+            Format::Parquet => "application/vnd.apache.parquet",
+        }
+    }
+}
+
+/// Which rows of a stored result to send, and how.
+#[derive(Debug, Clone)]
+pub(crate) struct Slice {
+    pub(crate) file: PathBuf,
+    /// Rows per stored batch.
+    pub(crate) batch_rows: Vec<u64>,
+    pub(crate) offset: u64,
+    pub(crate) limit: Option<u64>,
+    pub(crate) format: Format,
+    /// For JSON: the object text before the rows (ending in `"rows":[`); `]}` is appended after them.
+    pub(crate) json_prefix: String,
+}
+
+/// A `Write` that hands chunks to an async channel (used from a blocking thread).
+struct ChannelWriter {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.tx
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Encodes the slice on a blocking thread, returning the chunk receiver (bounded: the encoder waits for the client).
+pub(crate) fn stream(slice: Slice) -> mpsc::Receiver<Result<Bytes, std::io::Error>> {
+    let (tx, rx) = mpsc::channel(8);
+    tokio::task::spawn_blocking(move || {
+        let err_tx = tx.clone();
+        let w = BufWriter::with_capacity(256 * 1024, ChannelWriter { tx });
+        if let Err(e) = encode(&slice, w) {
+            let _ = err_tx.blocking_send(Err(e));
+        }
+    });
+    rx
+}
+
+/// Encodes the slice into memory (for small answers that get validated).
+pub(crate) async fn to_vec(slice: Slice) -> std::io::Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        encode(&slice, &mut out)?;
+        Ok(out)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+fn io_err(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+/// The stored batches that overlap `[offset, offset + limit)`, each cut to the overlap.
+fn batches(slice: &Slice) -> std::io::Result<(SchemaRef, impl Iterator<Item = std::io::Result<RecordBatch>>)> {
+    let f = BufReader::new(File::open(&slice.file)?);
+    let mut reader = FileReader::try_new(f, None).map_err(io_err)?;
+    let schema = reader.schema();
+    let end = slice.limit.map(|l| slice.offset.saturating_add(l)).unwrap_or(u64::MAX);
+    // Skip whole batches before the offset without decoding them.
+    let mut first = 0usize;
+    let mut start_row = 0u64;
+    while first < slice.batch_rows.len() && start_row + slice.batch_rows[first] <= slice.offset {
+        start_row += slice.batch_rows[first];
+        first += 1;
+    }
+    if first > 0 && first < reader.num_batches() {
+        reader.set_index(first).map_err(io_err)?;
+    }
+    let skip_all = first >= reader.num_batches();
+    let offset = slice.offset;
+    let mut pos = start_row;
+    let iter = reader.take_while(move |_| !skip_all).map_while(move |b| {
+        if pos >= end {
+            return None;
+        }
+        let b = match b {
+            Ok(b) => b,
+            Err(e) => return Some(Err(io_err(e))),
+        };
+        let n = b.num_rows() as u64;
+        let lo = offset.saturating_sub(pos).min(n);
+        let hi = end.saturating_sub(pos).min(n);
+        pos += n;
+        Some(Ok(b.slice(lo as usize, (hi - lo) as usize)))
+    });
+    Ok((schema, iter))
+}
+
+fn encode<W: Write + Send>(slice: &Slice, mut w: W) -> std::io::Result<()> {
+    match slice.format {
+        Format::Parquet => {
+            let all = Slice {
+                offset: 0,
+                limit: None,
+                ..slice.clone()
+            };
+            let (schema, it) = batches(&all)?;
+            let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(w, schema, None).map_err(io_err)?;
+            for b in it {
+                writer.write(&b?).map_err(io_err)?;
+            }
+            writer.close().map_err(io_err)?;
+            Ok(())
+        }
+        Format::Arrow => {
+            let (schema, it) = batches(slice)?;
+            let mut writer = datafusion::arrow::ipc::writer::StreamWriter::try_new(w, &schema).map_err(io_err)?;
+            for b in it {
+                let b = b?;
+                if b.num_rows() > 0 {
+                    writer.write(&b).map_err(io_err)?;
+                }
+            }
+            writer.finish().map_err(io_err)?;
+            writer.into_inner().map_err(io_err)?.flush()
+        }
+        Format::Csv => {
+            let (schema, it) = batches(slice)?;
+            let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut w);
+            let mut wrote = false;
+            for b in it {
+                let b = b?;
+                writer.write(&b).map_err(io_err)?;
+                wrote = true;
+            }
+            drop(writer);
+            if !wrote {
+                let names: Vec<String> = schema.fields().iter().map(|f| csv_field(f.name())).collect();
+                writeln!(w, "{}", names.join(","))?;
+            }
+            w.flush()
+        }
+        Format::Markdown => {
+            let (schema, it) = batches(slice)?;
+            let names: Vec<String> = schema.fields().iter().map(|f| md_cell(f.name())).collect();
+            writeln!(w, "| {} |", names.join(" | "))?;
+            writeln!(w, "|{}|", vec!["---"; names.len()].join("|"))?;
+            let opts = FormatOptions::default().with_null("NULL");
+            for b in it {
+                let b = b?;
+                let fmts: Vec<ArrayFormatter<'_>> = b
+                    .columns()
+                    .iter()
+                    .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+                    .collect::<Result<_, _>>()
+                    .map_err(io_err)?;
+                for row in 0..b.num_rows() {
+                    let cells: Vec<String> = fmts.iter().map(|f| md_cell(&f.value(row).to_string())).collect();
+                    writeln!(w, "| {} |", cells.join(" | "))?;
+                }
+            }
+            w.flush()
+        }
+        Format::Json => {
+            let (_, it) = batches(slice)?;
+            w.write_all(slice.json_prefix.as_bytes())?;
+            let mut first = true;
+            let mut line = Vec::with_capacity(256);
+            for b in it {
+                let b = b?;
+                let cols: Vec<JsonColumn<'_>> = b.columns().iter().map(JsonColumn::new).collect::<Result<_, _>>()?;
+                for row in 0..b.num_rows() {
+                    line.clear();
+                    if !first {
+                        line.push(b',');
+                    }
+                    first = false;
+                    line.push(b'[');
+                    for (i, c) in cols.iter().enumerate() {
+                        if i > 0 {
+                            line.push(b',');
+                        }
+                        c.write(row, &mut line)?;
+                    }
+                    line.push(b']');
+                    w.write_all(&line)?;
+                }
+            }
+            w.write_all(b"]}")?;
+            w.flush()
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// One column, ready to write cells as JSON text.
+struct JsonColumn<'a> {
+    array: &'a ArrayRef,
+    formatter: ArrayFormatter<'a>,
+}
+
+impl<'a> JsonColumn<'a> {
+    fn new(array: &'a ArrayRef) -> std::io::Result<JsonColumn<'a>> {
+        let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default()).map_err(io_err)?;
+        Ok(JsonColumn { array, formatter })
+    }
+
+    /// Appends the cell at `row` as JSON: integers and decimals as exact number text, floats in shortest
+    /// round-trip form (non-finite ones as `null`), booleans, strings, and everything else as its display string.
+    fn write(&self, row: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
+        let a = self.array;
+        if a.is_null(row) {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        macro_rules! int {
+            ($t:ty) => {{
+                let v = a.as_primitive::<$t>().value(row);
+                out.extend_from_slice(v.to_string().as_bytes());
+            }};
+        }
+        macro_rules! float {
+            ($t:ty) => {{
+                let v = f64::from(a.as_primitive::<$t>().value(row));
+                if v.is_finite() {
+                    out.extend_from_slice(a.as_primitive::<$t>().value(row).to_string().as_bytes());
+                } else {
+                    out.extend_from_slice(b"null");
+                }
+            }};
+        }
+        match a.data_type() {
+            DataType::Int8 => int!(Int8Type),
+            DataType::Int16 => int!(Int16Type),
+            DataType::Int32 => int!(Int32Type),
+            DataType::Int64 => int!(Int64Type),
+            DataType::UInt8 => int!(UInt8Type),
+            DataType::UInt16 => int!(UInt16Type),
+            DataType::UInt32 => int!(UInt32Type),
+            DataType::UInt64 => int!(UInt64Type),
+            DataType::Float16 => {
+                let v = a.as_primitive::<Float16Type>().value(row).to_f64();
+                if v.is_finite() {
+                    out.extend_from_slice(v.to_string().as_bytes());
+                } else {
+                    out.extend_from_slice(b"null");
+                }
+            }
+            DataType::Float32 => float!(Float32Type),
+            DataType::Float64 => float!(Float64Type),
+            DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..) => {
+                let text = self.formatter.value(row).to_string();
+                if is_json_number(&text) {
+                    out.extend_from_slice(text.as_bytes());
+                } else {
+                    serde_json::to_writer(&mut *out, &text).map_err(io_err)?;
+                }
+            }
+            DataType::Boolean => {
+                out.extend_from_slice(if a.as_boolean().value(row) { b"true" } else { b"false" });
+            }
+            DataType::Utf8 => serde_json::to_writer(&mut *out, a.as_string::<i32>().value(row)).map_err(io_err)?,
+            DataType::LargeUtf8 => serde_json::to_writer(&mut *out, a.as_string::<i64>().value(row)).map_err(io_err)?,
+            DataType::Utf8View => serde_json::to_writer(&mut *out, a.as_string_view().value(row)).map_err(io_err)?,
+            _ => serde_json::to_writer(&mut *out, &self.formatter.value(row).to_string()).map_err(io_err)?,
+        }
+        Ok(())
+    }
+}
+
+/// Whether `s` is a JSON number literal.
+fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i == int_start || (b[int_start] == b'0' && i - int_start > 1) {
+        return false;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let s = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == s {
+            return false;
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        let s = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == s {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json_number;
+
+    #[test]
+    fn json_number_literals() {
+        for ok in [
+            "0",
+            "-1",
+            "99999999999999999999.99",
+            "1e5",
+            "-0.5E-3",
+            "18446744073709551615",
+        ] {
+            assert!(is_json_number(ok), "{ok}");
+        }
+        for bad in ["", "-", "01", "1.", ".5", "1e", "NaN", "inf"] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+}

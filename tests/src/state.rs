@@ -1,0 +1,416 @@
+//! The server's records, one set per workspace, saved as JSON in the data directory after every change.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The current time as RFC 3339 with milliseconds and `Z`.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Lowercase hex SHA-256 of `s`.
+pub(crate) fn sha256_hex(s: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(s.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Everything the server remembers.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Store {
+    /// Source of ID uniqueness and ordering.
+    pub(crate) seq: u64,
+    pub(crate) workspaces: BTreeMap<String, Workspace>,
+}
+
+impl Store {
+    /// Loads the store from `path`, or starts empty when the file does not exist.
+    pub(crate) fn load(path: &Path) -> Result<Store, String> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("cannot read {}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Store::default()),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// Marks work that was in flight when the server stopped as failed.
+    pub(crate) fn settle_after_restart(&mut self) {
+        let at = now();
+        for ws in self.workspaces.values_mut() {
+            for run in ws.query_runs.values_mut() {
+                if run.status == "running" {
+                    run.status = "failed".into();
+                    run.error_message = Some("the server restarted while the query was running".into());
+                    run.completed_at = Some(at.clone());
+                }
+            }
+            for res in ws.results.values_mut() {
+                if res.status == "processing" || res.status == "pending" {
+                    if res.file.is_some() && res.row_count.is_some() {
+                        res.status = "ready".into();
+                    } else {
+                        res.status = "failed".into();
+                        res.error_message = Some("the server restarted before the result was stored".into());
+                    }
+                }
+            }
+            for job in ws.jobs.values_mut() {
+                if job.status == "pending" || job.status == "running" {
+                    job.status = "failed".into();
+                    job.error_message = Some("the server restarted while the job was running".into());
+                    job.completed_at = Some(at.clone());
+                }
+            }
+        }
+    }
+}
+
+/// One workspace and everything in it.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Workspace {
+    pub(crate) public_id: String,
+    pub(crate) name: String,
+    pub(crate) created_at: String,
+    pub(crate) connections: BTreeMap<String, Connection>,
+    pub(crate) databases: BTreeMap<String, Database>,
+    pub(crate) datasets: BTreeMap<String, Dataset>,
+    pub(crate) uploads: BTreeMap<String, Upload>,
+    /// Keyed by name.
+    pub(crate) secrets: BTreeMap<String, Secret>,
+    pub(crate) saved_queries: BTreeMap<String, SavedQuery>,
+    pub(crate) query_runs: BTreeMap<String, QueryRun>,
+    pub(crate) results: BTreeMap<String, ResultMeta>,
+    pub(crate) jobs: BTreeMap<String, Job>,
+    pub(crate) embedding_providers: BTreeMap<String, EmbeddingProvider>,
+    /// Keyed by name.
+    pub(crate) contexts: BTreeMap<String, ContextEntry>,
+    pub(crate) sandboxes: BTreeMap<String, Sandbox>,
+}
+
+impl Workspace {
+    pub(crate) fn new(public_id: &str, name: &str) -> Workspace {
+        Workspace {
+            public_id: public_id.to_string(),
+            name: name.to_string(),
+            created_at: now(),
+            ..Default::default()
+        }
+    }
+
+    /// A connection by ID that the connection endpoints may address (not the hidden default catalog of a
+    /// database).
+    pub(crate) fn user_connection(&self, id: &str) -> Option<&Connection> {
+        self.connections.get(id).filter(|c| c.database_id.is_none())
+    }
+
+    /// A connection by name.
+    pub(crate) fn connection_by_name(&self, name: &str) -> Option<&Connection> {
+        self.connections
+            .values()
+            .find(|c| c.database_id.is_none() && c.name == name)
+    }
+}
+
+/// A column as the API reports it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Column {
+    pub(crate) name: String,
+    pub(crate) data_type: String,
+    pub(crate) nullable: bool,
+}
+
+/// A registered connection. Managed connections hold their tables' data locally.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Connection {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) source_type: String,
+    pub(crate) config: Value,
+    pub(crate) secret_name: Option<String>,
+    pub(crate) created_at: String,
+    /// Set for the `default` catalog connection that a database owns.
+    pub(crate) database_id: Option<String>,
+    /// Why this connection cannot be reached, for source types the local server cannot serve.
+    pub(crate) health_error: Option<String>,
+    /// Keyed by `schema.table`.
+    pub(crate) tables: BTreeMap<String, Table>,
+}
+
+impl Connection {
+    pub(crate) fn is_managed(&self) -> bool {
+        self.source_type == "managed"
+    }
+}
+
+/// Key of a table within a connection.
+pub(crate) fn table_key(schema: &str, table: &str) -> String {
+    format!("{schema}.{table}")
+}
+
+/// A table of a connection, declared or loaded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Table {
+    pub(crate) schema: String,
+    pub(crate) table: String,
+    /// Data files (relative to the data directory); empty until the first load.
+    pub(crate) files: Vec<String>,
+    pub(crate) generation: u64,
+    pub(crate) row_count: u64,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) arrow_schema_json: String,
+    pub(crate) synced_at: Option<String>,
+    /// `TableProfileResponse.columns`, computed when the data was loaded.
+    pub(crate) profile: Option<Value>,
+    pub(crate) indexes: BTreeMap<String, Index>,
+}
+
+impl Table {
+    pub(crate) fn declared(schema: &str, table: &str) -> Table {
+        Table {
+            schema: schema.to_string(),
+            table: table.to_string(),
+            files: Vec::new(),
+            generation: 0,
+            row_count: 0,
+            columns: Vec::new(),
+            arrow_schema_json: String::new(),
+            synced_at: None,
+            profile: None,
+            indexes: BTreeMap::new(),
+        }
+    }
+}
+
+/// Index metadata (the local server keeps no index structures; queries scan).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Index {
+    pub(crate) index_name: String,
+    pub(crate) index_type: String,
+    pub(crate) columns: Vec<String>,
+    pub(crate) metric: Option<String>,
+    pub(crate) status: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+}
+
+/// A managed database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Database {
+    pub(crate) id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) expires_at: Option<String>,
+    pub(crate) default_connection_id: String,
+    /// `(connection_id, alias)`.
+    pub(crate) attachments: Vec<(String, Option<String>)>,
+    pub(crate) contexts: BTreeMap<String, ContextEntry>,
+    pub(crate) created_at: String,
+}
+
+/// A dataset and its versions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Dataset {
+    pub(crate) id: String,
+    pub(crate) label: String,
+    pub(crate) table_name: String,
+    pub(crate) source_type: String,
+    /// The request's `source`, kept so a refresh can run it again.
+    pub(crate) source: Value,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+    pub(crate) pinned_version: Option<i64>,
+    pub(crate) versions: Vec<DatasetVersion>,
+    pub(crate) indexes: BTreeMap<String, Index>,
+}
+
+impl Dataset {
+    pub(crate) fn latest_version(&self) -> i64 {
+        self.versions.last().map(|v| v.version).unwrap_or(0)
+    }
+    /// The version queries read: the pinned one, else the latest.
+    pub(crate) fn current(&self) -> Option<&DatasetVersion> {
+        match self.pinned_version {
+            Some(p) => self.versions.iter().find(|v| v.version == p),
+            None => self.versions.last(),
+        }
+    }
+}
+
+/// One version of a dataset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DatasetVersion {
+    pub(crate) id: String,
+    pub(crate) version: i64,
+    pub(crate) source_type: String,
+    pub(crate) created_at: String,
+    /// Parquet file relative to the data directory.
+    pub(crate) file: String,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) row_count: u64,
+}
+
+/// An uploaded file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Upload {
+    pub(crate) id: String,
+    pub(crate) size_bytes: u64,
+    pub(crate) content_type: Option<String>,
+    pub(crate) status: String,
+    pub(crate) created_at: String,
+    pub(crate) file: String,
+}
+
+/// A stored secret. The value never leaves the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Secret {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+}
+
+/// Classification of a SQL text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Classification {
+    pub(crate) category: Option<String>,
+    pub(crate) has_aggregation: Option<bool>,
+    pub(crate) has_group_by: Option<bool>,
+    pub(crate) has_join: Option<bool>,
+    pub(crate) has_limit: Option<bool>,
+    pub(crate) has_order_by: Option<bool>,
+    pub(crate) has_predicate: Option<bool>,
+    pub(crate) num_tables: Option<i64>,
+}
+
+/// A saved query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SavedQuery {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) tags: Vec<String>,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+    pub(crate) category_override: Option<String>,
+    pub(crate) table_size: Option<String>,
+    pub(crate) versions: Vec<SavedQueryVersion>,
+}
+
+/// One version of a saved query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SavedQueryVersion {
+    pub(crate) version: i64,
+    pub(crate) sql: String,
+    pub(crate) sql_hash: String,
+    pub(crate) created_at: String,
+    pub(crate) classification: Classification,
+}
+
+/// The record of one query execution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct QueryRun {
+    pub(crate) id: String,
+    pub(crate) status: String,
+    pub(crate) sql_text: String,
+    pub(crate) sql_hash: String,
+    pub(crate) created_at: String,
+    pub(crate) completed_at: Option<String>,
+    pub(crate) execution_time_ms: Option<u64>,
+    pub(crate) server_processing_ms: Option<u64>,
+    pub(crate) row_count: Option<u64>,
+    pub(crate) result_id: Option<String>,
+    pub(crate) error_message: Option<String>,
+    pub(crate) saved_query_id: Option<String>,
+    pub(crate) saved_query_version: Option<i64>,
+    pub(crate) snapshot_id: String,
+    pub(crate) trace_id: Option<String>,
+    pub(crate) user_public_id: Option<String>,
+    /// Every status the run went through, with the time it entered it.
+    pub(crate) transitions: Vec<(String, String)>,
+}
+
+/// A persisted query result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ResultMeta {
+    pub(crate) id: String,
+    pub(crate) status: String,
+    pub(crate) created_at: String,
+    pub(crate) error_message: Option<String>,
+    /// Arrow IPC file relative to the data directory, once written.
+    pub(crate) file: Option<String>,
+    pub(crate) row_count: Option<u64>,
+    /// Rows per stored batch, so slices can skip whole batches.
+    #[serde(default)]
+    pub(crate) batch_rows: Vec<u64>,
+}
+
+/// A background job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Job {
+    pub(crate) id: String,
+    pub(crate) job_type: String,
+    pub(crate) status: String,
+    pub(crate) attempts: i64,
+    pub(crate) created_at: String,
+    pub(crate) completed_at: Option<String>,
+    pub(crate) error_message: Option<String>,
+    pub(crate) result: Value,
+}
+
+/// An embedding provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct EmbeddingProvider {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) provider_type: String,
+    pub(crate) config: Value,
+    pub(crate) secret_name: Option<String>,
+    pub(crate) source: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+}
+
+/// A named context document (workspace or database level).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ContextEntry {
+    pub(crate) name: String,
+    pub(crate) content: String,
+    pub(crate) updated_at: String,
+}
+
+/// A sandbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Sandbox {
+    pub(crate) public_id: String,
+    pub(crate) name: String,
+    pub(crate) markdown: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+}
+
+/// Paths inside the data directory.
+#[derive(Debug, Clone)]
+pub(crate) struct Dirs {
+    pub(crate) root: PathBuf,
+}
+
+impl Dirs {
+    pub(crate) fn state_file(&self) -> PathBuf {
+        self.root.join("state.json")
+    }
+    /// Absolute path of a file recorded relative to the root.
+    pub(crate) fn abs(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+    /// Creates the parent directory of `rel` and returns its absolute path.
+    pub(crate) fn prepare(&self, rel: &str) -> std::io::Result<PathBuf> {
+        let p = self.abs(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        Ok(p)
+    }
+}
