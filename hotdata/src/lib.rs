@@ -68,6 +68,7 @@ pub mod arrow;
 pub mod blocking;
 mod client;
 pub mod config;
+mod datasets;
 mod error;
 mod http;
 pub mod query;

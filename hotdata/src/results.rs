@@ -271,7 +271,7 @@ pub(crate) fn path(id: &str) -> String {
 }
 
 /// Percent-encodes a path segment (everything but unreserved characters).
-fn encode_segment(s: &str) -> String {
+pub(crate) fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
