@@ -35,6 +35,7 @@ mod config;
 mod conformance;
 mod engine;
 mod faults;
+pub mod fixtures;
 mod http;
 mod reply;
 mod results;
