@@ -1,0 +1,84 @@
+//! Shared by the end-to-end suites: a local server with strict spec validation and a `hotdata` SDK client
+//! pointed at it over loopback HTTP.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use hotdata_local::{Config, Server};
+
+/// A started server and an SDK client for it.
+pub struct Sdk {
+    pub server: Server,
+    pub client: hotdata::Client,
+}
+
+impl Sdk {
+    /// A server with the default configuration (strict validation, ephemeral port, temporary data).
+    pub async fn start() -> Sdk {
+        Sdk::with(Config::default()).await
+    }
+
+    /// A server with `config` (validation forced to strict) and a client with quick retries.
+    pub async fn with(config: Config) -> Sdk {
+        let config = Config {
+            validation: hotdata_local::Validation::Strict,
+            ..config
+        };
+        let server = Server::start(config).await.expect("server starts");
+        let client = builder(&server).build().expect("client builds");
+        Sdk { server, client }
+    }
+
+    /// A blocking SDK client for the same server.
+    pub fn blocking(&self) -> hotdata::blocking::Client {
+        builder(&self.server).build_blocking().expect("blocking client builds")
+    }
+
+    /// Ends a test: every request and response so far matched the spec, or the test fails listing each
+    /// mismatch with its operation and field.
+    pub fn finish(self) {
+        self.server.assert_conformant();
+    }
+}
+
+/// A client builder for `server`, with retries fast enough for tests.
+pub fn builder(server: &Server) -> hotdata::ClientBuilder {
+    hotdata::Client::builder()
+        .base_url(server.base_url())
+        .api_key(server.api_key())
+        .workspace_id(server.workspace_id())
+        .retry(fast_retries())
+}
+
+/// The default number of attempts, with short waits.
+pub fn fast_retries() -> hotdata::RetryPolicy {
+    hotdata::RetryPolicy::default()
+        .initial_backoff(Duration::from_millis(10))
+        .max_backoff(Duration::from_millis(50))
+}
+
+/// Wait options for tests: quick polls, a deadline generous for a loaded machine.
+pub fn quick_wait() -> hotdata::WaitOptions {
+    hotdata::WaitOptions::default()
+        .deadline(Duration::from_secs(30))
+        .initial_interval(Duration::from_millis(10))
+        .max_interval(Duration::from_millis(100))
+}
+
+/// Rows of a result as their cells' display text, for compact assertions.
+pub fn table(rows: &hotdata::Rows) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| r.values().map(|v| v.to_string()).collect())
+        .collect()
+}
+
+/// `[["a", "b"], ...]` from string literals.
+pub fn expect(rows: &[&[&str]]) -> Vec<Vec<String>> {
+    rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+/// The column names of `rows`.
+pub fn columns(rows: &hotdata::Rows) -> Vec<String> {
+    rows.columns().iter().map(|c| c.name().to_owned()).collect()
+}
