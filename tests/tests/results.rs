@@ -179,3 +179,23 @@ async fn async_queries_run_in_the_background_and_failures_answer_409() {
             .all(|r| r["status"] == "failed")
     );
 }
+
+#[tokio::test]
+async fn large_answers_stream_without_losing_rows() {
+    let local = Local::start().await;
+    let body = local
+        .sql("SELECT value AS n FROM generate_series(1, 30000) AS t(value)")
+        .await;
+    assert_eq!(body["row_count"], 30000);
+    assert_eq!(body["rows"].as_array().unwrap().len(), 30000);
+    let id = body["result_id"].as_str().unwrap();
+    let (status, page) = local
+        .get_json(&format!("/v1/results/{id}?offset=5000&limit=20000"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["row_count"], 20000);
+    let rows = page["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 20000);
+    assert_eq!(rows[0], json!([5001]));
+    assert_eq!(rows[19999], json!([25000]));
+}

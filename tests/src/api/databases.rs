@@ -20,18 +20,20 @@ fn parse_expiry(s: &str) -> Result<String, ApiError> {
             "expires_at `{s}` is neither RFC 3339 nor a duration like 24h, 90m, 7d"
         ))
     };
-    let (num, unit) = s.split_at(s.len().saturating_sub(1));
-    let n: i64 = num.parse().map_err(|_| bad())?;
+    let unit = s.chars().last().ok_or_else(bad)?;
+    let n: i64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
     if n <= 0 {
         return Err(bad());
     }
     let d = match unit {
-        "h" => Duration::hours(n),
-        "m" => Duration::minutes(n),
-        "d" => Duration::days(n),
-        _ => return Err(bad()),
-    };
-    Ok((Utc::now() + d).to_rfc3339_opts(SecondsFormat::Secs, true))
+        'h' => Duration::try_hours(n),
+        'm' => Duration::try_minutes(n),
+        'd' => Duration::try_days(n),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    let at = Utc::now().checked_add_signed(d).ok_or_else(bad)?;
+    Ok(at.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 /// `POST /v1/databases`.

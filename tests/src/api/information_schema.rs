@@ -29,7 +29,7 @@ fn encode_cursor(key: &str) -> String {
 
 fn decode_cursor(c: &str) -> Result<String, ApiError> {
     let bad = || ApiError::new(404, "invalid_cursor", "the cursor is not valid");
-    if c.len() % 2 != 0 {
+    if !c.len().is_multiple_of(2) || !c.is_ascii() {
         return Err(bad());
     }
     let bytes: Result<Vec<u8>, _> = (0..c.len())

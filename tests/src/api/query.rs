@@ -153,10 +153,7 @@ pub(crate) async fn run(app: &Arc<App>, ws: &str, req: RunRequest, mode: Mode) -
         Mode::Async => None,
         Mode::AsyncAfter(d) => {
             let mut task = task;
-            match tokio::time::timeout(d, &mut task).await {
-                Ok(done) => Some(done),
-                Err(_) => None,
-            }
+            tokio::time::timeout(d, &mut task).await.ok()
         }
     };
     match finished {
