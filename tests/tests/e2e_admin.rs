@@ -262,22 +262,7 @@ async fn indexes_build_in_the_background_as_jobs() {
         .unwrap();
 
     // Dataset indexes, with an embedding provider for a vector index.
-    let ds = sdk
-        .client
-        .create_dataset_from_upload(
-            "docs",
-            &sdk.client
-                .upload(
-                    std::io::Cursor::new(b"id,body\n1,hello world\n2,goodbye\n".to_vec()),
-                    hotdata::UploadOptions::new().content_type("text/csv"),
-                )
-                .await
-                .unwrap()
-                .id,
-            None,
-        )
-        .await
-        .unwrap();
+    let ds = sdk.csv_dataset("docs", b"id,body\n1,hello world\n2,goodbye\n").await;
     let provider = sdk
         .client
         .create_embedding_provider()
@@ -335,22 +320,7 @@ async fn indexes_build_in_the_background_as_jobs() {
 #[tokio::test]
 async fn refresh_runs_now_or_as_a_job() {
     let sdk = Sdk::start().await;
-    let ds = sdk
-        .client
-        .create_dataset_from_upload(
-            "nums",
-            &sdk.client
-                .upload(
-                    std::io::Cursor::new(b"n\n1\n2\n".to_vec()),
-                    hotdata::UploadOptions::new().content_type("text/csv"),
-                )
-                .await
-                .unwrap()
-                .id,
-            None,
-        )
-        .await
-        .unwrap();
+    let ds = sdk.csv_dataset("nums", b"n\n1\n2\n").await;
     let job = sdk
         .client
         .refresh()

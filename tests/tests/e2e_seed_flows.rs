@@ -25,22 +25,7 @@ async fn quickstart() {
 #[tokio::test]
 async fn execute_sql_sync_async_and_async_after() {
     let sdk = Sdk::start().await;
-    let orders = sdk
-        .client
-        .create_dataset_from_upload(
-            "orders",
-            &sdk.client
-                .upload(
-                    std::io::Cursor::new(fixtures::orders_csv()),
-                    hotdata::UploadOptions::new().content_type("text/csv"),
-                )
-                .await
-                .unwrap()
-                .id,
-            None,
-        )
-        .await
-        .unwrap();
+    let orders = sdk.csv_dataset("orders", fixtures::orders_csv()).await;
     assert_eq!(orders.table_name, "orders");
 
     // Synchronous.

@@ -35,6 +35,22 @@ impl Sdk {
         builder(&self.server).build_blocking().expect("blocking client builds")
     }
 
+    /// Uploads `csv` and creates a dataset from it, queryable as `datasets.main.<table_name>`.
+    pub async fn csv_dataset(&self, label: &str, csv: impl Into<Vec<u8>>) -> hotdata::types::CreateDatasetResponse {
+        let upload = self
+            .client
+            .upload(
+                std::io::Cursor::new(csv.into()),
+                hotdata::UploadOptions::new().content_type("text/csv"),
+            )
+            .await
+            .expect("upload");
+        self.client
+            .create_dataset_from_upload(label, &upload.id, None)
+            .await
+            .expect("dataset from upload")
+    }
+
     /// Ends a test: every request and response so far matched the spec, or the test fails listing each
     /// mismatch with its operation and field.
     pub fn finish(self) {
