@@ -127,9 +127,9 @@ impl Transport {
     ) -> reqwest::Result<reqwest::Response> {
         let policy = self.retry;
         let method = request.method().clone();
-        let path: String = match generated::operations::find(operation) {
-            Some(op) => op.path.to_owned(),
-            None => request.url().path().to_owned(),
+        let path: std::borrow::Cow<'static, str> = match generated::operations::find(operation) {
+            Some(op) => op.path.into(),
+            None => request.url().path().to_owned().into(),
         };
         let idempotent = is_idempotent(&method);
         let started = Instant::now();
@@ -157,7 +157,9 @@ impl Transport {
             let verdict = match &result {
                 Ok(response) => {
                     span.record("status", response.status().as_u16());
-                    if let Some(id) = request_id(response.headers()) {
+                    if !span.is_disabled()
+                        && let Some(id) = request_id(response.headers())
+                    {
                         span.record("request_id", id.as_str());
                     }
                     tracing::debug!(parent: &span, status = response.status().as_u16(), "response");
@@ -293,6 +295,11 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
         let path = if path == "." { String::new() } else { path };
         Error::decode(operation, Some(status.as_u16()), Some(headers), path, message, body)
     };
+    // The plain decoder first: tracking the path costs time on every
+    // response, and only a failure needs it.
+    if let Ok(value) = serde_json::from_slice::<T>(body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| fail(e.path().to_string(), e.into_inner().to_string()))?;
