@@ -5,10 +5,9 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::missing;
-use super::workspace_context::{check_name, entry_json};
+use super::workspace_context::{check_name, entry_from_body, entry_json};
 use crate::app::{App, Ctx};
 use crate::reply::{ApiResult, Reply};
-use crate::state::{ContextEntry, now};
 
 /// `GET /v1/databases/{database_id}/context`.
 pub(crate) fn list(app: &Arc<App>, ctx: Ctx) -> ApiResult {
@@ -26,14 +25,8 @@ pub(crate) fn list(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 /// `POST /v1/databases/{database_id}/context`.
 pub(crate) fn upsert(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.p("database_id").to_string();
-    let name = ctx.required("name")?.to_string();
-    let content = ctx.required("content")?.to_string();
-    check_name(&name)?;
-    let e = ContextEntry {
-        name: name.clone(),
-        content,
-        updated_at: now(),
-    };
+    let e = entry_from_body(&ctx)?;
+    let name = e.name.clone();
     app.with_ws(&ctx.ws, |w, _| {
         w.databases.get_mut(&id).map(|d| d.contexts.insert(name, e.clone()))
     })?

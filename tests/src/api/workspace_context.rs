@@ -29,16 +29,22 @@ pub(crate) fn list(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     Ok(Reply::json(200, &json!({"contexts": contexts})))
 }
 
-/// `POST /v1/context`.
-pub(crate) fn upsert(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+/// The entry an upsert body (`name`, `content`) describes, its name checked, stamped now.
+pub(crate) fn entry_from_body(ctx: &Ctx) -> Result<ContextEntry, ApiError> {
     let name = ctx.required("name")?.to_string();
     let content = ctx.required("content")?.to_string();
     check_name(&name)?;
-    let e = ContextEntry {
-        name: name.clone(),
+    Ok(ContextEntry {
+        name,
         content,
         updated_at: now(),
-    };
+    })
+}
+
+/// `POST /v1/context`.
+pub(crate) fn upsert(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    let e = entry_from_body(&ctx)?;
+    let name = e.name.clone();
     app.with_ws(&ctx.ws, |w, _| w.contexts.insert(name, e.clone()))?;
     Ok(Reply::json(200, &json!({"context": entry_json(&e)})))
 }
