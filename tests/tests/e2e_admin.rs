@@ -10,7 +10,6 @@ use hotdata::types::{
     DiscoveryStatus, EmbeddingProviderType, IndexStatus, IndexType, JobStatus, JobType, LoadMode, RefreshResponse,
     VectorMetric,
 };
-use hotdata_local::fixtures;
 use sdk::{Sdk, builder, quick_wait};
 
 #[tokio::test]
@@ -103,13 +102,7 @@ async fn connections_and_connection_types() {
     let err = sdk.client.get_connection_type().name("nope").send().await.unwrap_err();
     assert!(err.is_not_found());
 
-    let wh = sdk
-        .client
-        .create_connection()
-        .body_map(|b| b.name("wh").source_type("managed").config(serde_json::Map::new()))
-        .send()
-        .await
-        .unwrap();
+    let wh = sdk.managed_connection("wh").await;
     assert_eq!(wh.source_type, "managed");
 
     // Another source type is recorded, but cannot be reached from here and says so.
@@ -161,24 +154,10 @@ async fn connections_and_connection_types() {
 #[tokio::test]
 async fn indexes_build_in_the_background_as_jobs() {
     let sdk = Sdk::start().await;
-    let conn = sdk
-        .client
-        .create_connection()
-        .body_map(|b| b.name("wh").source_type("managed").config(serde_json::Map::new()))
-        .send()
-        .await
-        .unwrap();
-    let upload = sdk
-        .client
-        .upload(
-            std::io::Cursor::new(fixtures::orders_parquet()),
-            hotdata::UploadOptions::new(),
-        )
-        .await
-        .unwrap();
+    let conn = sdk.managed_connection("wh").await;
     let table = ManagedTable::in_connection(&conn.id, "public", "orders");
     sdk.client
-        .load_upload(&upload.id, &table, LoadMode::Replace)
+        .load_upload(&sdk.upload_orders().await, &table, LoadMode::Replace)
         .await
         .unwrap();
 

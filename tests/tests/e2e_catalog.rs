@@ -7,33 +7,16 @@ use futures::TryStreamExt as _;
 use hotdata::ManagedTable;
 use hotdata::prelude::*;
 use hotdata::types::{ColumnProfileDetail, LoadMode};
-use hotdata_local::fixtures;
 use sdk::Sdk;
 
 /// A managed connection `warehouse` with tables `s1.alpha`, `s1.beta`, `s1.gamma` and `s2.delta`, each the
 /// orders fixture.
 async fn warehouse(sdk: &Sdk) -> String {
-    let conn = sdk
-        .client
-        .create_connection()
-        .body_map(|b| {
-            b.name("warehouse")
-                .source_type("managed")
-                .config(serde_json::Map::new())
-        })
-        .send()
-        .await
-        .unwrap();
+    let conn = sdk.managed_connection("warehouse").await;
     for (schema, name) in [("s1", "alpha"), ("s1", "beta"), ("s1", "gamma"), ("s2", "delta")] {
-        let bytes = fixtures::orders_parquet();
-        let upload = sdk
-            .client
-            .upload(std::io::Cursor::new(bytes), hotdata::UploadOptions::new())
-            .await
-            .unwrap();
         let table = ManagedTable::in_connection(&conn.id, schema, name);
         sdk.client
-            .load_upload(&upload.id, &table, LoadMode::Replace)
+            .load_upload(&sdk.upload_orders().await, &table, LoadMode::Replace)
             .await
             .unwrap();
     }

@@ -34,18 +34,6 @@ async fn create_sales_db(sdk: &Sdk) -> types::CreateDatabaseResponse {
         .into_inner()
 }
 
-async fn upload_orders(sdk: &Sdk) -> String {
-    let bytes = fixtures::orders_parquet();
-    let options = hotdata::UploadOptions::new()
-        .content_type("application/octet-stream")
-        .size(bytes.len() as u64);
-    sdk.client
-        .upload(std::io::Cursor::new(bytes), options)
-        .await
-        .unwrap()
-        .id
-}
-
 #[tokio::test]
 async fn parquet_loads_replace_and_append_then_scoped_queries() {
     let sdk = Sdk::start().await;
@@ -61,7 +49,7 @@ async fn parquet_loads_replace_and_append_then_scoped_queries() {
     let orders = ManagedTable::in_database(&db.id, "public", "orders");
     let loaded = sdk
         .client
-        .load_upload(&upload_orders(&sdk).await, &orders, LoadMode::Replace)
+        .load_upload(&sdk.upload_orders().await, &orders, LoadMode::Replace)
         .await
         .unwrap();
     assert_eq!(loaded.row_count, 6);
@@ -74,7 +62,7 @@ async fn parquet_loads_replace_and_append_then_scoped_queries() {
     let by_connection = ManagedTable::in_connection(&db.default_connection_id, "public", "orders");
     let appended = sdk
         .client
-        .load_upload(&upload_orders(&sdk).await, &by_connection, LoadMode::Append)
+        .load_upload(&sdk.upload_orders().await, &by_connection, LoadMode::Append)
         .await
         .unwrap();
     assert_eq!(appended.row_count, 12);
@@ -90,7 +78,7 @@ async fn parquet_loads_replace_and_append_then_scoped_queries() {
     // Replace starts over.
     let replaced = sdk
         .client
-        .load_upload(&upload_orders(&sdk).await, &orders, LoadMode::Replace)
+        .load_upload(&sdk.upload_orders().await, &orders, LoadMode::Replace)
         .await
         .unwrap();
     assert_eq!(replaced.row_count, 6);
@@ -139,7 +127,7 @@ async fn parquet_loads_replace_and_append_then_scoped_queries() {
     assert_eq!(err.status(), Some(400));
 
     // A consumed upload cannot be loaded twice; a CSV is not parquet.
-    let upload = upload_orders(&sdk).await;
+    let upload = sdk.upload_orders().await;
     sdk.client
         .load_upload(&upload, &orders, LoadMode::Replace)
         .await
@@ -177,20 +165,10 @@ async fn parquet_loads_replace_and_append_then_scoped_queries() {
 async fn attached_catalogs_and_context_entries() {
     let sdk = Sdk::start().await;
     let db = create_sales_db(&sdk).await;
-    let warehouse = sdk
-        .client
-        .create_connection()
-        .body_map(|b| {
-            b.name("warehouse")
-                .source_type("managed")
-                .config(serde_json::Map::new())
-        })
-        .send()
-        .await
-        .unwrap();
+    let warehouse = sdk.managed_connection("warehouse").await;
     let events = ManagedTable::in_connection(&warehouse.id, "raw", "events");
     sdk.client
-        .load_upload(&upload_orders(&sdk).await, &events, LoadMode::Replace)
+        .load_upload(&sdk.upload_orders().await, &events, LoadMode::Replace)
         .await
         .unwrap();
 

@@ -51,6 +51,32 @@ impl Sdk {
             .expect("dataset from upload")
     }
 
+    /// Creates a managed connection (tables are loaded into it from parquet uploads).
+    pub async fn managed_connection(&self, name: &str) -> hotdata::types::CreateConnectionResponse {
+        use hotdata::prelude::*;
+        let name = name.to_owned();
+        self.client
+            .create_connection()
+            .body_map(|b| b.name(name).source_type("managed").config(serde_json::Map::new()))
+            .send()
+            .await
+            .expect("managed connection")
+            .into_inner()
+    }
+
+    /// Uploads the orders fixture as parquet, with its size and content type given; returns the upload id.
+    pub async fn upload_orders(&self) -> String {
+        let bytes = hotdata_local::fixtures::orders_parquet();
+        let options = hotdata::UploadOptions::new()
+            .content_type("application/octet-stream")
+            .size(bytes.len() as u64);
+        self.client
+            .upload(std::io::Cursor::new(bytes), options)
+            .await
+            .expect("upload")
+            .id
+    }
+
     /// Ends a test: every request and response so far matched the spec, or the test fails listing each
     /// mismatch with its operation and field.
     pub fn finish(self) {
