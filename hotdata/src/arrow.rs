@@ -14,7 +14,6 @@ use reqwest::header::{ACCEPT, HeaderValue};
 
 use crate::error::Error;
 use crate::generated::types::ResultFormat;
-use crate::http;
 use crate::results::{OPERATION, ResultRequest, fetch_ready, path};
 
 /// The media type of an Arrow IPC stream.
@@ -48,7 +47,8 @@ impl ResultRequest<'_> {
         }
         let url_path = path(&self.id);
         let response = fetch_ready(client, &self.id, self.wait, || {
-            Ok(http::request(client, Method::GET, &url_path)
+            Ok(client
+                .request(Method::GET, &url_path)
                 .query(&query)
                 .header(ACCEPT, HeaderValue::from_static(ARROW_STREAM)))
         })

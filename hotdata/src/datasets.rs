@@ -5,8 +5,8 @@ use reqwest::Method;
 use crate::client::Client;
 use crate::error::Error;
 use crate::generated::types;
-use crate::http;
 use crate::results::encode_segment;
+use crate::transport;
 
 const UPDATE_DATASET: &str = "update_dataset";
 
@@ -27,12 +27,14 @@ impl Client {
     /// ```
     pub async fn unpin_dataset(&self, id: &str) -> Result<types::UpdateDatasetResponse, Error> {
         let path = format!("/v1/datasets/{}", encode_segment(id));
-        let request = http::request(self, Method::PUT, &path).json(&serde_json::json!({ "pinned_version": null }));
-        let response = http::send(self, UPDATE_DATASET, request).await?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = http::read_body(UPDATE_DATASET, response).await?;
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::decode(UPDATE_DATASET, Some(status), Some(&headers), "", e.to_string(), &body))
+        let request = self
+            .request(Method::PUT, &path)
+            .json(&serde_json::json!({ "pinned_version": null }));
+        let response = self.execute_ok(UPDATE_DATASET, request).await?;
+        Ok(
+            transport::decode_json::<types::UpdateDatasetResponse>(UPDATE_DATASET, response)
+                .await?
+                .into_inner(),
+        )
     }
 }

@@ -1,20 +1,10 @@
-//! The one door through which the hand-written layer's requests leave.
-//!
-//! Queries, result downloads and uploads build a `reqwest::RequestBuilder`
-//! with [`request`] and send it with [`send`], which goes through the same
-//! transport as the generated operations: credentials, scope headers,
-//! retries and a `tracing` span per attempt.
-
-use reqwest::Method;
+//! Helpers of the hand-written requests beyond what the transport does
+//! (requests are built with `Client::request` and sent with
+//! `Client::execute_ok`): next-page links held to the client's origin, and
+//! bodies read into one pre-sized buffer.
 
 use crate::client::Client;
 use crate::error::Error;
-
-/// Starts a request to `path` (which begins with `/v1`) on the client's base
-/// URL; [`send`] adds credentials and scope.
-pub(crate) fn request(client: &Client, method: Method, path: &str) -> reqwest::RequestBuilder {
-    client.request(method, path)
-}
 
 /// Starts a request to an absolute URL the server handed out (a `Link`), but
 /// only on the client's own origin: the API key never leaves for another host.
@@ -39,17 +29,6 @@ pub(crate) fn request_url(
     }
     let http = progenitor_client::ClientInfo::client(client.api());
     Ok(http.get(url.clone()))
-}
-
-/// Sends a request. A status of 400 or above becomes [`Error::Api`] (via
-/// [`Error::from_response`]); a failure to send becomes [`Error::Transport`]
-/// or [`Error::Timeout`]. Every other response is handed back unread.
-pub(crate) async fn send(
-    client: &Client,
-    operation: &'static str,
-    request: reqwest::RequestBuilder,
-) -> Result<reqwest::Response, Error> {
-    client.execute_ok(operation, request).await
 }
 
 /// Largest body worth reserving room for up front; bigger ones are refused

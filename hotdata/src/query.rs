@@ -12,7 +12,7 @@ use crate::generated::types;
 use crate::http;
 use crate::rows::{Rows, decode};
 use crate::runs::QueryRunHandle;
-use crate::transport::DATABASE_HEADER;
+use crate::transport::{self, DATABASE_HEADER};
 
 const OPERATION: &str = "query";
 /// The smallest `async_after` the API accepts.
@@ -171,17 +171,17 @@ impl<'a> Query<'a> {
             default_schema: self.default_schema,
             sql: self.sql,
         };
-        let mut request = http::request(self.client, Method::POST, "/v1/query").json(&body);
+        let mut request = self.client.request(Method::POST, "/v1/query").json(&body);
         if let Some(db) = &self.database {
             request = request.header(DATABASE_HEADER, db);
         }
-        let response = http::send(self.client, OPERATION, request).await?;
-        let status = response.status().as_u16();
+        let response = self.client.execute_ok(OPERATION, request).await?;
+        let status_code = response.status();
+        let status = status_code.as_u16();
         let headers = response.headers().clone();
         let body = http::read_body(OPERATION, response).await?;
         if status == 202 {
-            let accepted: types::AsyncQueryResponse = serde_json::from_slice(&body)
-                .map_err(|e| Error::decode(OPERATION, Some(status), Some(&headers), "", e.to_string(), &body))?;
+            let accepted: types::AsyncQueryResponse = transport::decode_slice(OPERATION, status_code, &headers, &body)?;
             return Ok(QueryOutcome::Running(QueryRunHandle::new(
                 self.client.clone(),
                 accepted.query_run_id,

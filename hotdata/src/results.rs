@@ -140,7 +140,7 @@ impl<'a> ResultRequest<'a> {
         let (client, id, wait) = (self.client, self.id.clone(), self.wait);
         let query = self.query(None);
         fetch_page(client, &id, wait, || {
-            Ok(http::request(client, Method::GET, &path(&id)).query(&query))
+            Ok(client.request(Method::GET, &path(&id)).query(&query))
         })
         .await
     }
@@ -164,7 +164,7 @@ impl<'a> ResultRequest<'a> {
                     None => return Ok(None),
                     Some(Next::First) => {
                         fetch_page(client, &id, wait, || {
-                            Ok(http::request(client, Method::GET, &path(&id)).query(&query))
+                            Ok(client.request(Method::GET, &path(&id)).query(&query))
                         })
                         .await?
                     }
@@ -294,7 +294,7 @@ pub(crate) async fn fetch_ready(
     let started = Instant::now();
     let mut fallback = FIRST_POLL_DELAY;
     loop {
-        let response = match http::send(client, OPERATION, build()?).await {
+        let response = match client.execute_ok(OPERATION, build()?).await {
             Err(Error::Api(e)) if e.status == 409 => {
                 return Err(Error::failed("result", id, failed_status(), Some(e.message)));
             }

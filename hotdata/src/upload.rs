@@ -15,7 +15,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::generated::prelude::*;
 use crate::generated::types;
-use crate::http;
+use crate::transport;
 
 const OPERATION: &str = "upload_file";
 /// Bytes read from the source per chunk sent; memory use stays near this.
@@ -204,7 +204,8 @@ impl Client {
             progress,
         } = options;
         let body = reqwest::Body::wrap_stream(chunks(Box::pin(reader), size, progress));
-        let mut request = http::request(self, Method::POST, "/v1/files")
+        let mut request = self
+            .request(Method::POST, "/v1/files")
             .header(
                 CONTENT_TYPE,
                 content_type.as_deref().unwrap_or("application/octet-stream"),
@@ -213,12 +214,10 @@ impl Client {
         if let Some(size) = size {
             request = request.header(CONTENT_LENGTH, size);
         }
-        let response = http::send(self, OPERATION, request).await?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = http::read_body(OPERATION, response).await?;
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::decode(OPERATION, Some(status), Some(&headers), "", e.to_string(), &body))
+        let response = self.execute_ok(OPERATION, request).await?;
+        Ok(transport::decode_json::<types::UploadResponse>(OPERATION, response)
+            .await?
+            .into_inner())
     }
 
     /// Publishes an upload as the new contents of a managed table (the
