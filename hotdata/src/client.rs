@@ -489,6 +489,8 @@ impl ClientBuilder {
                 http
             }
             None => {
+                check_tls_available(&base_url, crate::tls::AVAILABLE)?;
+                #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
                 crate::tls::install_default_provider();
                 let origin = base_url.clone();
                 let mut http = reqwest::Client::builder().redirect(same_origin_redirects(origin));
@@ -522,6 +524,18 @@ impl ClientBuilder {
 /// Follows redirects only within the base URL's origin (at most 5); a
 /// redirect elsewhere is not followed and its 3xx is returned as an error, so
 /// the key never travels to another origin.
+/// Refuses an `https://` base URL when this build has no TLS backend, so the
+/// mistake shows at build time instead of as a connect error on first use.
+fn check_tls_available(base_url: &str, tls_available: bool) -> Result<(), Error> {
+    if base_url.starts_with("https:") && !tls_available {
+        return Err(Error::config(
+            "this build of hotdata has no TLS: enable the `rustls` or `native-tls` feature, \
+             or inject a reqwest::Client that has TLS",
+        ));
+    }
+    Ok(())
+}
+
 fn same_origin_redirects(base_url: String) -> reqwest::redirect::Policy {
     let origin = reqwest::Url::parse(&base_url).ok().map(|u| u.origin());
     reqwest::redirect::Policy::custom(move |attempt| {
@@ -577,6 +591,15 @@ fn normalise_base_url(raw: &str) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_without_tls_refuses_https_but_not_http() {
+        let err = check_tls_available("https://api.hotdata.dev", false).unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        assert!(err.to_string().contains("`rustls` or `native-tls`"), "{err}");
+        check_tls_available("http://127.0.0.1:4680", false).unwrap();
+        check_tls_available("https://api.hotdata.dev", true).unwrap();
+    }
 
     #[test]
     fn base_url_is_normalised() {

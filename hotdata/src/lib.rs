@@ -58,9 +58,18 @@
 //!
 //! # Features
 //!
+//! - `rustls` (default): TLS through rustls with the `ring` provider.
 //! - `gzip` (default): decompress gzip responses.
-//! - `native-tls`: the platform's TLS instead of rustls with `ring`.
+//! - `native-tls`: the platform's TLS (OpenSSL, SChannel, Security.framework);
+//!   wins over `rustls` when both are on. With `default-features = false` and
+//!   this feature, rustls and ring are not built at all.
+//! - `arrow`: results as Arrow record batches ([`arrow`] module).
 //! - `blocking`: `hotdata::blocking::Client`.
+//! - `schemars`: `schemars::JsonSchema` on every model.
+//!
+//! A build with neither TLS feature can still reach `http://` loopback
+//! servers (such as `hotdata-local`); it refuses an `https://` base URL when
+//! the client is built.
 
 #[cfg(feature = "arrow")]
 pub mod arrow;

@@ -112,6 +112,17 @@ fn ci() -> Result<(), String> {
         ],
         &[],
     )?;
+    // The TLS backends are cfg-selected, so the builds without rustls are
+    // linted too (CI's other steps run with every feature on).
+    for features in [
+        &["--no-default-features"][..],
+        &["--no-default-features", "--features", "native-tls"],
+    ] {
+        let mut args = vec!["clippy", "-p", "hotdata", "--lib"];
+        args.extend_from_slice(features);
+        args.extend_from_slice(&["--", "-D", "warnings"]);
+        step(&format!("clippy (hotdata {})", features.join(" ")), &cargo, &args, &[])?;
+    }
     step(
         "OpenAPI 3.1 validation (openapi-spec-validator; `pip install openapi-spec-validator`)",
         "openapi-spec-validator",
