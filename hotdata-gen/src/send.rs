@@ -13,28 +13,164 @@
 //! - every error arm, and the catch-all, becomes `<runtime>::error_response`,
 //!   which reads whichever error body the server sent.
 //!
+//!
+//! Two things progenitor does on every request are also dropped, because
+//! they cost time on each call and carry nothing the API reads:
+//! - the `api-version` header (the spec declares no such header; the value
+//!   stays available as `Client::api_version()`);
+//! - `.query(..)` calls for optional query parameters that are unset: they
+//!   go through `<runtime>::QuerySome::query_some`, which skips `None` without touching
+//!   the URL (progenitor's call serializes nothing for `None`, but still
+//!   opens and closes the URL's query part).
+//!
 //! Anything else is reported, so a change in progenitor's output fails
 //! generation instead of producing code that silently differs.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
+use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, ImplItemFn, Item, Stmt};
 
 use crate::diag::GenError;
 
 /// Rewrites every `send()` of the builder module's items.
-pub(crate) fn rewrite(items: &mut [Item], runtime: &TokenStream) -> Result<(), GenError> {
-    for item in items {
+pub(crate) fn rewrite(items: &mut Vec<Item>, runtime: &TokenStream) -> Result<(), GenError> {
+    let optional = optional_fields(items);
+    let none = BTreeSet::new();
+    for item in items.iter_mut() {
         let Item::Impl(imp) = item else { continue };
+        let fields = self_ident(&imp.self_ty)
+            .and_then(|name| optional.get(&name))
+            .unwrap_or(&none);
         for member in &mut imp.items {
             if let ImplItem::Fn(f) = member
                 && f.sig.ident == "send"
             {
-                rewrite_fn(f, runtime)?;
+                rewrite_fn(f, runtime, fields)?;
             }
         }
     }
+    items.insert(
+        0,
+        syn::parse_quote! { #[allow(unused_imports)] use #runtime::QuerySome as _; },
+    );
     Ok(())
+}
+
+fn self_ident(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// For each builder struct, the fields that hold an optional parameter
+/// (`Result<Option<T>, String>`).
+fn optional_fields(items: &[Item]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for item in items {
+        let Item::Struct(st) = item else { continue };
+        let fields = st
+            .fields
+            .iter()
+            .filter(|f| {
+                let ty = f.ty.to_token_stream().to_string();
+                ty.starts_with("Result < Option <")
+            })
+            .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
+            .collect();
+        out.insert(st.ident.to_string(), fields);
+    }
+    out
+}
+
+/// Whether a statement mentions the identifier `name`.
+fn mentions(stmt: &Stmt, name: &str) -> bool {
+    fn walk(tokens: TokenStream, name: &str) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == name,
+            proc_macro2::TokenTree::Group(g) => walk(g.stream(), name),
+            _ => false,
+        })
+    }
+    walk(stmt.to_token_stream(), name)
+}
+
+/// Drops the `api-version` header: its `append` statement, and the header
+/// map itself when nothing else goes into it.
+fn drop_api_version(stmts: &mut Vec<Stmt>, f: &ImplItemFn) -> Result<(), GenError> {
+    let before = stmts.len();
+    stmts.retain(|s| {
+        !s.to_token_stream()
+            .to_string()
+            .contains("from_static (\"api-version\")")
+    });
+    if stmts.len() != before - 1 {
+        return Err(emit_err("no single `api-version` header statement", f));
+    }
+    let users = stmts.iter().filter(|s| mentions(s, "header_map")).count();
+    // Left: `let mut header_map = ..;` and the request chain's `.headers(header_map)`.
+    if users == 2 {
+        stmts.retain(|s| !matches!(s, Stmt::Local(l) if l.pat.to_token_stream().to_string() == "mut header_map"));
+        let mut strip = StripHeaders { removed: 0 };
+        for s in stmts.iter_mut() {
+            strip.visit_stmt_mut(s);
+        }
+        if strip.removed != 1 {
+            return Err(emit_err("no single `.headers(header_map)` call", f));
+        }
+    }
+    Ok(())
+}
+
+/// `recv.headers(header_map)` -> `recv`.
+struct StripHeaders {
+    removed: usize,
+}
+
+impl VisitMut for StripHeaders {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && call.args.len() == 1
+            && call.args[0].to_token_stream().to_string() == "header_map"
+        {
+            let receiver = (*call.receiver).clone();
+            *expr = receiver;
+            self.removed += 1;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// `recv.query(&progenitor_client::QueryParam::new("n", &v))` ->
+/// `recv.query_some("n", &v)` for optional `v`.
+struct OptionalQuery<'a> {
+    optional: &'a BTreeSet<String>,
+}
+
+impl VisitMut for OptionalQuery<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let Expr::MethodCall(call) = expr else { return };
+        if call.method != "query" || call.args.len() != 1 {
+            return;
+        }
+        let Expr::Reference(r) = &call.args[0] else { return };
+        let Expr::Call(new) = r.expr.as_ref() else { return };
+        if !new.func.to_token_stream().to_string().ends_with("QueryParam :: new") || new.args.len() != 2 {
+            return;
+        }
+        let (name, value) = (&new.args[0], &new.args[1]);
+        let Expr::Reference(v) = value else { return };
+        if !self.optional.contains(&v.expr.to_token_stream().to_string()) {
+            return;
+        }
+        call.method = syn::Ident::new("query_some", call.method.span());
+        call.args = syn::parse_quote! { #name, #value };
+    }
 }
 
 fn emit_err(what: &str, f: &ImplItemFn) -> GenError {
@@ -92,13 +228,18 @@ fn unblock(expr: &Expr) -> &Expr {
     }
 }
 
-fn rewrite_fn(f: &mut ImplItemFn, runtime: &TokenStream) -> Result<(), GenError> {
+fn rewrite_fn(f: &mut ImplItemFn, runtime: &TokenStream, optional: &BTreeSet<String>) -> Result<(), GenError> {
     let success = success_type(f)?;
     let mut stmts = std::mem::take(&mut f.block.stmts);
     let Some(Stmt::Expr(Expr::Match(m), None)) = stmts.pop() else {
         return Err(emit_err("does not end in a `match` on the status", f));
     };
     let op = operation_id(&stmts).ok_or_else(|| emit_err("no `OperationInfo`", f))?;
+    drop_api_version(&mut stmts, f)?;
+    let mut queries = OptionalQuery { optional };
+    for s in &mut stmts {
+        queries.visit_stmt_mut(s);
+    }
 
     let mut arms = Vec::new();
     for arm in m.arms {

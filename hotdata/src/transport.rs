@@ -272,13 +272,30 @@ impl ClientHooks<Transport> for generated::Client {
 
 // ---- used by the generated `send()` methods -------------------------------
 
+/// `query_some` on a request builder: adds an optional query parameter only
+/// when it is set. `RequestBuilder::query` with `None` adds nothing but
+/// still rewrites the URL twice, on every request.
+pub(crate) trait QuerySome: Sized {
+    fn query_some<T: serde::Serialize>(self, name: &str, value: &Option<T>) -> Self;
+}
+
+impl QuerySome for reqwest::RequestBuilder {
+    fn query_some<T: serde::Serialize>(self, name: &str, value: &Option<T>) -> Self {
+        match value {
+            Some(_) => self.query(&progenitor_client::QueryParam::new(name, value)),
+            None => self,
+        }
+    }
+}
+
 /// Reads and decodes a JSON success body.
 pub(crate) async fn decode_json<T: DeserializeOwned>(
     operation: &'static str,
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error> {
     let status = response.status();
-    let headers = response.headers().clone();
+    // Moved, not copied: reading the body does not need them.
+    let headers = std::mem::take(response.headers_mut());
     let body = response.bytes().await.map_err(|e| Error::from_reqwest(operation, e))?;
     let value = decode_slice(operation, status, &headers, &body)?;
     Ok(ResponseValue::new(value, status, headers))
