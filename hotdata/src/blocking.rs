@@ -207,6 +207,21 @@ impl Client {
         }
     }
 
+    /// Runs a saved query; see [`crate::Client::execute_saved_query`].
+    ///
+    /// ```no_run
+    /// # fn run(client: hotdata::blocking::Client) -> Result<(), hotdata::Error> {
+    /// let rows = client.execute_saved_query("sq_abc123").version(2).rows()?;
+    /// println!("{} rows", rows.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn execute_saved_query(&self, id: impl Into<String>) -> SavedQueryExecution<'_> {
+        SavedQueryExecution {
+            inner: self.client.execute_saved_query(id),
+            rt: &self.rt,
+        }
+    }
+
     /// A stored result; see [`crate::Client::result`].
     pub fn result(&self, id: impl Into<String>) -> ResultRequest<'_> {
         ResultRequest {
@@ -314,6 +329,29 @@ impl<'a> Query<'a> {
             crate::QueryOutcome::Rows(rows) => QueryOutcome::Rows(rows),
             crate::QueryOutcome::Running(inner) => QueryOutcome::Running(QueryRunHandle { inner, rt }),
         })
+    }
+}
+
+/// The blocking form of [`crate::SavedQueryExecution`].
+#[derive(Debug)]
+#[must_use = "a saved query does nothing until run"]
+pub struct SavedQueryExecution<'a> {
+    inner: crate::SavedQueryExecution<'a>,
+    rt: &'a Arc<Runtime>,
+}
+
+impl SavedQueryExecution<'_> {
+    /// Runs this version of the saved query instead of the newest one.
+    pub fn version(self, version: i64) -> Self {
+        SavedQueryExecution {
+            inner: self.inner.version(version),
+            rt: self.rt,
+        }
+    }
+
+    /// Runs the saved query and returns its rows.
+    pub fn rows(self) -> Result<Rows, Error> {
+        self.rt.block_on(self.inner.rows())?
     }
 }
 

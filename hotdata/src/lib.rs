@@ -98,7 +98,7 @@ pub use arrow::RecordBatchStream;
 pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE, WORKSPACE_HEADER};
 pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, REQUEST_ID_HEADERS};
 pub use generated::{builder, outcomes, types};
-pub use query::{Query, QueryOutcome};
+pub use query::{Query, QueryOutcome, SavedQueryExecution};
 pub use results::{ResultPage, ResultRequest, SharedRow};
 pub use retry::RetryPolicy;
 pub use rows::{Column, ColumnIndex, Row, RowIter, Rows, Value};

@@ -175,33 +175,102 @@ impl<'a> Query<'a> {
         if let Some(db) = &self.database {
             request = request.header(DATABASE_HEADER, db);
         }
-        let response = self.client.execute_ok(OPERATION, request).await?;
+        let mut response = self.client.execute_ok(OPERATION, request).await?;
         let status_code = response.status();
-        let status = status_code.as_u16();
-        let headers = response.headers().clone();
-        let body = http::read_body(OPERATION, response).await?;
-        if status == 202 {
+        if status_code.as_u16() == 202 {
+            let headers = std::mem::take(response.headers_mut());
+            let body = http::read_body(OPERATION, response).await?;
             let accepted: types::AsyncQueryResponse = transport::decode_slice(OPERATION, status_code, &headers, &body)?;
             return Ok(QueryOutcome::Running(QueryRunHandle::new(
                 self.client.clone(),
                 accepted.query_run_id,
             )));
         }
-        match decode(OPERATION, Some(status), Some(&headers), body)? {
-            crate::rows::Decoded { rows: Some(rows), .. } => Ok(QueryOutcome::Rows(rows)),
-            crate::rows::Decoded { body, .. } => Err(Error::decode(
-                OPERATION,
-                Some(status),
-                Some(&headers),
-                "rows",
-                "the response has no `rows`",
-                body.as_bytes(),
-            )),
-        }
+        read_rows(OPERATION, response).await.map(QueryOutcome::Rows)
     }
 }
 
 impl<'a> IntoFuture for Query<'a> {
+    type Output = Result<Rows, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Rows, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.rows())
+    }
+}
+
+/// Reads a `QueryResponse` body into lossless [`Rows`].
+async fn read_rows(operation: &'static str, mut response: reqwest::Response) -> Result<Rows, Error> {
+    let status = response.status().as_u16();
+    let headers = std::mem::take(response.headers_mut());
+    let body = http::read_body(operation, response).await?;
+    match decode(operation, Some(status), Some(&headers), body)? {
+        crate::rows::Decoded { rows: Some(rows), .. } => Ok(rows),
+        crate::rows::Decoded { body, .. } => Err(Error::decode(
+            operation,
+            Some(status),
+            Some(&headers),
+            "rows",
+            "the response has no `rows`",
+            body.as_bytes(),
+        )),
+    }
+}
+
+const SAVED_OPERATION: &str = "execute_saved_query";
+
+impl Client {
+    /// Runs a saved query's SQL and returns its rows, as exactly as
+    /// [`query`](Client::query) does: its newest version, unless
+    /// [`version`](SavedQueryExecution::version) names an earlier one.
+    ///
+    /// ```no_run
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// let rows = client.execute_saved_query("sq_abc123").await?;
+    /// let first = client.execute_saved_query("sq_abc123").version(1).await?;
+    /// println!("{} rows now, {} in version 1", rows.len(), first.len());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The generated operation, which decodes cells as `serde_json::Value`
+    /// (rounding large numbers), is still at `client.api().execute_saved_query()`.
+    pub fn execute_saved_query(&self, id: impl Into<String>) -> SavedQueryExecution<'_> {
+        SavedQueryExecution {
+            client: self,
+            id: id.into(),
+            version: None,
+        }
+    }
+}
+
+/// A saved query about to run; see [`Client::execute_saved_query`]. Await it
+/// (or call [`rows`](SavedQueryExecution::rows)) to run it.
+#[derive(Debug, Clone)]
+#[must_use = "a saved query does nothing until awaited"]
+pub struct SavedQueryExecution<'a> {
+    client: &'a Client,
+    id: String,
+    version: Option<i64>,
+}
+
+impl<'a> SavedQueryExecution<'a> {
+    /// Runs this version of the saved query instead of the newest one.
+    pub fn version(mut self, version: i64) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// Runs the saved query and returns its rows. Same as awaiting it.
+    pub async fn rows(self) -> Result<Rows, Error> {
+        let body = types::ExecuteSavedQueryRequest { version: self.version };
+        let path = format!("/v1/queries/{}/execute", crate::results::encode_segment(&self.id));
+        let request = self.client.request(Method::POST, &path).json(&body);
+        let response = self.client.execute_ok(SAVED_OPERATION, request).await?;
+        read_rows(SAVED_OPERATION, response).await
+    }
+}
+
+impl<'a> IntoFuture for SavedQueryExecution<'a> {
     type Output = Result<Rows, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Rows, Error>> + Send + 'a>>;
 

@@ -402,6 +402,7 @@ async fn saved_queries_execute_with_version() {
                "query_run_id": "qrun_3"}),
     )]);
     stub.client()
+        .api()
         .execute_saved_query()
         .id("sq_1")
         .body_map(|b| b.version(Some(2)))
@@ -411,6 +412,28 @@ async fn saved_queries_execute_with_version() {
     let r = stub.only();
     assert_eq!((r.method.as_str(), r.path()), ("POST", "/v1/queries/sq_1/execute"));
     assert_json_body(&r, json!({"version": 2}));
+}
+
+#[tokio::test]
+async fn saved_queries_execute_into_exact_rows() {
+    let stub = Stub::start().await;
+    let body = r#"{"columns":["d"],"nullable":[false],"rows":[[99999999999999999999.99]],"row_count":1,
+                   "execution_time_ms":1,"query_run_id":"qrun_4"}"#;
+    stub.reply([
+        Canned::raw(200, "application/json", body.as_bytes().to_vec()),
+        Canned::raw(200, "application/json", body.as_bytes().to_vec()),
+    ]);
+    let client = stub.client();
+    let rows = client.execute_saved_query("sq/1").await.expect("rows");
+    assert_eq!(rows.row(0).unwrap().raw("d"), Some("99999999999999999999.99"));
+    client.execute_saved_query("sq_1").version(3).await.expect("rows");
+    let seen = stub.received();
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path()),
+        ("POST", "/v1/queries/sq%2F1/execute")
+    );
+    assert_json_body(&seen[0], json!({}));
+    assert_json_body(&seen[1], json!({"version": 3}));
 }
 
 #[tokio::test]

@@ -292,6 +292,18 @@ fn blocking_client_flow() {
         .unwrap();
     assert_eq!(table(&rows), expect(&[&["6"]]));
 
+    let saved = client
+        .block_on(
+            client
+                .create_saved_query()
+                .body_map(|b| b.name("blocking").sql("SELECT 7 AS seven"))
+                .send(),
+        )
+        .unwrap()
+        .into_inner();
+    let rows = client.execute_saved_query(&saved.id).version(1).rows().unwrap();
+    assert_eq!(table(&rows), expect(&[&["7"]]));
+
     // The generated operations through the blocking client's runtime.
     let err = client
         .block_on(client.get_dataset().id("ds_missing").send())

@@ -64,26 +64,23 @@ async fn versions_and_execution() {
         [(1, "SELECT 41 AS n".to_owned()), (2, "SELECT 42 AS n".to_owned())]
     );
 
-    let latest = sdk
+    let latest = sdk.client.execute_saved_query(&created.id).await.unwrap();
+    assert_eq!(latest.row(0).unwrap().get::<i64>("n").unwrap(), 42);
+    let first = sdk.client.execute_saved_query(&created.id).version(1).await.unwrap();
+    assert_eq!(first.row(0).unwrap().get::<i64>("n").unwrap(), 41);
+    // The generated operation is still there, with `serde_json::Value` cells.
+    let generated = sdk
         .client
-        .execute_saved_query()
-        .id(&created.id)
-        .body_map(|b| b)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(latest.rows, [[serde_json::json!(42)]]);
-    let first = sdk
-        .client
+        .api()
         .execute_saved_query()
         .id(&created.id)
         .body_map(|b| b.version(Some(1)))
         .send()
         .await
         .unwrap();
-    assert_eq!(first.rows, [[serde_json::json!(41)]]);
+    assert_eq!(generated.rows, [[serde_json::json!(41)]]);
 
-    // Each execution is a query run linked to the saved query and its version.
+    // Each execution (three so far) is a query run linked to the saved query and its version.
     let runs = sdk
         .client
         .list_query_runs()
@@ -93,14 +90,12 @@ async fn versions_and_execution() {
         .unwrap();
     let mut linked: Vec<Option<i64>> = runs.query_runs.iter().map(|r| r.saved_query_version).collect();
     linked.sort();
-    assert_eq!(linked, [Some(1), Some(2)]);
+    assert_eq!(linked, [Some(1), Some(1), Some(2)]);
 
     let err = sdk
         .client
-        .execute_saved_query()
-        .id(&created.id)
-        .body_map(|b| b.version(Some(9)))
-        .send()
+        .execute_saved_query(&created.id)
+        .version(9)
         .await
         .unwrap_err();
     assert!(err.is_not_found() || err.status() == Some(400), "{err:?}");
@@ -174,5 +169,28 @@ async fn classification_is_computed_from_the_sql() {
         .await
         .unwrap();
     assert_eq!(overridden.category, Some(QueryCategory::FullScan));
+    sdk.finish();
+}
+
+#[tokio::test]
+async fn saved_query_rows_are_exact() {
+    let sdk = Sdk::start().await;
+    let created = sdk
+        .client
+        .create_saved_query()
+        .body_map(|b| {
+            b.name("exact").sql(
+                "SELECT CAST('99999999999999999999.99' AS DECIMAL(38,2)) AS amount, \
+                 CAST(18446744073709551615 AS BIGINT UNSIGNED) AS big",
+            )
+        })
+        .send()
+        .await
+        .unwrap();
+    let rows = sdk.client.execute_saved_query(&created.id).await.unwrap();
+    let row = rows.row(0).unwrap();
+    assert_eq!(row.raw("amount"), Some("99999999999999999999.99"));
+    assert_eq!(row.raw("big"), Some("18446744073709551615"));
+    assert_eq!(row.get::<u64>("big").unwrap(), u64::MAX);
     sdk.finish();
 }
