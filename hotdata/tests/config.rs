@@ -3,15 +3,16 @@
 //! tests never touch the process environment and cannot race.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use hotdata::ClientBuilder;
 
-/// A fresh folder holding `config.yml` with `text`.
-fn config_dir(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hotdata-config-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::write(dir.join("config.yml"), text).expect("write config");
+/// A fresh folder holding `config.yml` with `text`, removed when dropped.
+fn config_dir(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("hotdata-config-")
+        .tempdir()
+        .expect("temp dir");
+    std::fs::write(dir.path().join("config.yml"), text).expect("write config");
     dir
 }
 
@@ -39,8 +40,8 @@ profiles:
 
 #[test]
 fn the_profile_file_is_read_when_nothing_else_is_set() {
-    let dir = config_dir("file", FILE);
-    let client = ClientBuilder::from_env_with(env(&[("HOTDATA_CONFIG_DIR", dir.to_str().expect("utf8"))]))
+    let dir = config_dir(FILE);
+    let client = ClientBuilder::from_env_with(env(&[("HOTDATA_CONFIG_DIR", dir.path().to_str().expect("utf8"))]))
         .build()
         .expect("configured from the file");
     assert_eq!(client.workspace_id(), Some("ws_file"), "first workspace of the profile");
@@ -50,8 +51,8 @@ fn the_profile_file_is_read_when_nothing_else_is_set() {
 
 #[test]
 fn a_named_profile_is_read_by_argument_or_variable() {
-    let dir = config_dir("named", FILE);
-    let dir = dir.to_str().expect("utf8");
+    let dir = config_dir(FILE);
+    let dir = dir.path().to_str().expect("utf8");
     for builder in [
         ClientBuilder::from_env_with(env(&[("HOTDATA_CONFIG_DIR", dir)])).profile("staging"),
         ClientBuilder::from_env_with(env(&[("HOTDATA_CONFIG_DIR", dir), ("HOTDATA_PROFILE", "staging")])),
@@ -71,9 +72,9 @@ fn a_named_profile_is_read_by_argument_or_variable() {
 
 #[test]
 fn environment_beats_file_and_arguments_beat_environment() {
-    let dir = config_dir("precedence", FILE);
+    let dir = config_dir(FILE);
     let vars = [
-        ("HOTDATA_CONFIG_DIR", dir.to_str().expect("utf8")),
+        ("HOTDATA_CONFIG_DIR", dir.path().to_str().expect("utf8")),
         ("HOTDATA_API_KEY", "env-key"),
         ("HOTDATA_WORKSPACE_ID", "ws_env"),
         ("HOTDATA_API_URL", "https://env.example.com/v1/"),
@@ -97,10 +98,13 @@ fn environment_beats_file_and_arguments_beat_environment() {
 
 #[test]
 fn home_is_the_default_folder() {
-    let home = std::env::temp_dir().join(format!("hotdata-home-{}", std::process::id()));
-    std::fs::create_dir_all(home.join(".hotdata")).expect("dir");
-    std::fs::write(home.join(".hotdata/config.yml"), FILE).expect("write");
-    let client = ClientBuilder::from_env_with(env(&[("HOME", home.to_str().expect("utf8"))]))
+    let home = tempfile::Builder::new()
+        .prefix("hotdata-home-")
+        .tempdir()
+        .expect("temp dir");
+    std::fs::create_dir_all(home.path().join(".hotdata")).expect("dir");
+    std::fs::write(home.path().join(".hotdata/config.yml"), FILE).expect("write");
+    let client = ClientBuilder::from_env_with(env(&[("HOME", home.path().to_str().expect("utf8"))]))
         .build()
         .expect("from ~/.hotdata");
     assert_eq!(client.workspace_id(), Some("ws_file"));
@@ -108,8 +112,8 @@ fn home_is_the_default_folder() {
 
 #[test]
 fn a_missing_key_names_the_variable_and_the_file_entry() {
-    let dir = config_dir("nokey", "profiles:\n  default:\n    workspaces: []\n");
-    let err = ClientBuilder::from_env_with(env(&[("HOTDATA_CONFIG_DIR", dir.to_str().expect("utf8"))]))
+    let dir = config_dir("profiles:\n  default:\n    workspaces: []\n");
+    let err = ClientBuilder::from_env_with(env(&[("HOTDATA_CONFIG_DIR", dir.path().to_str().expect("utf8"))]))
         .build()
         .expect_err("no key");
     assert!(matches!(err, hotdata::Error::Config { .. }));
@@ -126,8 +130,8 @@ fn a_missing_key_names_the_variable_and_the_file_entry() {
 
 #[test]
 fn a_malformed_file_is_a_config_error_that_does_not_quote_the_file() {
-    let dir = config_dir("malformed", "profiles:\n  default:\n    api_key: [hd_secret_in_file\n");
-    let err = ClientBuilder::from_env_with(env(&[("HOTDATA_CONFIG_DIR", dir.to_str().expect("utf8"))]))
+    let dir = config_dir("profiles:\n  default:\n    api_key: [hd_secret_in_file\n");
+    let err = ClientBuilder::from_env_with(env(&[("HOTDATA_CONFIG_DIR", dir.path().to_str().expect("utf8"))]))
         .build()
         .expect_err("malformed");
     let msg = err.to_string();
