@@ -342,6 +342,18 @@ impl Measure {
 }
 
 /// Serves requests on one connection until it closes.
+/// Reads and discards `n` bytes; `false` when the peer closed first.
+async fn skip<R: tokio::io::AsyncRead + Unpin>(reader: &mut R, sink: &mut [u8], mut n: u64) -> std::io::Result<bool> {
+    while n > 0 {
+        let k = reader.read(&mut sink[..n.min(SINK) as usize]).await?;
+        if k == 0 {
+            return Ok(false);
+        }
+        n -= k as u64;
+    }
+    Ok(true)
+}
+
 async fn serve(socket: tokio::net::TcpStream, p: Arc<Payloads>) -> std::io::Result<()> {
     socket.set_nodelay(true)?;
     let (read, mut write) = socket.into_split();
@@ -369,28 +381,19 @@ async fn serve(socket: tokio::net::TcpStream, p: Arc<Payloads>) -> std::io::Resu
         }
         // Drain the request body without keeping it.
         let mut sink = vec![0u8; SINK as usize];
-        let mut left = length;
-        while left > 0 {
-            let n = reader.read(&mut sink[..left.min(SINK) as usize]).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            left -= n as u64;
+        if !skip(&mut reader, &mut sink, length).await? {
+            return Ok(());
         }
         if chunked {
             loop {
                 let mut size = String::new();
                 reader.read_line(&mut size).await?;
-                let mut n = u64::from_str_radix(size.trim(), 16).unwrap_or(0) + 2;
-                let last = n == 2;
-                while n > 0 {
-                    let k = reader.read(&mut sink[..n.min(SINK) as usize]).await?;
-                    if k == 0 {
-                        return Ok(());
-                    }
-                    n -= k as u64;
+                // The chunk and its CRLF; a zero-size chunk ends the body.
+                let n = u64::from_str_radix(size.trim(), 16).unwrap_or(0);
+                if !skip(&mut reader, &mut sink, n + 2).await? {
+                    return Ok(());
                 }
-                if last {
+                if n == 0 {
                     break;
                 }
             }

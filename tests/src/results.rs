@@ -344,44 +344,29 @@ impl<'a> JsonColumn<'a> {
     }
 }
 
-/// Whether `s` is a JSON number literal.
+/// Whether `s` is a JSON number literal: optional `-`, an integer part
+/// without leading zeros, optional fraction, optional exponent.
 fn is_json_number(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if b.first() == Some(&b'-') {
-        i += 1;
-    }
-    let int_start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    if i == int_start || (b[int_start] == b'0' && i - int_start > 1) {
+    let digits = |b: &[u8]| b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let b = s.strip_prefix('-').unwrap_or(s).as_bytes();
+    let int = digits(b);
+    if int == 0 || (b[0] == b'0' && int > 1) {
         return false;
     }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let s = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == s {
+    let mut rest = &b[int..];
+    if let Some(r) = rest.strip_prefix(b".") {
+        let frac = digits(r);
+        if frac == 0 {
             return false;
         }
+        rest = &r[frac..];
     }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            i += 1;
-        }
-        let s = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == s {
-            return false;
-        }
+    if let Some(r) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
+        let r = r.strip_prefix(b"+").or_else(|| r.strip_prefix(b"-")).unwrap_or(r);
+        let exp = digits(r);
+        return exp > 0 && exp == r.len();
     }
-    i == b.len()
+    rest.is_empty()
 }
 
 #[cfg(test)]
