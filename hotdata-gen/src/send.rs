@@ -23,6 +23,13 @@
 //!   the URL (progenitor's call serializes nothing for `None`, but still
 //!   opens and closes the URL's query part).
 //!
+//! The URL is built differently too: progenitor formats it as text
+//! (`format!("{}/v1/results/{}", client.baseurl, encode_path(..))`), which
+//! reqwest then parses, host and all, on every request. The rewrite calls
+//! `client.inner.url(&[Piece::Fixed(..), Piece::Param(..)])` (`<runtime>::Piece`)
+//! instead, which sets the path on the base URL parsed once, and refuses a
+//! path parameter that is empty, `.` or `..`.
+//!
 //! Anything else is reported, so a change in progenitor's output fails
 //! generation instead of producing code that silently differs.
 
@@ -56,6 +63,7 @@ pub(crate) fn rewrite(items: &mut Vec<Item>, runtime: &TokenStream) -> Result<()
         0,
         syn::parse_quote! { #[allow(unused_imports)] use #runtime::QuerySome as _; },
     );
+    items.insert(1, syn::parse_quote! { use #runtime::Piece; });
     Ok(())
 }
 
@@ -123,6 +131,97 @@ fn drop_api_version(stmts: &mut Vec<Stmt>, f: &ImplItemFn) -> Result<(), GenErro
         }
     }
     Ok(())
+}
+
+/// `let url = format!("{}/a/{}/b", client.baseurl, encode_path(&x.to_string()),);`
+/// -> `let url = client.inner.url(&[Fixed("/a/"), Param("x", &x.to_string()), Fixed("/b")])
+/// .map_err(Error::InvalidRequest)?;`
+fn rewrite_url(stmts: &mut [Stmt], f: &ImplItemFn) -> Result<(), GenError> {
+    use syn::punctuated::Punctuated;
+    let mut found = 0;
+    for stmt in stmts.iter_mut() {
+        let Stmt::Local(local) = stmt else { continue };
+        if local.pat.to_token_stream().to_string() != "url" {
+            continue;
+        }
+        let Some(Expr::Macro(mac)) = local.init.as_ref().map(|i| i.expr.as_ref()) else {
+            return Err(emit_err("`url` is not built with `format!`", f));
+        };
+        if !mac.mac.path.is_ident("format") {
+            return Err(emit_err("`url` is not built with `format!`", f));
+        }
+        let args = mac
+            .mac
+            .parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+            .map_err(|e| emit_err(&format!("`format!` arguments: {e}"), f))?;
+        let mut args = args.into_iter();
+        let Some(Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(template),
+            ..
+        })) = args.next()
+        else {
+            return Err(emit_err("`format!` without a literal template", f));
+        };
+        if args.next().map(|a| a.to_token_stream().to_string()).as_deref() != Some("client . baseurl") {
+            return Err(emit_err("URL does not start with `client.baseurl`", f));
+        }
+        let template = template.value();
+        let Some(rest) = template.strip_prefix("{}") else {
+            return Err(emit_err("URL template does not start with the base URL", f));
+        };
+        if rest.contains("{{") || rest.contains("}}") {
+            return Err(emit_err("escaped braces in the URL template", f));
+        }
+        let mut pieces = Vec::new();
+        for (i, text) in rest.split("{}").enumerate() {
+            if i > 0 {
+                let arg = args
+                    .next()
+                    .ok_or_else(|| emit_err("fewer URL arguments than `{}`", f))?;
+                let (name, value) =
+                    path_param(&arg).ok_or_else(|| emit_err("URL argument is not `encode_path(&x.to_string())`", f))?;
+                pieces.push(quote! { Piece::Param(#name, #value) });
+            }
+            if !text.is_empty() {
+                pieces.push(quote! { Piece::Fixed(#text) });
+            }
+        }
+        if args.next().is_some() {
+            return Err(emit_err("more URL arguments than `{}`", f));
+        }
+        let pieces = pieces.iter().map(|p| quote! { #p, });
+        let init: Expr = syn::parse_quote! {
+            client.inner.url(&[#(#pieces)*]).map_err(Error::InvalidRequest)?
+        };
+        if let Some(old) = local.init.as_mut() {
+            *old.expr = init;
+        }
+        found += 1;
+    }
+    if found != 1 {
+        return Err(emit_err("no single `let url = format!(..)`", f));
+    }
+    Ok(())
+}
+
+/// `encode_path(&x.to_string())` -> the name `x` and `&x.to_string()`.
+fn path_param(arg: &Expr) -> Option<(String, &syn::ExprReference)> {
+    let Expr::Call(call) = arg else { return None };
+    if call.func.to_token_stream().to_string() != "encode_path" || call.args.len() != 1 {
+        return None;
+    }
+    let Expr::Reference(r) = &call.args[0] else { return None };
+    let Expr::MethodCall(m) = r.expr.as_ref() else {
+        return None;
+    };
+    let Expr::Path(p) = m.receiver.as_ref() else {
+        return None;
+    };
+    if m.method != "to_string" || !m.args.is_empty() {
+        return None;
+    }
+    let name = p.path.get_ident()?.to_string();
+    Some((name, r))
 }
 
 /// `recv.headers(header_map)` -> `recv`.
@@ -236,6 +335,7 @@ fn rewrite_fn(f: &mut ImplItemFn, runtime: &TokenStream, optional: &BTreeSet<Str
     };
     let op = operation_id(&stmts).ok_or_else(|| emit_err("no `OperationInfo`", f))?;
     drop_api_version(&mut stmts, f)?;
+    rewrite_url(&mut stmts, f)?;
     let mut queries = OptionalQuery { optional };
     for s in &mut stmts {
         queries.visit_stmt_mut(s);

@@ -90,6 +90,15 @@ fn send_returns_the_runtime_error_and_keeps_failed_responses() {
 }
 
 #[test]
+fn path_parameters_are_set_on_the_parsed_base_url() {
+    let out = generated("path_params");
+    let builder = items(&out.files["builder.rs"], &["DownloadItemVersion"]);
+    assert!(!builder.contains("format!"), "{builder}");
+    assert!(!builder.contains("encode_path"), "{builder}");
+    insta::assert_snapshot!("send_path_params_builder", builder);
+}
+
+#[test]
 fn string_enums_become_open_enums() {
     let out = generated("open_enums");
     insta::assert_snapshot!(items(&out.files["types.rs"], &["RunStatus"]));

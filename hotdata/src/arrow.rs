@@ -48,7 +48,7 @@ impl ResultRequest<'_> {
         let url_path = path(&self.id);
         let response = fetch_ready(client, &self.id, self.wait, || {
             Ok(client
-                .request(Method::GET, &url_path)
+                .request(OPERATION, Method::GET, &url_path)?
                 .query(&query)
                 .header(ACCEPT, HeaderValue::from_static(ARROW_STREAM)))
         })

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::generated;
 use crate::retry::RetryPolicy;
 use crate::runs::{JobHandle, QueryRunHandle};
-use crate::transport::Transport;
+use crate::transport::{Piece, Transport};
 
 /// Where the Hotdata API lives unless told otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.hotdata.dev";
@@ -171,10 +171,20 @@ impl Client {
         JobHandle::new(self.clone(), id.into())
     }
 
-    /// A request to `path` (which starts with `/v1/`) on the base URL, built
-    /// with the shared HTTP client. Send it with [`execute`](Self::execute).
-    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.api.client.request(method, format!("{}{path}", self.base_url()))
+    /// A request for `operation` to the path made of `pieces` (starting with
+    /// `/v1/`) on the base URL, built with the shared HTTP client. Send it
+    /// with [`execute`](Self::execute). A path parameter that is empty, `.`
+    /// or `..` is an [`Error::InvalidArgument`].
+    pub(crate) fn request(
+        &self,
+        operation: &'static str,
+        method: reqwest::Method,
+        pieces: &[Piece<'_>],
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        let url = self.api.inner.url(pieces).map_err(|message| {
+            crate::transport::request_error(operation, progenitor_client::Error::InvalidRequest(message))
+        })?;
+        Ok(self.api.client.request(method, url))
     }
 
     /// Sends a hand-written request through the same path as the generated
@@ -505,7 +515,9 @@ impl ClientBuilder {
                     .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
             }
         };
+        let base = reqwest::Url::parse(&base_url).map_err(|e| Error::config(format!("base URL {base_url:?}: {e}")))?;
         let transport = Transport::new(
+            base,
             authorization,
             workspace,
             database,
@@ -581,6 +593,11 @@ fn normalise_base_url(raw: &str) -> Result<String, Error> {
             "base URL {raw:?} must be an http(s) URL with a host"
         )));
     }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config(format!(
+            "base URL {raw:?} must not have a query or a fragment"
+        )));
+    }
     let mut text = url.as_str().trim_end_matches('/').to_owned();
     if let Some(stripped) = text.strip_suffix("/v1") {
         text = stripped.to_owned();
@@ -612,7 +629,14 @@ mod tests {
         ] {
             assert_eq!(normalise_base_url(raw).expect(raw), want);
         }
-        for bad in ["", "api.hotdata.dev", "ftp://x", "http://"] {
+        for bad in [
+            "",
+            "api.hotdata.dev",
+            "ftp://x",
+            "http://",
+            "https://h/?a=1",
+            "https://h/#top",
+        ] {
             assert!(normalise_base_url(bad).is_err(), "{bad}");
         }
     }

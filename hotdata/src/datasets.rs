@@ -5,8 +5,7 @@ use reqwest::Method;
 use crate::client::Client;
 use crate::error::Error;
 use crate::generated::types;
-use crate::results::encode_segment;
-use crate::transport;
+use crate::transport::{self, Piece};
 
 const UPDATE_DATASET: &str = "update_dataset";
 
@@ -26,9 +25,12 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn unpin_dataset(&self, id: &str) -> Result<types::UpdateDatasetResponse, Error> {
-        let path = format!("/v1/datasets/{}", encode_segment(id));
         let request = self
-            .request(Method::PUT, &path)
+            .request(
+                UPDATE_DATASET,
+                Method::PUT,
+                &[Piece::Fixed("/v1/datasets/"), Piece::Param("id", id)],
+            )?
             .json(&serde_json::json!({ "pinned_version": null }));
         let response = self.execute_ok(UPDATE_DATASET, request).await?;
         Ok(

@@ -13,8 +13,7 @@ pub(crate) fn request_url(
     operation: &'static str,
     url: &reqwest::Url,
 ) -> Result<reqwest::RequestBuilder, Error> {
-    let base = reqwest::Url::parse(client.base_url()).map_err(|e| Error::config(e.to_string()))?;
-    if url.origin() != base.origin() {
+    if url.origin() != client.api().inner.base().origin() {
         return Err(Error::decode(
             operation,
             None,

@@ -12,7 +12,7 @@ use crate::generated::types;
 use crate::http;
 use crate::rows::{Rows, decode};
 use crate::runs::QueryRunHandle;
-use crate::transport::{self, DATABASE_HEADER};
+use crate::transport::{self, DATABASE_HEADER, Piece};
 
 const OPERATION: &str = "query";
 /// The smallest `async_after` the API accepts.
@@ -171,7 +171,10 @@ impl<'a> Query<'a> {
             default_schema: self.default_schema,
             sql: self.sql,
         };
-        let mut request = self.client.request(Method::POST, "/v1/query").json(&body);
+        let mut request = self
+            .client
+            .request(OPERATION, Method::POST, &[Piece::Fixed("/v1/query")])?
+            .json(&body);
         if let Some(db) = &self.database {
             request = request.header(DATABASE_HEADER, db);
         }
@@ -263,8 +266,12 @@ impl<'a> SavedQueryExecution<'a> {
     /// Runs the saved query and returns its rows. Same as awaiting it.
     pub async fn rows(self) -> Result<Rows, Error> {
         let body = types::ExecuteSavedQueryRequest { version: self.version };
-        let path = format!("/v1/queries/{}/execute", crate::results::encode_segment(&self.id));
-        let request = self.client.request(Method::POST, &path).json(&body);
+        let path = [
+            Piece::Fixed("/v1/queries/"),
+            Piece::Param("id", &self.id),
+            Piece::Fixed("/execute"),
+        ];
+        let request = self.client.request(SAVED_OPERATION, Method::POST, &path)?.json(&body);
         let response = self.client.execute_ok(SAVED_OPERATION, request).await?;
         read_rows(SAVED_OPERATION, response).await
     }

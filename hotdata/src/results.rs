@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::generated::types;
 use crate::http;
 use crate::rows::{ColumnIndex, Decoded, Row, Rows, Value, decode};
+use crate::transport::Piece;
 
 pub(crate) const OPERATION: &str = "get_result";
 /// How long a fetch waits for a pending result unless told otherwise.
@@ -140,7 +141,7 @@ impl<'a> ResultRequest<'a> {
         let (client, id, wait) = (self.client, self.id.clone(), self.wait);
         let query = self.query(None);
         fetch_page(client, &id, wait, || {
-            Ok(client.request(Method::GET, &path(&id)).query(&query))
+            Ok(client.request(OPERATION, Method::GET, &path(&id))?.query(&query))
         })
         .await
     }
@@ -164,7 +165,7 @@ impl<'a> ResultRequest<'a> {
                     None => return Ok(None),
                     Some(Next::First) => {
                         fetch_page(client, &id, wait, || {
-                            Ok(client.request(Method::GET, &path(&id)).query(&query))
+                            Ok(client.request(OPERATION, Method::GET, &path(&id))?.query(&query))
                         })
                         .await?
                     }
@@ -266,21 +267,9 @@ impl SharedRow {
     }
 }
 
-pub(crate) fn path(id: &str) -> String {
-    format!("/v1/results/{}", encode_segment(id))
-}
-
-/// Percent-encodes a path segment (everything but unreserved characters).
-pub(crate) fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// The path of `GET /v1/results/{id}`.
+pub(crate) fn path(id: &str) -> [Piece<'_>; 2] {
+    [Piece::Fixed("/v1/results/"), Piece::Param("id", id)]
 }
 
 /// Sends the request built by `build` until the result is ready, waiting
@@ -417,11 +406,5 @@ mod tests {
         assert_eq!(next_link(r#"<a>; rel="prev next""#), Some("a"));
         assert_eq!(next_link(r#"<a>; rel="prev""#), None);
         assert_eq!(next_link(""), None);
-    }
-
-    #[test]
-    fn segments_are_encoded() {
-        assert_eq!(path("res_1"), "/v1/results/res_1");
-        assert_eq!(path("a/b c"), "/v1/results/a%2Fb%20c");
     }
 }

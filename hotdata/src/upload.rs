@@ -15,7 +15,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::generated::prelude::*;
 use crate::generated::types;
-use crate::transport;
+use crate::transport::{self, Piece};
 
 const OPERATION: &str = "upload_file";
 /// Bytes read from the source per chunk sent; memory use stays near this.
@@ -205,7 +205,7 @@ impl Client {
         } = options;
         let body = reqwest::Body::wrap_stream(chunks(Box::pin(reader), size, progress));
         let mut request = self
-            .request(Method::POST, "/v1/files")
+            .request(OPERATION, Method::POST, &[Piece::Fixed("/v1/files")])?
             .header(
                 CONTENT_TYPE,
                 content_type.as_deref().unwrap_or("application/octet-stream"),

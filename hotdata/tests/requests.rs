@@ -45,6 +45,40 @@ async fn connection_types_get_encodes_the_path_parameter() {
 }
 
 #[tokio::test]
+async fn path_parameters_that_would_change_the_path_are_refused_before_sending() {
+    let stub = Stub::start().await;
+    let client = stub.client();
+    for id in ["", ".", ".."] {
+        // Sent, `/v1/results/{id}` would become `/v1/results/` (the list) or
+        // climb out of `/v1/results`.
+        let err = client.get_result().id(id).send().await.expect_err(id);
+        assert!(
+            matches!(&err, hotdata::Error::InvalidArgument { argument, .. } if argument == "id"),
+            "{id:?}: {err:?}"
+        );
+        assert!(err.to_string().contains("get_result"), "{err}");
+        let err = client.result(id).rows().await.expect_err(id);
+        assert!(matches!(err, hotdata::Error::InvalidArgument { .. }), "{id:?}: {err:?}");
+        let err = client.execute_saved_query(id).await.expect_err(id);
+        assert!(matches!(err, hotdata::Error::InvalidArgument { .. }), "{id:?}: {err:?}");
+    }
+    assert!(stub.received().is_empty(), "nothing reaches the wire");
+}
+
+#[tokio::test]
+async fn a_base_url_path_prefix_is_kept() {
+    let stub = Stub::start().await;
+    stub.reply([Canned::json(200, json!({"name": "postgres", "label": "PostgreSQL"}))]);
+    let client = stub
+        .builder()
+        .base_url(format!("{}/gateway/hotdata/v1/", stub.base_url))
+        .build()
+        .expect("client");
+    client.get_connection_type().name("postgres").send().await.expect("ok");
+    assert_eq!(stub.only().path(), "/gateway/hotdata/v1/connection-types/postgres");
+}
+
+#[tokio::test]
 async fn connections_load_managed_table() {
     let stub = Stub::start().await;
     stub.reply([Canned::json(

@@ -3,6 +3,7 @@
 #![allow(missing_debug_implementations, unused_imports, clippy::redundant_field_names)]
 #[allow(unused_imports)]
 use crate::transport::QuerySome as _;
+use crate::transport::Piece;
 use super::types;
 #[allow(unused_imports)]
 use super::{
@@ -30,7 +31,10 @@ impl<'a> ListConnectionTypes<'a> {
         const OPERATION: &str = "list_connection_types";
         let response = async move {
             let Self { client } = self;
-            let url = format!("{}/v1/connection-types", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/connection-types")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -94,10 +98,15 @@ impl<'a> GetConnectionType<'a> {
         let response = async move {
             let Self { client, name } = self;
             let name = name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connection-types/{}", client.baseurl, encode_path(& name
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connection-types/"),
+                        Piece::Param("name", &name.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -145,7 +154,10 @@ impl<'a> ListConnections<'a> {
         const OPERATION: &str = "list_connections";
         let response = async move {
             let Self { client } = self;
-            let url = format!("{}/v1/connections", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/connections")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -227,7 +239,10 @@ impl<'a> CreateConnection<'a> {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/connections", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/connections")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -293,10 +308,15 @@ impl<'a> GetConnection<'a> {
         let response = async move {
             let Self { client, connection_id } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}", client.baseurl, encode_path(& connection_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -358,10 +378,15 @@ impl<'a> DeleteConnection<'a> {
         let response = async move {
             let Self { client, connection_id } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}", client.baseurl, encode_path(& connection_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -423,10 +448,16 @@ impl<'a> PurgeConnectionCache<'a> {
         let response = async move {
             let Self { client, connection_id } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}/cache", client.baseurl, encode_path(& connection_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/cache"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -491,10 +522,16 @@ impl<'a> CheckConnectionHealth<'a> {
         let response = async move {
             let Self { client, connection_id } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}/health", client.baseurl, encode_path(&
-                connection_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/health"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -585,11 +622,19 @@ impl<'a> DeleteManagedTable<'a> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}/schemas/{}/tables/{}", client.baseurl,
-                encode_path(& connection_id.to_string()), encode_path(& schema
-                .to_string()), encode_path(& table.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/schemas/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/tables/"),
+                        Piece::Param("table", &table.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -715,11 +760,20 @@ impl<'a> LoadManagedTable<'a> {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}/schemas/{}/tables/{}/loads", client.baseurl,
-                encode_path(& connection_id.to_string()), encode_path(& schema
-                .to_string()), encode_path(& table.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/schemas/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/tables/"),
+                        Piece::Param("table", &table.to_string()),
+                        Piece::Fixed("/loads"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -811,11 +865,20 @@ impl<'a> PurgeTableCache<'a> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}/tables/{}/{}/cache", client.baseurl, encode_path(&
-                connection_id.to_string()), encode_path(& schema.to_string()),
-                encode_path(& table.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/tables/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/"),
+                        Piece::Param("table", &table.to_string()),
+                        Piece::Fixed("/cache"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -909,11 +972,20 @@ impl<'a> ListIndexes<'a> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}/tables/{}/{}/indexes", client.baseurl,
-                encode_path(& connection_id.to_string()), encode_path(& schema
-                .to_string()), encode_path(& table.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/tables/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/"),
+                        Piece::Param("table", &table.to_string()),
+                        Piece::Fixed("/indexes"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1038,11 +1110,20 @@ impl<'a> CreateIndex<'a> {
                     types::CreateIndexRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}/tables/{}/{}/indexes", client.baseurl,
-                encode_path(& connection_id.to_string()), encode_path(& schema
-                .to_string()), encode_path(& table.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/tables/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/"),
+                        Piece::Param("table", &table.to_string()),
+                        Piece::Fixed("/indexes"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1149,12 +1230,21 @@ impl<'a> DeleteIndex<'a> {
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
             let index_name = index_name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}/tables/{}/{}/indexes/{}", client.baseurl,
-                encode_path(& connection_id.to_string()), encode_path(& schema
-                .to_string()), encode_path(& table.to_string()), encode_path(& index_name
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/tables/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/"),
+                        Piece::Param("table", &table.to_string()),
+                        Piece::Fixed("/indexes/"),
+                        Piece::Param("index_name", &index_name.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1248,11 +1338,20 @@ impl<'a> GetTableProfile<'a> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/connections/{}/tables/{}/{}/profile", client.baseurl,
-                encode_path(& connection_id.to_string()), encode_path(& schema
-                .to_string()), encode_path(& table.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/tables/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/"),
+                        Piece::Param("table", &table.to_string()),
+                        Piece::Fixed("/profile"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1300,7 +1399,10 @@ impl<'a> ListWorkspaceContexts<'a> {
         const OPERATION: &str = "list_workspace_contexts";
         let response = async move {
             let Self { client } = self;
-            let url = format!("{}/v1/context", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/context")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1385,7 +1487,10 @@ impl<'a> UpsertWorkspaceContext<'a> {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/context", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/context")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1450,9 +1555,15 @@ impl<'a> GetWorkspaceContext<'a> {
         let response = async move {
             let Self { client, name } = self;
             let name = name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/context/{}", client.baseurl, encode_path(& name.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/context/"),
+                        Piece::Param("name", &name.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1513,9 +1624,15 @@ impl<'a> DeleteWorkspaceContext<'a> {
         let response = async move {
             let Self { client, name } = self;
             let name = name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/context/{}", client.baseurl, encode_path(& name.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/context/"),
+                        Piece::Param("name", &name.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1563,7 +1680,10 @@ impl<'a> ListDatabases<'a> {
         const OPERATION: &str = "list_databases";
         let response = async move {
             let Self { client } = self;
-            let url = format!("{}/v1/databases", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/databases")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1644,7 +1764,10 @@ impl<'a> CreateDatabase<'a> {
                     types::CreateDatabaseRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/databases", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/databases")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1710,10 +1833,15 @@ impl<'a> GetDatabase<'a> {
         let response = async move {
             let Self { client, database_id } = self;
             let database_id = database_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/databases/{}", client.baseurl, encode_path(& database_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1775,10 +1903,15 @@ impl<'a> DeleteDatabase<'a> {
         let response = async move {
             let Self { client, database_id } = self;
             let database_id = database_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/databases/{}", client.baseurl, encode_path(& database_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1874,10 +2007,16 @@ impl<'a> AttachDatabaseCatalog<'a> {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/databases/{}/catalogs", client.baseurl, encode_path(& database_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/catalogs"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1955,10 +2094,17 @@ impl<'a> DetachDatabaseCatalog<'a> {
             let Self { client, database_id, connection_id } = self;
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/databases/{}/catalogs/{}", client.baseurl, encode_path(&
-                database_id.to_string()), encode_path(& connection_id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/catalogs/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2023,10 +2169,16 @@ impl<'a> ListDatabaseContexts<'a> {
         let response = async move {
             let Self { client, database_id } = self;
             let database_id = database_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/databases/{}/context", client.baseurl, encode_path(& database_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/context"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2125,10 +2277,16 @@ impl<'a> UpsertDatabaseContext<'a> {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/databases/{}/context", client.baseurl, encode_path(& database_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/context"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2208,10 +2366,17 @@ impl<'a> GetDatabaseContext<'a> {
             let Self { client, database_id, name } = self;
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let name = name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/databases/{}/context/{}", client.baseurl, encode_path(&
-                database_id.to_string()), encode_path(& name.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/context/"),
+                        Piece::Param("name", &name.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2287,10 +2452,17 @@ impl<'a> DeleteDatabaseContext<'a> {
             let Self { client, database_id, name } = self;
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let name = name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/databases/{}/context/{}", client.baseurl, encode_path(&
-                database_id.to_string()), encode_path(& name.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/context/"),
+                        Piece::Param("name", &name.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2369,7 +2541,10 @@ impl<'a> ListDatasets<'a> {
             let Self { client, limit, offset } = self;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/datasets", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/datasets")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2452,7 +2627,10 @@ impl<'a> CreateDataset<'a> {
                     types::CreateDatasetRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/datasets", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/datasets")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2518,10 +2696,16 @@ impl<'a> ListDatasetIndexes<'a> {
         let response = async move {
             let Self { client, dataset_id } = self;
             let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/datasets/{}/indexes", client.baseurl, encode_path(& dataset_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/datasets/"),
+                        Piece::Param("dataset_id", &dataset_id.to_string()),
+                        Piece::Fixed("/indexes"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2617,10 +2801,16 @@ impl<'a> CreateDatasetIndex<'a> {
                     types::CreateIndexRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/datasets/{}/indexes", client.baseurl, encode_path(& dataset_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/datasets/"),
+                        Piece::Param("dataset_id", &dataset_id.to_string()),
+                        Piece::Fixed("/indexes"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2698,10 +2888,17 @@ impl<'a> DeleteDatasetIndex<'a> {
             let Self { client, dataset_id, index_name } = self;
             let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
             let index_name = index_name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/datasets/{}/indexes/{}", client.baseurl, encode_path(& dataset_id
-                .to_string()), encode_path(& index_name.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/datasets/"),
+                        Piece::Param("dataset_id", &dataset_id.to_string()),
+                        Piece::Fixed("/indexes/"),
+                        Piece::Param("index_name", &index_name.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2765,9 +2962,12 @@ impl<'a> GetDataset<'a> {
         let response = async move {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/datasets/{}", client.baseurl, encode_path(& id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[Piece::Fixed("/v1/datasets/"), Piece::Param("id", &id.to_string())],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2862,9 +3062,12 @@ impl<'a> UpdateDataset<'a> {
                     types::UpdateDatasetRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/datasets/{}", client.baseurl, encode_path(& id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[Piece::Fixed("/v1/datasets/"), Piece::Param("id", &id.to_string())],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2926,9 +3129,12 @@ impl<'a> DeleteDataset<'a> {
         let response = async move {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/datasets/{}", client.baseurl, encode_path(& id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[Piece::Fixed("/v1/datasets/"), Piece::Param("id", &id.to_string())],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3021,10 +3227,16 @@ impl<'a> ListDatasetVersions<'a> {
             let id = id.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/datasets/{}/versions", client.baseurl, encode_path(& id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/datasets/"),
+                        Piece::Param("id", &id.to_string()),
+                        Piece::Fixed("/versions"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3074,7 +3286,10 @@ impl<'a> ListEmbeddingProviders<'a> {
         const OPERATION: &str = "list_embedding_providers";
         let response = async move {
             let Self { client } = self;
-            let url = format!("{}/v1/embedding-providers", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/embedding-providers")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3159,7 +3374,10 @@ impl<'a> CreateEmbeddingProvider<'a> {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/embedding-providers", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/embedding-providers")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3224,10 +3442,15 @@ impl<'a> GetEmbeddingProvider<'a> {
         let response = async move {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/embedding-providers/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/embedding-providers/"),
+                        Piece::Param("id", &id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3326,10 +3549,15 @@ impl<'a> UpdateEmbeddingProvider<'a> {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/embedding-providers/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/embedding-providers/"),
+                        Piece::Param("id", &id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3391,10 +3619,15 @@ impl<'a> DeleteEmbeddingProvider<'a> {
         let response = async move {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/embedding-providers/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/embedding-providers/"),
+                        Piece::Param("id", &id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3460,7 +3693,10 @@ impl<'a> ListUploads<'a> {
         let response = async move {
             let Self { client, status } = self;
             let status = status.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/files", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/files")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3523,7 +3759,10 @@ impl<'a> UploadFile<'a> {
         let response = async move {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/files", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/files")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3680,7 +3919,10 @@ impl<'a> InformationSchema<'a> {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/information_schema", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/information_schema")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3797,7 +4039,10 @@ impl<'a> ListJobs<'a> {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/jobs", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/jobs")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3865,9 +4110,10 @@ impl<'a> GetJob<'a> {
         let response = async move {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/jobs/{}", client.baseurl, encode_path(& id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/jobs/"), Piece::Param("id", &id.to_string())])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3946,7 +4192,10 @@ impl<'a> ListSavedQueries<'a> {
             let Self { client, limit, offset } = self;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/queries", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/queries")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4030,7 +4279,10 @@ impl<'a> CreateSavedQuery<'a> {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/queries", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/queries")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4095,9 +4347,12 @@ impl<'a> GetSavedQuery<'a> {
         let response = async move {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/queries/{}", client.baseurl, encode_path(& id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[Piece::Fixed("/v1/queries/"), Piece::Param("id", &id.to_string())],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4193,9 +4448,12 @@ impl<'a> UpdateSavedQuery<'a> {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/queries/{}", client.baseurl, encode_path(& id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[Piece::Fixed("/v1/queries/"), Piece::Param("id", &id.to_string())],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4257,9 +4515,12 @@ impl<'a> DeleteSavedQuery<'a> {
         let response = async move {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/queries/{}", client.baseurl, encode_path(& id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[Piece::Fixed("/v1/queries/"), Piece::Param("id", &id.to_string())],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4357,10 +4618,16 @@ impl<'a> ExecuteSavedQuery<'a> {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/queries/{}/execute", client.baseurl, encode_path(& id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/queries/"),
+                        Piece::Param("id", &id.to_string()),
+                        Piece::Fixed("/execute"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4454,10 +4721,16 @@ impl<'a> ListSavedQueryVersions<'a> {
             let id = id.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/queries/{}/versions", client.baseurl, encode_path(& id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/queries/"),
+                        Piece::Param("id", &id.to_string()),
+                        Piece::Fixed("/versions"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4549,7 +4822,10 @@ impl<'a> Query<'a> {
                     types::QueryRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/query", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/query")])
+                .map_err(Error::InvalidRequest)?;
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_database_id {
                 header_map.append("X-Database-Id", value.to_string().try_into()?);
@@ -4666,7 +4942,10 @@ impl<'a> ListQueryRuns<'a> {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let saved_query_id = saved_query_id.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/query-runs", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/query-runs")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4734,9 +5013,15 @@ impl<'a> GetQueryRun<'a> {
         let response = async move {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/query-runs/{}", client.baseurl, encode_path(& id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/query-runs/"),
+                        Piece::Param("id", &id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4815,7 +5100,10 @@ impl<'a> Refresh<'a> {
                     types::RefreshRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/refresh", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/refresh")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4895,7 +5183,10 @@ impl<'a> ListResults<'a> {
             let Self { client, limit, offset } = self;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/results", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/results")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5003,9 +5294,12 @@ impl<'a> GetResult<'a> {
             let format = format.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/results/{}", client.baseurl, encode_path(& id.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[Piece::Fixed("/v1/results/"), Piece::Param("id", &id.to_string())],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5057,7 +5351,10 @@ impl<'a> ListSandboxes<'a> {
         const OPERATION: &str = "list_sandboxes";
         let response = async move {
             let Self { client } = self;
-            let url = format!("{}/v1/sandboxes", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/sandboxes")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5138,7 +5435,10 @@ impl<'a> CreateSandbox<'a> {
                     types::CreateSandboxRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/sandboxes", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/sandboxes")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5204,10 +5504,15 @@ impl<'a> GetSandbox<'a> {
         let response = async move {
             let Self { client, public_id } = self;
             let public_id = public_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/sandboxes/{}", client.baseurl, encode_path(& public_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/sandboxes/"),
+                        Piece::Param("public_id", &public_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5272,10 +5577,15 @@ impl<'a> DeleteSandbox<'a> {
         let response = async move {
             let Self { client, public_id } = self;
             let public_id = public_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/sandboxes/{}", client.baseurl, encode_path(& public_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/sandboxes/"),
+                        Piece::Param("public_id", &public_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5371,10 +5681,15 @@ impl<'a> UpdateSandbox<'a> {
                     types::UpdateSandboxRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/sandboxes/{}", client.baseurl, encode_path(& public_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/sandboxes/"),
+                        Piece::Param("public_id", &public_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5423,7 +5738,10 @@ impl<'a> ListSecrets<'a> {
         const OPERATION: &str = "list_secrets";
         let response = async move {
             let Self { client } = self;
-            let url = format!("{}/v1/secrets", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/secrets")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5504,7 +5822,10 @@ impl<'a> CreateSecret<'a> {
                     types::CreateSecretRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/secrets", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/secrets")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5569,9 +5890,15 @@ impl<'a> GetSecret<'a> {
         let response = async move {
             let Self { client, name } = self;
             let name = name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/secrets/{}", client.baseurl, encode_path(& name.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/secrets/"),
+                        Piece::Param("name", &name.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5666,9 +5993,15 @@ impl<'a> UpdateSecret<'a> {
                     types::UpdateSecretRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/secrets/{}", client.baseurl, encode_path(& name.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/secrets/"),
+                        Piece::Param("name", &name.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5730,9 +6063,15 @@ impl<'a> DeleteSecret<'a> {
         let response = async move {
             let Self { client, name } = self;
             let name = name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/secrets/{}", client.baseurl, encode_path(& name.to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/secrets/"),
+                        Piece::Param("name", &name.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5799,7 +6138,10 @@ impl<'a> ListWorkspaces<'a> {
             let Self { client, organization_public_id } = self;
             let organization_public_id = organization_public_id
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/workspaces", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/workspaces")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5881,7 +6223,10 @@ impl<'a> CreateWorkspace<'a> {
                     types::CreateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/workspaces", client.baseurl,);
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/workspaces")])
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5944,10 +6289,15 @@ impl<'a> DeleteWorkspace<'a> {
         let response = async move {
             let Self { client, public_id } = self;
             let public_id = public_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/workspaces/{}", client.baseurl, encode_path(& public_id
-                .to_string()),
-            );
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/workspaces/"),
+                        Piece::Param("public_id", &public_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client
                 .client
