@@ -158,70 +158,76 @@ impl Transport {
 
     /// Sends a prepared request, retrying as the policy says, one `tracing`
     /// span per attempt. Returns the last response whatever its status.
-    pub(crate) async fn execute(
+    ///
+    /// Kept small on purpose, because every request awaits it: this is a
+    /// plain function that hands the request to reqwest before returning
+    /// (an `async fn` would keep its by-value arguments, the 264-byte
+    /// request among them, in its future for its whole life), and the
+    /// retry loop (timer, further attempts) is a boxed future entered only
+    /// when a retry happens.
+    pub(crate) fn execute<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        operation: &'static str,
+        request: reqwest::Request,
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+        let started = Instant::now();
+        let idempotent = is_idempotent(request.method());
+        let replay = if self.retry.get_max_attempts() > 1 {
+            request.try_clone()
+        } else {
+            None
+        };
+        let first = attempt(http, operation, request, 1, idempotent);
+        async move {
+            let first = first.await;
+            match (first.verdict, replay) {
+                (Some(hint), Some(next)) => {
+                    let retries = Box::pin(self.retry_loop(http, operation, next, hint, started, first));
+                    retries.await
+                }
+                _ => first.result,
+            }
+        }
+    }
+
+    /// Waits and sends again until an attempt needs no retry, the attempts
+    /// run out, or the next wait would pass the time limit.
+    async fn retry_loop(
         &self,
         http: &reqwest::Client,
         operation: &'static str,
         mut request: reqwest::Request,
+        mut hint: Option<Duration>,
+        started: Instant,
+        mut last: Attempt,
     ) -> reqwest::Result<reqwest::Response> {
         let policy = self.retry;
-        let method = request.method().clone();
-        let path: std::borrow::Cow<'static, str> = match generated::operations::find(operation) {
-            Some(op) => op.path.into(),
-            None => request.url().path().to_owned().into(),
-        };
-        let idempotent = is_idempotent(&method);
-        let started = Instant::now();
-        let mut attempt: u32 = 1;
+        let idempotent = is_idempotent(request.method());
+        let mut number: u32 = 1;
         loop {
-            let replay = if attempt < policy.get_max_attempts() {
+            let wait = hint.unwrap_or_else(|| policy.backoff(number));
+            if started.elapsed().saturating_add(wait) > policy.get_max_elapsed() {
+                tracing::debug!(parent: &last.span, wait_ms = millis(wait), "not retrying: the retry time limit would pass");
+                return last.result;
+            }
+            tracing::debug!(parent: &last.span, wait_ms = millis(wait), "retrying");
+            drop(last);
+            tokio::time::sleep(wait).await;
+            number += 1;
+            let replay = if number < policy.get_max_attempts() {
                 request.try_clone()
             } else {
                 None
             };
-            let span = tracing::debug_span!(
-                "hotdata.request",
-                operation,
-                method = %method,
-                path = %path,
-                attempt,
-                status = tracing::field::Empty,
-                duration_ms = tracing::field::Empty,
-                request_id = tracing::field::Empty,
-            );
-            let sent = Instant::now();
-            let result = http.execute(request).instrument(span.clone()).await;
-            let elapsed_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
-            span.record("duration_ms", elapsed_ms);
-            let verdict = match &result {
-                Ok(response) => {
-                    span.record("status", response.status().as_u16());
-                    if !span.is_disabled()
-                        && let Some(id) = request_id(response.headers())
-                    {
-                        span.record("request_id", id.as_str());
-                    }
-                    tracing::debug!(parent: &span, status = response.status().as_u16(), "response");
-                    classify_response(response, idempotent)
+            last = attempt(http, operation, request, number, idempotent).await;
+            match (last.verdict, replay) {
+                (Some(next_hint), Some(next)) => {
+                    hint = next_hint;
+                    request = next;
                 }
-                Err(err) => {
-                    tracing::debug!(parent: &span, error = %DisplayTransport(err), "request failed");
-                    classify_error(err, idempotent)
-                }
-            };
-            let (Some(hint), Some(next)) = (verdict, replay) else {
-                return result;
-            };
-            let wait = hint.unwrap_or_else(|| policy.backoff(attempt));
-            if started.elapsed().saturating_add(wait) > policy.get_max_elapsed() {
-                tracing::debug!(parent: &span, wait_ms = millis(wait), "not retrying: the retry time limit would pass");
-                return result;
+                _ => return last.result,
             }
-            tracing::debug!(parent: &span, wait_ms = millis(wait), "retrying");
-            drop(result);
-            tokio::time::sleep(wait).await;
-            request = next;
-            attempt += 1;
         }
     }
 }
@@ -256,6 +262,70 @@ fn push_segment(path: &mut String, name: &str, value: &str) -> std::result::Resu
         }
     }
     Ok(())
+}
+
+/// What one attempt got, and whether (and after how long) to retry it.
+struct Attempt {
+    result: reqwest::Result<reqwest::Response>,
+    /// `Some(hint)`: retryable, after `hint` if the server said how long.
+    verdict: Option<Option<Duration>>,
+    span: tracing::Span,
+}
+
+/// Sends once, inside this attempt's span, and classifies the outcome. A
+/// plain function for the same reason as [`Transport::execute`]: the
+/// request goes to reqwest before the future is returned.
+fn attempt(
+    http: &reqwest::Client,
+    operation: &'static str,
+    request: reqwest::Request,
+    number: u32,
+    idempotent: bool,
+) -> impl Future<Output = Attempt> + Send + use<> {
+    // Field values are only evaluated when the span is enabled.
+    let span = tracing::debug_span!(
+        "hotdata.request",
+        operation,
+        method = %request.method(),
+        path = %span_path(operation, &request),
+        attempt = number,
+        status = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    let pending = http.execute(request).instrument(span.clone());
+    async move {
+        let sent = Instant::now();
+        let result = pending.await;
+        let elapsed_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("duration_ms", elapsed_ms);
+        let verdict = match &result {
+            Ok(response) => {
+                span.record("status", response.status().as_u16());
+                if !span.is_disabled()
+                    && let Some(id) = request_id(response.headers())
+                {
+                    span.record("request_id", id.as_str());
+                }
+                tracing::debug!(parent: &span, status = response.status().as_u16(), "response");
+                classify_response(response, idempotent)
+            }
+            Err(err) => {
+                tracing::debug!(parent: &span, error = %DisplayTransport(err), "request failed");
+                classify_error(err, idempotent)
+            }
+        };
+        Attempt { result, verdict, span }
+    }
+}
+
+/// The operation's path template (`/v1/results/{id}`), never the filled-in
+/// path, which can carry ids; the request's path for an unknown operation.
+fn span_path<'a>(operation: &str, request: &'a reqwest::Request) -> &'a str {
+    match generated::operations::find(operation) {
+        Some(op) => op.path,
+        None => request.url().path(),
+    }
 }
 
 fn millis(d: Duration) -> u64 {
@@ -336,8 +406,14 @@ impl ClientHooks<Transport> for generated::Client {
         Ok(())
     }
 
-    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
-        self.inner.execute(&self.client, info.operation_id, request).await
+    // Not `async`: returns the transport's future as it is, instead of a
+    // future that holds the request and then that one.
+    fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+        self.inner.execute(&self.client, info.operation_id, request)
     }
 }
 
@@ -351,12 +427,23 @@ pub(crate) trait QuerySome: Sized {
 }
 
 impl QuerySome for reqwest::RequestBuilder {
+    // Inlined so that an unset parameter costs nothing: out of line, each
+    // call moved the whole builder in and out.
+    #[inline(always)]
     fn query_some<T: serde::Serialize>(self, name: &str, value: &Option<T>) -> Self {
         match value {
-            Some(_) => self.query(&progenitor_client::QueryParam::new(name, value)),
+            Some(_) => add_query(self, name, value),
             None => self,
         }
     }
+}
+
+fn add_query<T: serde::Serialize>(
+    builder: reqwest::RequestBuilder,
+    name: &str,
+    value: &Option<T>,
+) -> reqwest::RequestBuilder {
+    builder.query(&progenitor_client::QueryParam::new(name, value))
 }
 
 /// Reads and decodes a JSON success body.
@@ -367,9 +454,32 @@ pub(crate) async fn decode_json<T: DeserializeOwned>(
     let status = response.status();
     // Moved, not copied: reading the body does not need them.
     let headers = std::mem::take(response.headers_mut());
-    let body = response.bytes().await.map_err(|e| Error::from_reqwest(operation, e))?;
+    let body = read_all(operation, response).await?;
     let value = decode_slice(operation, status, &headers, &body)?;
     Ok(ResponseValue::new(value, status, headers))
+}
+
+/// A whole body. A body that arrives as one chunk (a small response) is
+/// returned as it is, without a copy; a longer one is gathered into one
+/// buffer sized from `Content-Length`. Smaller than reqwest's `bytes()`
+/// future, which every generated `send()` awaits.
+async fn read_all(operation: &'static str, mut response: reqwest::Response) -> Result<Bytes, Error> {
+    let mut next = async || response.chunk().await.map_err(|e| Error::from_reqwest(operation, e));
+    let Some(first) = next().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = next().await? else {
+        return Ok(first);
+    };
+    let hint = usize::try_from(response.content_length().unwrap_or(0).min(u64::from(u32::MAX))).unwrap_or(0);
+    let mut body = Vec::with_capacity(hint.max(first.len() + second.len()));
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    drop((first, second));
+    while let Some(chunk) = response.chunk().await.map_err(|e| Error::from_reqwest(operation, e))? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
 }
 
 /// Decodes a JSON body, naming the field path that failed.

@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::future::IntoFuture as _;
+
 use futures::TryStreamExt as _;
 use hotdata::prelude::*;
 use hotdata::types;
@@ -42,6 +44,28 @@ async fn connection_types_get_encodes_the_path_parameter() {
     assert_eq!(r.query(), "");
     assert_eq!(r.header("accept"), Some("application/json"));
     assert_common(&r);
+}
+
+/// Futures users await can be spawned on a multi-threaded runtime, and stay
+/// small: every request awaits one, and its size is paid (and copied) each
+/// time.
+#[test]
+fn operation_futures_are_send_and_small() {
+    fn send_future<F: std::future::Future + Send>(f: F) -> usize {
+        std::mem::size_of_val(&f)
+    }
+    let client = hotdata::Client::builder()
+        .api_key("k")
+        .workspace_id("ws")
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .expect("client");
+    let size = send_future(client.get_result().id("res_1").send());
+    assert!(size <= 4096, "get_result().send() is {size} bytes");
+    send_future(client.list_results().send());
+    send_future(client.query("select 1").into_future());
+    send_future(client.result("res_1").rows());
+    send_future(client.execute_saved_query("sq_1").into_future());
 }
 
 #[tokio::test]
