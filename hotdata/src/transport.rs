@@ -454,32 +454,9 @@ pub(crate) async fn decode_json<T: DeserializeOwned>(
     let status = response.status();
     // Moved, not copied: reading the body does not need them.
     let headers = std::mem::take(response.headers_mut());
-    let body = read_all(operation, response).await?;
+    let body = crate::http::read_all(operation, response).await?;
     let value = decode_slice(operation, status, &headers, &body)?;
     Ok(ResponseValue::new(value, status, headers))
-}
-
-/// A whole body. A body that arrives as one chunk (a small response) is
-/// returned as it is, without a copy; a longer one is gathered into one
-/// buffer sized from `Content-Length`. Smaller than reqwest's `bytes()`
-/// future, which every generated `send()` awaits.
-async fn read_all(operation: &'static str, mut response: reqwest::Response) -> Result<Bytes, Error> {
-    let mut next = async || response.chunk().await.map_err(|e| Error::from_reqwest(operation, e));
-    let Some(first) = next().await? else {
-        return Ok(Bytes::new());
-    };
-    let Some(second) = next().await? else {
-        return Ok(first);
-    };
-    let hint = usize::try_from(response.content_length().unwrap_or(0).min(u64::from(u32::MAX))).unwrap_or(0);
-    let mut body = Vec::with_capacity(hint.max(first.len() + second.len()));
-    body.extend_from_slice(&first);
-    body.extend_from_slice(&second);
-    drop((first, second));
-    while let Some(chunk) = response.chunk().await.map_err(|e| Error::from_reqwest(operation, e))? {
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(body))
 }
 
 /// Decodes a JSON body, naming the field path that failed.
