@@ -321,12 +321,7 @@ struct Measure {
 
 impl Measure {
     fn parse(out: &str) -> Measure {
-        let line = out.lines().find(|l| l.starts_with("RESULT ")).expect("a RESULT line");
-        let f: Vec<f64> = line
-            .split_whitespace()
-            .skip(1)
-            .map(|x| x.parse().expect("number"))
-            .collect();
+        let f = numbers(out, "RESULT");
         Measure {
             secs: f[0],
             peak_mib: f[1] / 1024.0,
@@ -337,12 +332,7 @@ impl Measure {
     /// `GETS raw_secs sdk_secs peak_kib before_kib ratio...`, from the
     /// `gets` case: best times and each round's sdk/raw ratio.
     fn parse_gets(out: &str) -> (Measure, Measure, Vec<f64>) {
-        let line = out.lines().find(|l| l.starts_with("GETS ")).expect("a GETS line");
-        let f: Vec<f64> = line
-            .split_whitespace()
-            .skip(1)
-            .map(|x| x.parse().expect("number"))
-            .collect();
+        let f = numbers(out, "GETS");
         let m = |secs| Measure {
             secs,
             peak_mib: f[2] / 1024.0,
@@ -350,6 +340,15 @@ impl Measure {
         };
         (m(f[0]), m(f[1]), f[4..].to_vec())
     }
+}
+
+/// The numbers of a child's `<tag> n n ...` output line.
+fn numbers(out: &str, tag: &str) -> Vec<f64> {
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix(tag)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("a {tag} line"));
+    line.split_whitespace().map(|x| x.parse().expect("number")).collect()
 }
 
 /// Serves requests on one connection until it closes.
