@@ -287,6 +287,11 @@ fn paginate(op: &str, p: &Pagination, runtime: &TokenStream) -> TokenStream {
          memory holds one page at a time.",
         p.items
     );
+    let has_more = if p.has_more_optional {
+        quote! { page.has_more == Some(true) }
+    } else {
+        quote! { page.has_more }
+    };
     let step = match p.style {
         PageStyle::Cursor => quote! {
             let request = match &position {
@@ -294,7 +299,7 @@ fn paginate(op: &str, p: &Pagination, runtime: &TokenStream) -> TokenStream {
                 Some(cursor) => builder.clone().cursor(cursor.clone()),
             };
             let page = request.send().await?;
-            let next = match (&page.next_cursor, page.has_more) {
+            let next = match (&page.next_cursor, #has_more) {
                 (Some(cursor), true) if !page.#items.is_empty() && position.as_ref() != Some(cursor) => {
                     Some((builder, Some(cursor.clone())))
                 }
@@ -316,9 +321,10 @@ fn paginate(op: &str, p: &Pagination, runtime: &TokenStream) -> TokenStream {
                 };
                 let page = request.send().await?;
                 let received = page.#items.len() as u64;
-                let next = if page.has_more && received > 0 {
+                // An offset past `u64::MAX` cannot be asked for: the stream ends.
+                let next = if #has_more && received > 0 {
                     let start: u64 = #base;
-                    Some((builder, Some(start + received)))
+                    start.checked_add(received).map(|offset| (builder, Some(offset)))
                 } else {
                     None
                 };

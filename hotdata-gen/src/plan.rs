@@ -90,6 +90,9 @@ pub struct Pagination {
     pub page_schema: String,
     /// Whether the page echoes the offset it starts at.
     pub echoes_offset: bool,
+    /// Whether `has_more` may be absent or null (an `Option<bool>` in Rust);
+    /// absent counts as "no more pages", as from a server that predates paging.
+    pub has_more_optional: bool,
     /// Whether that echoed offset is declared non-negative (a `u64` in Rust).
     pub offset_unsigned: bool,
     /// Component schema name of the error type, if any.
@@ -754,6 +757,11 @@ fn analyse_pagination(
         item_schema: item_schema.unwrap_or_default(),
         page_schema,
         echoes_offset: props.get("offset").is_some(),
+        has_more_optional: props.get("has_more").and_then(|p| p.get("nullable")) == Some(&json!(true))
+            || !page
+                .get("required")
+                .and_then(Value::as_array)
+                .is_some_and(|r| r.iter().any(|n| n == "has_more")),
         offset_unsigned: props
             .get("offset")
             .and_then(|o| o.get("minimum"))

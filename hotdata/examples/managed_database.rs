@@ -26,9 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Create a database that expires in a day, declaring public.orders.
     let schemas = vec![types::DatabaseDefaultSchemaDecl {
         name: "public".to_owned(),
-        tables: vec![types::DatabaseDefaultTableDecl {
-            name: "orders".to_owned(),
-        }],
+        tables: vec![types::DatabaseDefaultTableDecl::builder().name("orders").try_into()?],
     }];
     let created = client
         .create_database()

@@ -346,8 +346,12 @@ fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
         Some(detail @ serde_json::Value::Object(_)) => (text(detail.get("code")), text(detail.get("message"))),
         // {"error": "..."}
         Some(serde_json::Value::String(message)) => (text(value.get("code")), Some(message.clone())),
-        // {"message": .., "status": ..} and anything else with a message.
-        _ => (text(value.get("code")), text(value.get("message"))),
+        // {"message": .., "status": ..} and anything else with a message;
+        // a failed result's own state (`{status, result_id, error_message}`).
+        _ => (
+            text(value.get("code")),
+            text(value.get("message")).or_else(|| text(value.get("error_message"))),
+        ),
     }
 }
 

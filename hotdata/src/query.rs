@@ -167,6 +167,8 @@ impl<'a> Query<'a> {
         let body = types::QueryRequest {
             async_: background.map(|_| true),
             async_after_ms: background.flatten(),
+            database_id: None,
+            dialect: None,
             default_catalog: self.default_catalog,
             default_schema: self.default_schema,
             sql: self.sql,

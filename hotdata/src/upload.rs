@@ -13,6 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt as _};
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::generated::outcomes::LoadManagedTableOutcome;
 use crate::generated::prelude::*;
 use crate::generated::types;
 use crate::transport::{self, Piece};
@@ -252,16 +253,35 @@ impl Client {
             }
         };
         let upload_id = upload_id.to_owned();
-        Ok(self
+        let outcome = self
             .api()
             .load_managed_table()
             .connection_id(connection_id)
             .schema(target.schema.clone())
             .table(target.table.clone())
             .body_map(|b| b.mode(mode).upload_id(upload_id))
-            .send()
+            .send_outcome()
             .await?
-            .into_inner())
+            .into_inner();
+        match outcome {
+            LoadManagedTableOutcome::Ok(loaded) => Ok(loaded),
+            // The service may hand a large load to the background: wait for
+            // its job and return the load it reports.
+            LoadManagedTableOutcome::Accepted(submitted) => {
+                let job = self.job(submitted.id).wait().await?;
+                match job.result {
+                    Some(types::JobResult::LoadManagedTableResponse(loaded)) => Ok(loaded),
+                    _ => Err(Error::decode(
+                        "load_managed_table",
+                        None,
+                        None,
+                        "result",
+                        format!("load job `{}` succeeded without a load result", job.id),
+                        b"",
+                    )),
+                }
+            }
+        }
     }
 
     /// Creates a dataset from an upload; `format` says how to read the file

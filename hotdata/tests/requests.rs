@@ -8,6 +8,7 @@ mod support;
 use std::future::IntoFuture as _;
 
 use futures::TryStreamExt as _;
+use hotdata::outcomes::{CreateIndexOutcome, LoadManagedTableOutcome};
 use hotdata::prelude::*;
 use hotdata::types;
 use serde_json::json;
@@ -116,10 +117,14 @@ async fn connections_load_managed_table() {
         .connection_id("conn_1")
         .schema("public")
         .table("orders")
-        .body_map(|b| b.mode(types::LoadMode::Replace).upload_id("upl_9"))
-        .send()
+        .body_map(|b| b.mode(types::LoadMode::Replace).upload_id("upl_9".to_owned()))
+        .send_outcome()
         .await
-        .expect("ok");
+        .expect("ok")
+        .into_inner();
+    let LoadManagedTableOutcome::Ok(got) = got else {
+        panic!("a 200 is a finished load: {got:?}")
+    };
     assert_eq!(got.row_count, 3);
     let r = stub.only();
     assert_eq!(r.method, "POST");
@@ -247,9 +252,13 @@ async fn indexes_create_renames_async() {
                 .index_type(Some(types::IndexType::Bm25))
                 .async_(Some(true))
         })
-        .send()
+        .send_outcome()
         .await
-        .expect("ok");
+        .expect("ok")
+        .into_inner();
+    let CreateIndexOutcome::Created(got) = got else {
+        panic!("a 201 is a created index: {got:?}")
+    };
     assert_eq!(got.status, types::IndexStatus::Pending);
     let r = stub.only();
     assert_eq!(

@@ -110,7 +110,7 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResBod
                 ));
             }
             Fault::TooManyRequests { retry_after_secs } => {
-                let body = json!({"message": "rate limit exceeded (injected by hotdata-local)", "status": 429});
+                let body = json!({"error": {"code": "RATE_LIMITED", "message": "rate limit exceeded (injected by hotdata-local)"}});
                 let mut r = json_response(429, &body, &request_id);
                 if let Ok(v) = retry_after_secs.to_string().parse() {
                     r.headers_mut().insert("retry-after", v);

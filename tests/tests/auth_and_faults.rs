@@ -90,7 +90,7 @@ async fn injected_faults_then_recovery() {
     assert_eq!(r.status().as_u16(), 429);
     assert_eq!(r.headers()["retry-after"], "7");
     let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["status"], 429);
+    assert_eq!(body["error"]["code"], "RATE_LIMITED");
     let r = local.post("/v1/query", json!({"sql": "SELECT 1"})).await;
     assert_eq!(r.status().as_u16(), 503);
     let r = local.post("/v1/query", json!({"sql": "SELECT 1"})).await;

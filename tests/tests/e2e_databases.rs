@@ -13,12 +13,14 @@ async fn create_sales_db(sdk: &Sdk) -> types::CreateDatabaseResponse {
     let schemas = vec![types::DatabaseDefaultSchemaDecl {
         name: "public".to_owned(),
         tables: vec![
-            types::DatabaseDefaultTableDecl {
-                name: "orders".to_owned(),
-            },
-            types::DatabaseDefaultTableDecl {
-                name: "customers".to_owned(),
-            },
+            types::DatabaseDefaultTableDecl::builder()
+                .name("orders")
+                .try_into()
+                .expect("a name is all a table declaration needs"),
+            types::DatabaseDefaultTableDecl::builder()
+                .name("customers")
+                .try_into()
+                .expect("a name is all a table declaration needs"),
         ],
     }];
     sdk.client

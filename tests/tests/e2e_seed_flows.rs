@@ -71,10 +71,14 @@ async fn managed_databases_and_a_parquet_load() {
     let schemas = vec![types::DatabaseDefaultSchemaDecl {
         name: "public".into(),
         tables: vec![
-            types::DatabaseDefaultTableDecl { name: "orders".into() },
-            types::DatabaseDefaultTableDecl {
-                name: "customers".into(),
-            },
+            types::DatabaseDefaultTableDecl::builder()
+                .name("orders")
+                .try_into()
+                .unwrap(),
+            types::DatabaseDefaultTableDecl::builder()
+                .name("customers")
+                .try_into()
+                .unwrap(),
         ],
     }];
     let created = sdk
@@ -109,9 +113,13 @@ async fn managed_databases_and_a_parquet_load() {
         .schema("public")
         .table("orders")
         .body_map(|b| b.mode(LoadMode::Replace).upload_id(upload.id.clone()))
-        .send()
+        .send_outcome()
         .await
-        .unwrap();
+        .unwrap()
+        .into_inner();
+    let hotdata::outcomes::LoadManagedTableOutcome::Ok(result) = result else {
+        panic!("a small load finishes at once: {result:?}")
+    };
     assert_eq!((result.row_count, result.table_name.as_str()), (6, "orders"));
 
     // Scope a query to the database.

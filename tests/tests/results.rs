@@ -154,7 +154,10 @@ async fn async_queries_run_in_the_background_and_failures_answer_409() {
         .get_json(&format!("/v1/results/{}", run["result_id"].as_str().unwrap()))
         .await;
     assert_eq!(status, 409);
-    assert_eq!(err["status"], 409);
+    // The result's own state, as the live contract declares it.
+    assert_eq!(err["status"], "failed");
+    assert_eq!(err["result_id"], run["result_id"]);
+    assert!(err["error_message"].is_string(), "{err}");
 
     // A bad query synchronously: the documented 400 body.
     let (status, err) = local

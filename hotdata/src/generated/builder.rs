@@ -744,10 +744,7 @@ impl<'a> LoadManagedTable<'a> {
     ///Sends a `POST` request to `/v1/connections/{connection_id}/schemas/{schema}/tables/{table}/loads`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        ResponseValue<types::LoadManagedTableResponse>,
-        crate::transport::Error,
-    > {
+    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::transport::Error> {
         const OPERATION: &str = "load_managed_table";
         let response = async move {
             let Self { client, connection_id, schema, table, body } = self;
@@ -775,15 +772,7 @@ impl<'a> LoadManagedTable<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
             let info = OperationInfo {
                 operation_id: "load_managed_table",
             };
@@ -796,7 +785,8 @@ impl<'a> LoadManagedTable<'a> {
             .await
             .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            200u16 => Ok(ResponseValue::stream(response)),
+            202u16 => Ok(ResponseValue::stream(response)),
             _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
@@ -1095,10 +1085,7 @@ impl<'a> CreateIndex<'a> {
     ///Sends a `POST` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/indexes`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<
-        ResponseValue<types::IndexInfoResponse>,
-        crate::transport::Error,
-    > {
+    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::transport::Error> {
         const OPERATION: &str = "create_index";
         let response = async move {
             let Self { client, connection_id, schema, table, body } = self;
@@ -1125,15 +1112,7 @@ impl<'a> CreateIndex<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
             let info = OperationInfo {
                 operation_id: "create_index",
             };
@@ -1146,7 +1125,8 @@ impl<'a> CreateIndex<'a> {
             .await
             .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            201u16 => Ok(ResponseValue::stream(response)),
+            202u16 => Ok(ResponseValue::stream(response)),
             _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }
@@ -1665,10 +1645,71 @@ impl<'a> DeleteWorkspaceContext<'a> {
 #[derive(Debug, Clone)]
 pub struct ListDatabases<'a> {
     client: &'a super::Client,
+    batch: Result<Option<::std::string::String>, String>,
+    cursor: Result<Option<::std::string::String>, String>,
+    limit: Result<Option<::std::num::NonZeroU64>, String>,
+    search: Result<Option<::std::string::String>, String>,
 }
 impl<'a> ListDatabases<'a> {
     pub fn new(client: &'a super::Client) -> Self {
-        Self { client: client }
+        Self {
+            client: client,
+            batch: Ok(None),
+            cursor: Ok(None),
+            limit: Ok(None),
+            search: Ok(None),
+        }
+    }
+    pub fn batch<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.batch = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for batch failed".to_string()
+            });
+        self
+    }
+    pub fn cursor<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.cursor = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for cursor failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn limit<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::num::NonZeroU64>,
+    {
+        self.limit = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn search<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.search = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for search failed"
+                    .to_string()
+            });
+        self
     }
     ///Sends a `GET` request to `/v1/databases`
     pub async fn send(
@@ -1679,7 +1720,11 @@ impl<'a> ListDatabases<'a> {
     > {
         const OPERATION: &str = "list_databases";
         let response = async move {
-            let Self { client } = self;
+            let Self { client, batch, cursor, limit, search } = self;
+            let batch = batch.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let search = search.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
                 .url(&[Piece::Fixed("/v1/databases")])
@@ -1692,6 +1737,10 @@ impl<'a> ListDatabases<'a> {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .query_some("batch", &batch)
+                .query_some("cursor", &cursor)
+                .query_some("limit", &limit)
+                .query_some("search", &search)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_databases",
@@ -1790,6 +1839,7 @@ impl<'a> CreateDatabase<'a> {
             .await
             .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
             201u16 => crate::transport::decode_json(OPERATION, response).await,
             _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
@@ -4554,6 +4604,7 @@ impl<'a> DeleteSavedQuery<'a> {
 pub struct ExecuteSavedQuery<'a> {
     client: &'a super::Client,
     id: Result<::std::string::String, String>,
+    x_database_id: Result<Option<::std::string::String>, String>,
     body: Result<types::builder::ExecuteSavedQueryRequest, String>,
 }
 impl<'a> ExecuteSavedQuery<'a> {
@@ -4561,6 +4612,7 @@ impl<'a> ExecuteSavedQuery<'a> {
         Self {
             client: client,
             id: Err("id was not initialized".to_string()),
+            x_database_id: Ok(None),
             body: Ok(::std::default::Default::default()),
         }
     }
@@ -4572,6 +4624,19 @@ impl<'a> ExecuteSavedQuery<'a> {
             .try_into()
             .map_err(|_| {
                 "conversion to `:: std :: string :: String` for id failed".to_string()
+            });
+        self
+    }
+    pub fn x_database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.x_database_id = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for x_database_id failed"
+                    .to_string()
             });
         self
     }
@@ -4610,8 +4675,9 @@ impl<'a> ExecuteSavedQuery<'a> {
     > {
         const OPERATION: &str = "execute_saved_query";
         let response = async move {
-            let Self { client, id, body } = self;
+            let Self { client, id, x_database_id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
+            let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::ExecuteSavedQueryRequest::try_from(v)
@@ -4628,6 +4694,10 @@ impl<'a> ExecuteSavedQuery<'a> {
                     ],
                 )
                 .map_err(Error::InvalidRequest)?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            if let Some(value) = x_database_id {
+                header_map.append("X-Database-Id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4637,6 +4707,7 @@ impl<'a> ExecuteSavedQuery<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
+                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "execute_saved_query",
@@ -4865,6 +4936,7 @@ pub struct ListQueryRuns<'a> {
     limit: Result<Option<::std::num::NonZeroU64>, String>,
     saved_query_id: Result<Option<::std::string::String>, String>,
     status: Result<Option<::std::string::String>, String>,
+    x_database_id: Result<Option<::std::string::String>, String>,
 }
 impl<'a> ListQueryRuns<'a> {
     pub fn new(client: &'a super::Client) -> Self {
@@ -4874,6 +4946,7 @@ impl<'a> ListQueryRuns<'a> {
             limit: Ok(None),
             saved_query_id: Ok(None),
             status: Ok(None),
+            x_database_id: Ok(None),
         }
     }
     pub fn cursor<V>(mut self, value: V) -> Self
@@ -4928,6 +5001,19 @@ impl<'a> ListQueryRuns<'a> {
             });
         self
     }
+    pub fn x_database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.x_database_id = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for x_database_id failed"
+                    .to_string()
+            });
+        self
+    }
     ///Sends a `GET` request to `/v1/query-runs`
     pub async fn send(
         self,
@@ -4937,15 +5023,20 @@ impl<'a> ListQueryRuns<'a> {
     > {
         const OPERATION: &str = "list_query_runs";
         let response = async move {
-            let Self { client, cursor, limit, saved_query_id, status } = self;
+            let Self { client, cursor, limit, saved_query_id, status, x_database_id } = self;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let saved_query_id = saved_query_id.map_err(Error::InvalidRequest)?;
             let status = status.map_err(Error::InvalidRequest)?;
+            let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
                 .url(&[Piece::Fixed("/v1/query-runs")])
                 .map_err(Error::InvalidRequest)?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            if let Some(value) = x_database_id {
+                header_map.append("X-Database-Id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4958,6 +5049,7 @@ impl<'a> ListQueryRuns<'a> {
                 .query_some("limit", &limit)
                 .query_some("saved_query_id", &saved_query_id)
                 .query_some("status", &status)
+                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_query_runs",
@@ -4983,12 +5075,14 @@ impl<'a> ListQueryRuns<'a> {
 pub struct GetQueryRun<'a> {
     client: &'a super::Client,
     id: Result<::std::string::String, String>,
+    x_database_id: Result<Option<::std::string::String>, String>,
 }
 impl<'a> GetQueryRun<'a> {
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
             id: Err("id was not initialized".to_string()),
+            x_database_id: Ok(None),
         }
     }
     pub fn id<V>(mut self, value: V) -> Self
@@ -5002,6 +5096,19 @@ impl<'a> GetQueryRun<'a> {
             });
         self
     }
+    pub fn x_database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.x_database_id = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for x_database_id failed"
+                    .to_string()
+            });
+        self
+    }
     ///Sends a `GET` request to `/v1/query-runs/{id}`
     pub async fn send(
         self,
@@ -5011,8 +5118,9 @@ impl<'a> GetQueryRun<'a> {
     > {
         const OPERATION: &str = "get_query_run";
         let response = async move {
-            let Self { client, id } = self;
+            let Self { client, id, x_database_id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
+            let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
                 .url(
@@ -5022,6 +5130,10 @@ impl<'a> GetQueryRun<'a> {
                     ],
                 )
                 .map_err(Error::InvalidRequest)?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            if let Some(value) = x_database_id {
+                header_map.append("X-Database-Id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5030,6 +5142,7 @@ impl<'a> GetQueryRun<'a> {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_run",
@@ -5139,6 +5252,7 @@ pub struct ListResults<'a> {
     client: &'a super::Client,
     limit: Result<Option<::std::num::NonZeroU64>, String>,
     offset: Result<Option<u64>, String>,
+    x_database_id: Result<Option<::std::string::String>, String>,
 }
 impl<'a> ListResults<'a> {
     pub fn new(client: &'a super::Client) -> Self {
@@ -5146,6 +5260,7 @@ impl<'a> ListResults<'a> {
             client: client,
             limit: Ok(None),
             offset: Ok(None),
+            x_database_id: Ok(None),
         }
     }
     pub fn limit<V>(mut self, value: V) -> Self
@@ -5171,6 +5286,19 @@ impl<'a> ListResults<'a> {
             .map_err(|_| "conversion to `u64` for offset failed".to_string());
         self
     }
+    pub fn x_database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.x_database_id = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for x_database_id failed"
+                    .to_string()
+            });
+        self
+    }
     ///Sends a `GET` request to `/v1/results`
     pub async fn send(
         self,
@@ -5180,13 +5308,18 @@ impl<'a> ListResults<'a> {
     > {
         const OPERATION: &str = "list_results";
         let response = async move {
-            let Self { client, limit, offset } = self;
+            let Self { client, limit, offset, x_database_id } = self;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
+            let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
                 .url(&[Piece::Fixed("/v1/results")])
                 .map_err(Error::InvalidRequest)?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            if let Some(value) = x_database_id {
+                header_map.append("X-Database-Id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5197,6 +5330,7 @@ impl<'a> ListResults<'a> {
                 )
                 .query_some("limit", &limit)
                 .query_some("offset", &offset)
+                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_results",
@@ -5225,6 +5359,7 @@ pub struct GetResult<'a> {
     format: Result<Option<crate::generated::types::ResultFormat>, String>,
     limit: Result<Option<u64>, String>,
     offset: Result<Option<u64>, String>,
+    x_database_id: Result<Option<::std::string::String>, String>,
 }
 impl<'a> GetResult<'a> {
     pub fn new(client: &'a super::Client) -> Self {
@@ -5234,6 +5369,7 @@ impl<'a> GetResult<'a> {
             format: Ok(None),
             limit: Ok(None),
             offset: Ok(None),
+            x_database_id: Ok(None),
         }
     }
     pub fn id<V>(mut self, value: V) -> Self
@@ -5280,6 +5416,19 @@ impl<'a> GetResult<'a> {
             .map_err(|_| "conversion to `u64` for offset failed".to_string());
         self
     }
+    pub fn x_database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.x_database_id = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for x_database_id failed"
+                    .to_string()
+            });
+        self
+    }
     ///Sends a `GET` request to `/v1/results/{id}`
     pub async fn send(
         self,
@@ -5289,17 +5438,22 @@ impl<'a> GetResult<'a> {
     > {
         const OPERATION: &str = "get_result";
         let response = async move {
-            let Self { client, id, format, limit, offset } = self;
+            let Self { client, id, format, limit, offset, x_database_id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let format = format.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
+            let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
                 .url(
                     &[Piece::Fixed("/v1/results/"), Piece::Param("id", &id.to_string())],
                 )
                 .map_err(Error::InvalidRequest)?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            if let Some(value) = x_database_id {
+                header_map.append("X-Database-Id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5311,6 +5465,7 @@ impl<'a> GetResult<'a> {
                 .query_some("format", &format)
                 .query_some("limit", &limit)
                 .query_some("offset", &offset)
+                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_result",
@@ -6320,6 +6475,2150 @@ impl<'a> DeleteWorkspace<'a> {
             .map_err(|e| crate::transport::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientUsageExt::get_usage`]
+
+[`ClientUsageExt::get_usage`]: super::ClientUsageExt::get_usage*/
+#[derive(Debug, Clone)]
+pub struct GetUsage<'a> {
+    client: &'a super::Client,
+    since: Result<Option<::std::string::String>, String>,
+}
+impl<'a> GetUsage<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            since: Ok(None),
+        }
+    }
+    pub fn since<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.since = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for since failed".to_string()
+            });
+        self
+    }
+    ///Sends a `GET` request to `/v1/usage`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::WorkspaceUsageResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "get_usage";
+        let response = async move {
+            let Self { client, since } = self;
+            let since = since.map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/usage")])
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query_some("since", &since)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_usage",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::bulk_create_databases`]
+
+[`ClientDatabasesExt::bulk_create_databases`]: super::ClientDatabasesExt::bulk_create_databases*/
+#[derive(Debug, Clone)]
+pub struct BulkCreateDatabases<'a> {
+    client: &'a super::Client,
+    body: Result<types::builder::BulkCreateDatabasesRequest, String>,
+}
+impl<'a> BulkCreateDatabases<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::BulkCreateDatabasesRequest>,
+        <V as std::convert::TryInto<
+            types::BulkCreateDatabasesRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!(
+                    "conversion to `BulkCreateDatabasesRequest` for body failed: {}", s
+                )
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::BulkCreateDatabasesRequest,
+        ) -> types::builder::BulkCreateDatabasesRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/databases/bulk`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::DatabaseBatchResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "bulk_create_databases";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::BulkCreateDatabasesRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/databases/bulk")])
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "bulk_create_databases",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            202u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::get_database_batch`]
+
+[`ClientDatabasesExt::get_database_batch`]: super::ClientDatabasesExt::get_database_batch*/
+#[derive(Debug, Clone)]
+pub struct GetDatabaseBatch<'a> {
+    client: &'a super::Client,
+    batch_id: Result<::std::string::String, String>,
+}
+impl<'a> GetDatabaseBatch<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            batch_id: Err("batch_id was not initialized".to_string()),
+        }
+    }
+    pub fn batch_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.batch_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for batch_id failed"
+                    .to_string()
+            });
+        self
+    }
+    ///Sends a `GET` request to `/v1/databases/bulk/{batch_id}`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::DatabaseBatchResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "get_database_batch";
+        let response = async move {
+            let Self { client, batch_id } = self;
+            let batch_id = batch_id.map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/bulk/"),
+                        Piece::Param("batch_id", &batch_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_database_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::delete_database_batch`]
+
+[`ClientDatabasesExt::delete_database_batch`]: super::ClientDatabasesExt::delete_database_batch*/
+#[derive(Debug, Clone)]
+pub struct DeleteDatabaseBatch<'a> {
+    client: &'a super::Client,
+    batch_id: Result<::std::string::String, String>,
+}
+impl<'a> DeleteDatabaseBatch<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            batch_id: Err("batch_id was not initialized".to_string()),
+        }
+    }
+    pub fn batch_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.batch_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for batch_id failed"
+                    .to_string()
+            });
+        self
+    }
+    ///Sends a `DELETE` request to `/v1/databases/bulk/{batch_id}`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::DeleteDatabaseBatchResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "delete_database_batch";
+        let response = async move {
+            let Self { client, batch_id } = self;
+            let batch_id = batch_id.map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/bulk/"),
+                        Piece::Param("batch_id", &batch_id.to_string()),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_database_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::lookup_database_by_name`]
+
+[`ClientDatabasesExt::lookup_database_by_name`]: super::ClientDatabasesExt::lookup_database_by_name*/
+#[derive(Debug, Clone)]
+pub struct LookupDatabaseByName<'a> {
+    client: &'a super::Client,
+    name: Result<::std::string::String, String>,
+}
+impl<'a> LookupDatabaseByName<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            name: Err("name was not initialized".to_string()),
+        }
+    }
+    pub fn name<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.name = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for name failed".to_string()
+            });
+        self
+    }
+    ///Sends a `GET` request to `/v1/databases/by-name`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::DatabaseDetailResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "lookup_database_by_name";
+        let response = async move {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/databases/by-name")])
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("name", &name))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "lookup_database_by_name",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::count_databases`]
+
+[`ClientDatabasesExt::count_databases`]: super::ClientDatabasesExt::count_databases*/
+#[derive(Debug, Clone)]
+pub struct CountDatabases<'a> {
+    client: &'a super::Client,
+    batch: Result<Option<::std::string::String>, String>,
+    search: Result<Option<::std::string::String>, String>,
+}
+impl<'a> CountDatabases<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            batch: Ok(None),
+            search: Ok(None),
+        }
+    }
+    pub fn batch<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.batch = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for batch failed".to_string()
+            });
+        self
+    }
+    pub fn search<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.search = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for search failed"
+                    .to_string()
+            });
+        self
+    }
+    ///Sends a `GET` request to `/v1/databases/count`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::DatabaseCountResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "count_databases";
+        let response = async move {
+            let Self { client, batch, search } = self;
+            let batch = batch.map_err(Error::InvalidRequest)?;
+            let search = search.map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/databases/count")])
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query_some("batch", &batch)
+                .query_some("search", &search)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "count_databases",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::fork_database`]
+
+[`ClientDatabasesExt::fork_database`]: super::ClientDatabasesExt::fork_database*/
+#[derive(Debug, Clone)]
+pub struct ForkDatabase<'a> {
+    client: &'a super::Client,
+    database_id: Result<::std::string::String, String>,
+    body: Result<types::builder::ForkDatabaseRequest, String>,
+}
+impl<'a> ForkDatabase<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            database_id: Err("database_id was not initialized".to_string()),
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.database_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for database_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::ForkDatabaseRequest>,
+        <V as std::convert::TryInto<
+            types::ForkDatabaseRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!("conversion to `ForkDatabaseRequest` for body failed: {}", s)
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::ForkDatabaseRequest,
+        ) -> types::builder::ForkDatabaseRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/databases/{database_id}/fork`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::CreateDatabaseResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "fork_database";
+        let response = async move {
+            let Self { client, database_id, body } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ForkDatabaseRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/fork"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "fork_database",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::get_database_lineage`]
+
+[`ClientDatabasesExt::get_database_lineage`]: super::ClientDatabasesExt::get_database_lineage*/
+#[derive(Debug, Clone)]
+pub struct GetDatabaseLineage<'a> {
+    client: &'a super::Client,
+    database_id: Result<::std::string::String, String>,
+    forks_limit: Result<Option<::std::num::NonZeroU64>, String>,
+}
+impl<'a> GetDatabaseLineage<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            database_id: Err("database_id was not initialized".to_string()),
+            forks_limit: Ok(None),
+        }
+    }
+    pub fn database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.database_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for database_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn forks_limit<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::num::NonZeroU64>,
+    {
+        self.forks_limit = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: num :: NonZeroU64` for forks_limit failed"
+                    .to_string()
+            });
+        self
+    }
+    ///Sends a `GET` request to `/v1/databases/{database_id}/lineage`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::DatabaseLineageResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "get_database_lineage";
+        let response = async move {
+            let Self { client, database_id, forks_limit } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let forks_limit = forks_limit.map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/lineage"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query_some("forks_limit", &forks_limit)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_database_lineage",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::add_database_schema`]
+
+[`ClientDatabasesExt::add_database_schema`]: super::ClientDatabasesExt::add_database_schema*/
+#[derive(Debug, Clone)]
+pub struct AddDatabaseSchema<'a> {
+    client: &'a super::Client,
+    database_id: Result<::std::string::String, String>,
+    body: Result<types::builder::AddManagedSchemaRequest, String>,
+}
+impl<'a> AddDatabaseSchema<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            database_id: Err("database_id was not initialized".to_string()),
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.database_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for database_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::AddManagedSchemaRequest>,
+        <V as std::convert::TryInto<
+            types::AddManagedSchemaRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!("conversion to `AddManagedSchemaRequest` for body failed: {}", s)
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::AddManagedSchemaRequest,
+        ) -> types::builder::AddManagedSchemaRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/databases/{database_id}/schemas`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::ManagedSchemaResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "add_database_schema";
+        let response = async move {
+            let Self { client, database_id, body } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::AddManagedSchemaRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/schemas"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "add_database_schema",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::add_database_table`]
+
+[`ClientDatabasesExt::add_database_table`]: super::ClientDatabasesExt::add_database_table*/
+#[derive(Debug, Clone)]
+pub struct AddDatabaseTable<'a> {
+    client: &'a super::Client,
+    database_id: Result<::std::string::String, String>,
+    schema: Result<::std::string::String, String>,
+    body: Result<types::builder::AddManagedTableRequest, String>,
+}
+impl<'a> AddDatabaseTable<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            database_id: Err("database_id was not initialized".to_string()),
+            schema: Err("schema was not initialized".to_string()),
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.database_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for database_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn schema<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.schema = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for schema failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::AddManagedTableRequest>,
+        <V as std::convert::TryInto<
+            types::AddManagedTableRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!("conversion to `AddManagedTableRequest` for body failed: {}", s)
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::AddManagedTableRequest,
+        ) -> types::builder::AddManagedTableRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/databases/{database_id}/schemas/{schema}/tables`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::ManagedTableResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "add_database_table";
+        let response = async move {
+            let Self { client, database_id, schema, body } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::AddManagedTableRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/schemas/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/tables"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "add_database_table",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::load_database_table`]
+
+[`ClientDatabasesExt::load_database_table`]: super::ClientDatabasesExt::load_database_table*/
+#[derive(Debug, Clone)]
+pub struct LoadDatabaseTable<'a> {
+    client: &'a super::Client,
+    database_id: Result<::std::string::String, String>,
+    schema: Result<::std::string::String, String>,
+    table: Result<::std::string::String, String>,
+    body: Result<types::builder::LoadManagedTableRequest, String>,
+}
+impl<'a> LoadDatabaseTable<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            database_id: Err("database_id was not initialized".to_string()),
+            schema: Err("schema was not initialized".to_string()),
+            table: Err("table was not initialized".to_string()),
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.database_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for database_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn schema<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.schema = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for schema failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn table<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.table = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for table failed".to_string()
+            });
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::LoadManagedTableRequest>,
+        <V as std::convert::TryInto<
+            types::LoadManagedTableRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!("conversion to `LoadManagedTableRequest` for body failed: {}", s)
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::LoadManagedTableRequest,
+        ) -> types::builder::LoadManagedTableRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/databases/{database_id}/schemas/{schema}/tables/{table}/loads`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::transport::Error> {
+        const OPERATION: &str = "load_database_table";
+        let response = async move {
+            let Self { client, database_id, schema, table, body } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::LoadManagedTableRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/schemas/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/tables/"),
+                        Piece::Param("table", &table.to_string()),
+                        Piece::Fixed("/loads"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).json(&body).build()?;
+            let info = OperationInfo {
+                operation_id: "load_database_table",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => Ok(ResponseValue::stream(response)),
+            202u16 => Ok(ResponseValue::stream(response)),
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientDatabasesExt::set_database_table_constant_per_key`]
+
+[`ClientDatabasesExt::set_database_table_constant_per_key`]: super::ClientDatabasesExt::set_database_table_constant_per_key*/
+#[derive(Debug, Clone)]
+pub struct SetDatabaseTableConstantPerKey<'a> {
+    client: &'a super::Client,
+    database_id: Result<::std::string::String, String>,
+    schema: Result<::std::string::String, String>,
+    table: Result<::std::string::String, String>,
+    body: Result<types::builder::UpdateManagedTableRequest, String>,
+}
+impl<'a> SetDatabaseTableConstantPerKey<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            database_id: Err("database_id was not initialized".to_string()),
+            schema: Err("schema was not initialized".to_string()),
+            table: Err("table was not initialized".to_string()),
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.database_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for database_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn schema<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.schema = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for schema failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn table<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.table = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for table failed".to_string()
+            });
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::UpdateManagedTableRequest>,
+        <V as std::convert::TryInto<
+            types::UpdateManagedTableRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!(
+                    "conversion to `UpdateManagedTableRequest` for body failed: {}", s
+                )
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::UpdateManagedTableRequest,
+        ) -> types::builder::UpdateManagedTableRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `PUT` request to `/v1/databases/{database_id}/schemas/{schema}/tables/{table}/constant-per-key`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::ManagedTableConstantPerKeyResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "set_database_table_constant_per_key";
+        let response = async move {
+            let Self { client, database_id, schema, table, body } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateManagedTableRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/databases/"),
+                        Piece::Param("database_id", &database_id.to_string()),
+                        Piece::Fixed("/schemas/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/tables/"),
+                        Piece::Param("table", &table.to_string()),
+                        Piece::Fixed("/constant-per-key"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "set_database_table_constant_per_key",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientConnectionsExt::add_managed_schema`]
+
+[`ClientConnectionsExt::add_managed_schema`]: super::ClientConnectionsExt::add_managed_schema*/
+#[derive(Debug, Clone)]
+pub struct AddManagedSchema<'a> {
+    client: &'a super::Client,
+    connection_id: Result<::std::string::String, String>,
+    body: Result<types::builder::AddManagedSchemaRequest, String>,
+}
+impl<'a> AddManagedSchema<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            connection_id: Err("connection_id was not initialized".to_string()),
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn connection_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.connection_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for connection_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::AddManagedSchemaRequest>,
+        <V as std::convert::TryInto<
+            types::AddManagedSchemaRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!("conversion to `AddManagedSchemaRequest` for body failed: {}", s)
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::AddManagedSchemaRequest,
+        ) -> types::builder::AddManagedSchemaRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/connections/{connection_id}/schemas`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::ManagedSchemaResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "add_managed_schema";
+        let response = async move {
+            let Self { client, connection_id, body } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::AddManagedSchemaRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/schemas"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "add_managed_schema",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientConnectionsExt::add_managed_table`]
+
+[`ClientConnectionsExt::add_managed_table`]: super::ClientConnectionsExt::add_managed_table*/
+#[derive(Debug, Clone)]
+pub struct AddManagedTable<'a> {
+    client: &'a super::Client,
+    connection_id: Result<::std::string::String, String>,
+    schema: Result<::std::string::String, String>,
+    body: Result<types::builder::AddManagedTableRequest, String>,
+}
+impl<'a> AddManagedTable<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            connection_id: Err("connection_id was not initialized".to_string()),
+            schema: Err("schema was not initialized".to_string()),
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn connection_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.connection_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for connection_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn schema<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.schema = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for schema failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::AddManagedTableRequest>,
+        <V as std::convert::TryInto<
+            types::AddManagedTableRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!("conversion to `AddManagedTableRequest` for body failed: {}", s)
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::AddManagedTableRequest,
+        ) -> types::builder::AddManagedTableRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/connections/{connection_id}/schemas/{schema}/tables`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::ManagedTableResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "add_managed_table";
+        let response = async move {
+            let Self { client, connection_id, schema, body } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::AddManagedTableRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/schemas/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/tables"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "add_managed_table",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientConnectionsExt::set_managed_table_constant_per_key`]
+
+[`ClientConnectionsExt::set_managed_table_constant_per_key`]: super::ClientConnectionsExt::set_managed_table_constant_per_key*/
+#[derive(Debug, Clone)]
+pub struct SetManagedTableConstantPerKey<'a> {
+    client: &'a super::Client,
+    connection_id: Result<::std::string::String, String>,
+    schema: Result<::std::string::String, String>,
+    table: Result<::std::string::String, String>,
+    body: Result<types::builder::UpdateManagedTableRequest, String>,
+}
+impl<'a> SetManagedTableConstantPerKey<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            connection_id: Err("connection_id was not initialized".to_string()),
+            schema: Err("schema was not initialized".to_string()),
+            table: Err("table was not initialized".to_string()),
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn connection_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.connection_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for connection_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn schema<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.schema = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for schema failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn table<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.table = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for table failed".to_string()
+            });
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::UpdateManagedTableRequest>,
+        <V as std::convert::TryInto<
+            types::UpdateManagedTableRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!(
+                    "conversion to `UpdateManagedTableRequest` for body failed: {}", s
+                )
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::UpdateManagedTableRequest,
+        ) -> types::builder::UpdateManagedTableRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `PUT` request to `/v1/connections/{connection_id}/schemas/{schema}/tables/{table}/constant-per-key`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::ManagedTableConstantPerKeyResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "set_managed_table_constant_per_key";
+        let response = async move {
+            let Self { client, connection_id, schema, table, body } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateManagedTableRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/connections/"),
+                        Piece::Param("connection_id", &connection_id.to_string()),
+                        Piece::Fixed("/schemas/"),
+                        Piece::Param("schema", &schema.to_string()),
+                        Piece::Fixed("/tables/"),
+                        Piece::Param("table", &table.to_string()),
+                        Piece::Fixed("/constant-per-key"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "set_managed_table_constant_per_key",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientIndexesExt::list_indexes_collection`]
+
+[`ClientIndexesExt::list_indexes_collection`]: super::ClientIndexesExt::list_indexes_collection*/
+#[derive(Debug, Clone)]
+pub struct ListIndexesCollection<'a> {
+    client: &'a super::Client,
+    connection_id: Result<Option<::std::string::String>, String>,
+    cursor: Result<Option<::std::string::String>, String>,
+    index_type: Result<Option<crate::generated::types::IndexType>, String>,
+    limit: Result<Option<::std::num::NonZeroU64>, String>,
+    schema: Result<Option<::std::string::String>, String>,
+    table: Result<Option<::std::string::String>, String>,
+    x_database_id: Result<::std::string::String, String>,
+}
+impl<'a> ListIndexesCollection<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            connection_id: Ok(None),
+            cursor: Ok(None),
+            index_type: Ok(None),
+            limit: Ok(None),
+            schema: Ok(None),
+            table: Ok(None),
+            x_database_id: Err("x_database_id was not initialized".to_string()),
+        }
+    }
+    pub fn connection_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.connection_id = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for connection_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn cursor<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.cursor = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for cursor failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn index_type<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<crate::generated::types::IndexType>,
+    {
+        self.index_type = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `crate :: generated :: types :: IndexType` for index_type failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn limit<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::num::NonZeroU64>,
+    {
+        self.limit = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn schema<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.schema = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for schema failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn table<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.table = value
+            .try_into()
+            .map(Some)
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for table failed".to_string()
+            });
+        self
+    }
+    pub fn x_database_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.x_database_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for x_database_id failed"
+                    .to_string()
+            });
+        self
+    }
+    ///Sends a `GET` request to `/v1/indexes`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::ListIndexesPageResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "list_indexes_collection";
+        let response = async move {
+            let Self {
+                client,
+                connection_id,
+                cursor,
+                index_type,
+                limit,
+                schema,
+                table,
+                x_database_id,
+            } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let index_type = index_type.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let schema = schema.map_err(Error::InvalidRequest)?;
+            let table = table.map_err(Error::InvalidRequest)?;
+            let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/indexes")])
+                .map_err(Error::InvalidRequest)?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map.append("X-Database-Id", x_database_id.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query_some("connection_id", &connection_id)
+                .query_some("cursor", &cursor)
+                .query_some("index_type", &index_type)
+                .query_some("limit", &limit)
+                .query_some("schema", &schema)
+                .query_some("table", &table)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_indexes_collection",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientUploadsExt::create_upload_session_handler`]
+
+[`ClientUploadsExt::create_upload_session_handler`]: super::ClientUploadsExt::create_upload_session_handler*/
+#[derive(Debug, Clone)]
+pub struct CreateUploadSessionHandler<'a> {
+    client: &'a super::Client,
+    body: Result<types::builder::CreateUploadRequest, String>,
+}
+impl<'a> CreateUploadSessionHandler<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::CreateUploadRequest>,
+        <V as std::convert::TryInto<
+            types::CreateUploadRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!("conversion to `CreateUploadRequest` for body failed: {}", s)
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::CreateUploadRequest,
+        ) -> types::builder::CreateUploadRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/uploads`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::UploadSessionResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "create_upload_session_handler";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateUploadRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/uploads")])
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_upload_session_handler",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientUploadsExt::create_upload_sessions_batch_handler`]
+
+[`ClientUploadsExt::create_upload_sessions_batch_handler`]: super::ClientUploadsExt::create_upload_sessions_batch_handler*/
+#[derive(Debug, Clone)]
+pub struct CreateUploadSessionsBatchHandler<'a> {
+    client: &'a super::Client,
+    body: Result<types::builder::BatchCreateUploadRequest, String>,
+}
+impl<'a> CreateUploadSessionsBatchHandler<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::BatchCreateUploadRequest>,
+        <V as std::convert::TryInto<
+            types::BatchCreateUploadRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!(
+                    "conversion to `BatchCreateUploadRequest` for body failed: {}", s
+                )
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::BatchCreateUploadRequest,
+        ) -> types::builder::BatchCreateUploadRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/uploads/batch`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::BatchCreateUploadResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "create_upload_sessions_batch_handler";
+        let response = async move {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::BatchCreateUploadRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(&[Piece::Fixed("/v1/uploads/batch")])
+                .map_err(Error::InvalidRequest)?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_upload_sessions_batch_handler",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            201u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientUploadsExt::finalize_upload_handler`]
+
+[`ClientUploadsExt::finalize_upload_handler`]: super::ClientUploadsExt::finalize_upload_handler*/
+#[derive(Debug, Clone)]
+pub struct FinalizeUploadHandler<'a> {
+    client: &'a super::Client,
+    upload_id: Result<::std::string::String, String>,
+    x_upload_finalize_token: Result<::std::string::String, String>,
+    body: Result<types::builder::FinalizeUploadRequest, String>,
+}
+impl<'a> FinalizeUploadHandler<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            upload_id: Err("upload_id was not initialized".to_string()),
+            x_upload_finalize_token: Err(
+                "x_upload_finalize_token was not initialized".to_string(),
+            ),
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn upload_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.upload_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for upload_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn x_upload_finalize_token<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.x_upload_finalize_token = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for x_upload_finalize_token failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::FinalizeUploadRequest>,
+        <V as std::convert::TryInto<
+            types::FinalizeUploadRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!("conversion to `FinalizeUploadRequest` for body failed: {}", s)
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::FinalizeUploadRequest,
+        ) -> types::builder::FinalizeUploadRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/uploads/{upload_id}/finalize`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::FinalizeUploadResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "finalize_upload_handler";
+        let response = async move {
+            let Self { client, upload_id, x_upload_finalize_token, body } = self;
+            let upload_id = upload_id.map_err(Error::InvalidRequest)?;
+            let x_upload_finalize_token = x_upload_finalize_token
+                .map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::FinalizeUploadRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/uploads/"),
+                        Piece::Param("upload_id", &upload_id.to_string()),
+                        Piece::Fixed("/finalize"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    "X-Upload-Finalize-Token",
+                    x_upload_finalize_token.to_string().try_into()?,
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "finalize_upload_handler",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
+            _ => Err(crate::transport::error_response(OPERATION, response).await),
+        }
+    }
+}
+/**Builder for [`ClientUploadsExt::mint_upload_parts_handler`]
+
+[`ClientUploadsExt::mint_upload_parts_handler`]: super::ClientUploadsExt::mint_upload_parts_handler*/
+#[derive(Debug, Clone)]
+pub struct MintUploadPartsHandler<'a> {
+    client: &'a super::Client,
+    upload_id: Result<::std::string::String, String>,
+    x_upload_finalize_token: Result<::std::string::String, String>,
+    body: Result<types::builder::MintUploadPartsRequest, String>,
+}
+impl<'a> MintUploadPartsHandler<'a> {
+    pub fn new(client: &'a super::Client) -> Self {
+        Self {
+            client: client,
+            upload_id: Err("upload_id was not initialized".to_string()),
+            x_upload_finalize_token: Err(
+                "x_upload_finalize_token was not initialized".to_string(),
+            ),
+            body: Ok(::std::default::Default::default()),
+        }
+    }
+    pub fn upload_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.upload_id = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for upload_id failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn x_upload_finalize_token<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.x_upload_finalize_token = value
+            .try_into()
+            .map_err(|_| {
+                "conversion to `:: std :: string :: String` for x_upload_finalize_token failed"
+                    .to_string()
+            });
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<types::MintUploadPartsRequest>,
+        <V as std::convert::TryInto<
+            types::MintUploadPartsRequest,
+        >>::Error: std::fmt::Display,
+    {
+        self.body = value
+            .try_into()
+            .map(From::from)
+            .map_err(|s| {
+                format!("conversion to `MintUploadPartsRequest` for body failed: {}", s)
+            });
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            types::builder::MintUploadPartsRequest,
+        ) -> types::builder::MintUploadPartsRequest,
+    {
+        self.body = self.body.map(f);
+        self
+    }
+    ///Sends a `POST` request to `/v1/uploads/{upload_id}/parts`
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<types::MintUploadPartsResponse>,
+        crate::transport::Error,
+    > {
+        const OPERATION: &str = "mint_upload_parts_handler";
+        let response = async move {
+            let Self { client, upload_id, x_upload_finalize_token, body } = self;
+            let upload_id = upload_id.map_err(Error::InvalidRequest)?;
+            let x_upload_finalize_token = x_upload_finalize_token
+                .map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::MintUploadPartsRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = client
+                .inner
+                .url(
+                    &[
+                        Piece::Fixed("/v1/uploads/"),
+                        Piece::Param("upload_id", &upload_id.to_string()),
+                        Piece::Fixed("/parts"),
+                    ],
+                )
+                .map_err(Error::InvalidRequest)?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    "X-Upload-Finalize-Token",
+                    x_upload_finalize_token.to_string().try_into()?,
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "mint_upload_parts_handler",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            ::std::result::Result::<_, Error<()>>::Ok(response)
+        }
+            .await
+            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+        match response.status().as_u16() {
+            200u16 => crate::transport::decode_json(OPERATION, response).await,
             _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
     }

@@ -10,7 +10,7 @@ pub mod types;
 #[derive(Clone, Debug)]
 /**Client for Hotdata API
 
-HTTP API of Hotdata, a SQL data platform. It lets you run Postgres-compatible queries across external connections and managed datasets, inspect query runs, download stored results, keep versioned saved queries and track background jobs. Requests are authenticated with a bearer API token and an `X-Workspace-Id` header.
+HTTP API of Hotdata, a SQL data platform. It runs SQL across external connections and managed databases, keeps query runs, stored results and versioned saved queries, uploads files through presigned sessions and tracks background jobs. Requests carry a bearer API token and an `X-Workspace-Id` header; operations scoped to a managed database also take `X-Database-Id`. Operations marked deprecated belong to the May 2026 API: the public service no longer serves them, older and local servers still do.
 
 Version: 1.0.0*/
 pub struct Client {
@@ -111,11 +111,11 @@ impl ClientConnectionTypesExt for Client {
         builder::GetConnectionType::new(self)
     }
 }
-///Register and manage connections to remote databases such as Postgres, MySQL, Snowflake or BigQuery. Tables from each connection are discovered automatically and cached locally, and managed connections accept parquet loads.
+///Register and manage connections to remote databases such as Postgres, MySQL, Snowflake or BigQuery. Tables of each connection are discovered automatically; managed connections hold tables that you create and load yourself.
 pub trait ClientConnectionsExt {
     /**List connections
 
-Returns all database connections registered in the workspace, with their ID, name and source type.
+Returns every connection registered in the workspace with its ID, name and source type. The list is not paged.
 
 Sends a `GET` request to `/v1/connections`
 
@@ -127,7 +127,7 @@ let response = client.list_connections()
     fn list_connections(&self) -> builder::ListConnections<'_>;
     /**Create a connection
 
-Registers a remote data source from a `source_type` and a type-specific `config` (host, port, database and so on). Credentials may be passed inline, in which case password and token fields are stored as secrets automatically, or supplied by pointing at an existing secret via `secret_name` or `secret_id`. Unless `skip_discovery` is true, the source schema is discovered right after registration.
+Registers a remote data source from a `source_type` and a `config` object whose keys depend on that type (host, port, database and the like). Credentials can travel inside `config`, where password and token fields are kept as secrets by the service, or be referenced through `secret_name` or `secret_id` (never both). The source schema is discovered as part of the call and the outcome is reported in the body. The live service no longer accepts `skip_discovery` or `storage_backend`.
 
 Sends a `POST` request to `/v1/connections`
 
@@ -140,7 +140,7 @@ let response = client.create_connection()
     fn create_connection(&self) -> builder::CreateConnection<'_>;
     /**Get a connection
 
-Fetches a single connection by ID, including how many tables it exposes and how many of those have been synced.
+Fetches one connection by ID, with the number of tables it exposes and how many of them currently hold synced data.
 
 Sends a `GET` request to `/v1/connections/{connection_id}`
 
@@ -155,7 +155,7 @@ let response = client.get_connection()
     fn get_connection(&self) -> builder::GetConnection<'_>;
     /**Delete a connection
 
-Removes the connection together with any data cached from it. The remote database itself is not affected.
+Removes the connection together with any data Hotdata holds for it. The remote database itself is left untouched.
 
 Sends a `DELETE` request to `/v1/connections/{connection_id}`
 
@@ -200,7 +200,7 @@ let response = client.check_connection_health()
     fn check_connection_health(&self) -> builder::CheckConnectionHealth<'_>;
     /**Delete a managed table
 
-The connection must be of source type `managed`; other connections answer with an error.
+Drops one table of a `managed` connection along with its data. Connections of any other source type are refused.
 
 Sends a `DELETE` request to `/v1/connections/{connection_id}/schemas/{schema}/tables/{table}`
 
@@ -217,16 +217,20 @@ let response = client.delete_managed_table()
     .await;
 ```*/
     fn delete_managed_table(&self) -> builder::DeleteManagedTable<'_>;
-    /**Load an upload into a managed table
+    /**Load data into a managed table
 
-Takes a parquet file staged earlier through the uploads API and publishes it as the next generation of the given managed table, replacing its previous contents. The file is checked for parquet magic bytes, `mode` must be `replace`, and a second concurrent load of the same upload is rejected with 409. For a managed database, target its `default_connection_id`.
+Writes rows into a table of a `managed` connection (for a managed database, its `default_connection_id`). The rows come from exactly one source: a finalized upload session (`upload_id`; CSV, newline-delimited JSON or Parquet, detected or set with `format`), a persisted query result (`result_id`, copied so the table outlives the result), or CSV text sent in the body (`data`, at most 2 MiB, otherwise 413 with error code `INLINE_DATA_TOO_LARGE`). A table or schema that was never declared is created by its first load.
+
+`mode` decides what happens to the rows already there: `replace` swaps the whole contents, `append` adds to them, and `delete`, `update` and `upsert` match rows on key columns, taken from `key` in the request or else from the key the table was declared with.
+
+Outcomes: 200 with the load summary when it ran to completion; 202 with a job handle when `async` was set and the load had not finished within `async_after_ms` (poll `GET /v1/jobs/{id}`); a `result_id` load always runs synchronously. 409 covers several conflicts, told apart by the error code: `RESOURCE_LOCKED` when another load holds the table (transient; honour `Retry-After` and send the same request again), `IDEMPOTENCY_KEY_CONFLICT` when an `idempotency_key` is reused with a different body, table or mode (permanent; nothing was loaded), and a conflict when the same upload is already being loaded. A 409 never means rows were written twice.
 
 Sends a `POST` request to `/v1/connections/{connection_id}/schemas/{schema}/tables/{table}/loads`
 
 Arguments:
 - `connection_id`: ID of the managed connection, for example a database's `default_connection_id`.
-- `schema`: Schema that holds the target table.
-- `table`: Name of the table to load into.
+- `schema`: Schema that holds the target table; created if it does not exist yet.
+- `table`: Name of the table to load into; created if it does not exist yet.
 - `body`
 ```ignore
 let response = client.load_managed_table()
@@ -259,7 +263,7 @@ let response = client.purge_table_cache()
     fn purge_table_cache(&self) -> builder::PurgeTableCache<'_>;
     /**Get a table profile
 
-Returns per-column statistics for a synced table, such as cardinality, null counts and a detail block that depends on the column type (value frequencies, min/max, or string lengths). The statistics are gathered when the table is synced, not at request time.
+Returns per-column statistics for a synced table: distinct-value estimate, null count and share, and a block that depends on the column type (value frequencies, minimum and maximum, or string lengths). The numbers are computed when the table is synced, not when this call is made.
 
 Sends a `GET` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/profile`
 
@@ -276,6 +280,65 @@ let response = client.get_table_profile()
     .await;
 ```*/
     fn get_table_profile(&self) -> builder::GetTableProfile<'_>;
+    /**Add a schema to a managed catalog
+
+Declares a new schema, optionally with some tables, on an existing connection of source type `managed` (for a managed database, its `default_connection_id`). Declared tables start empty and are filled through the load endpoint. Schema and table names are stored in lower case. Connections of any other source type are refused, and a declaration that clashes with an existing one gives 409.
+
+Sends a `POST` request to `/v1/connections/{connection_id}/schemas`
+
+Arguments:
+- `connection_id`: ID of the managed connection, for example a database's `default_connection_id`.
+- `body`
+```ignore
+let response = client.add_managed_schema()
+    .connection_id(connection_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn add_managed_schema(&self) -> builder::AddManagedSchema<'_>;
+    /**Add a table to a managed schema
+
+Declares an empty table in an existing schema of a `managed` connection, ready to be filled by a load. Storage layout (`partition_by`, `sorted_by`) can only be chosen here, at creation; `key` enables the key-matching load modes and `constant_per_key` may be changed later. Names are stored in lower case. A declaration that clashes with an existing table gives 409.
+
+Sends a `POST` request to `/v1/connections/{connection_id}/schemas/{schema}/tables`
+
+Arguments:
+- `connection_id`: ID of the managed connection, for example a database's `default_connection_id`.
+- `schema`: Existing schema that receives the table.
+- `body`
+```ignore
+let response = client.add_managed_table()
+    .connection_id(connection_id)
+    .schema(schema)
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn add_managed_table(&self) -> builder::AddManagedTable<'_>;
+    /**Set a managed table's constant-per-key columns
+
+Replaces the list of columns that the table asserts are constant for each key value, that is, every row sharing a key carries the same value in those columns. Keyed loads (`delete`, `update`, `upsert`) use the assertion to open fewer files when looking for earlier versions of a key. Unlike the storage layout this may change at any time without rewriting data, and it applies from the next load on; send an empty list to withdraw it. The assertion is trusted, not checked: if it is false, keyed loads can leave duplicate rows behind, so declare it only when it truly holds.
+
+Sends a `PUT` request to `/v1/connections/{connection_id}/schemas/{schema}/tables/{table}/constant-per-key`
+
+Arguments:
+- `connection_id`: ID of the managed connection that owns the table.
+- `schema`: Schema containing the table.
+- `table`: Name of the table to update.
+- `body`
+```ignore
+let response = client.set_managed_table_constant_per_key()
+    .connection_id(connection_id)
+    .schema(schema)
+    .table(table)
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn set_managed_table_constant_per_key(
+        &self,
+    ) -> builder::SetManagedTableConstantPerKey<'_>;
 }
 impl ClientConnectionsExt for Client {
     fn list_connections(&self) -> builder::ListConnections<'_> {
@@ -307,6 +370,17 @@ impl ClientConnectionsExt for Client {
     }
     fn get_table_profile(&self) -> builder::GetTableProfile<'_> {
         builder::GetTableProfile::new(self)
+    }
+    fn add_managed_schema(&self) -> builder::AddManagedSchema<'_> {
+        builder::AddManagedSchema::new(self)
+    }
+    fn add_managed_table(&self) -> builder::AddManagedTable<'_> {
+        builder::AddManagedTable::new(self)
+    }
+    fn set_managed_table_constant_per_key(
+        &self,
+    ) -> builder::SetManagedTableConstantPerKey<'_> {
+        builder::SetManagedTableConstantPerKey::new(self)
     }
 }
 ///Keep named text documents, such as Markdown notes, attached to a specific managed database.
@@ -392,23 +466,32 @@ impl ClientDatabaseContextExt for Client {
         builder::DeleteDatabaseContext::new(self)
     }
 }
-///Create short-lived managed databases, each backed by its own `default` managed catalog, and attach existing connections to them as additional catalogs.
+///Managed databases: each has its own `default` managed catalog, can attach existing connections as further catalogs, be forked into an isolated copy, and be created in bulk. Scope queries, results and runs to one with `X-Database-Id`.
 pub trait ClientDatabasesExt {
     /**List managed databases
 
-Returns every managed database in the workspace with its ID, display name and expiry time.
+Returns the workspace's databases one page at a time, newest first. A default page size applies when `limit` is omitted (values outside 1 to 100 are clamped). While `has_more` is `true`, send the response's `next_cursor` back as `cursor` to get the next page. `search` keeps only databases whose name contains the given text (case is ignored for unaccented Latin letters and digits); use `GET /v1/databases/by-name` for an exact-name match. `batch` keeps only the databases created by one bulk-creation batch, ordered by ID instead of by age. Seed-era servers ignore these parameters and return every database in one response without paging fields.
 
 Sends a `GET` request to `/v1/databases`
 
+Arguments:
+- `batch`: Only list databases created by the bulk-creation batch with this `batch_id`. Pages of a batch are ordered by database ID rather than newest first.
+- `cursor`: Opaque cursor taken from `next_cursor` of the previous response; omit it to start at the first page.
+- `limit`: Largest number of items to return in one page.
+- `search`: Only list databases whose name contains this text, compared without regard to the case of unaccented Latin letters and digits. Paging and ordering work as without it.
 ```ignore
 let response = client.list_databases()
+    .batch(batch)
+    .cursor(cursor)
+    .limit(limit)
+    .search(search)
     .send()
     .await;
 ```*/
     fn list_databases(&self) -> builder::ListDatabases<'_>;
     /**Create a managed database
 
-Creates a database, a metadata-only grouping that automatically gets a managed `default` catalog with a `main` schema, so `default.main.<table>` is usable immediately. Extra schemas and tables can be declared up front with `schemas` and later filled by loading parquet uploads through `POST /v1/connections/{connection_id}/schemas/{schema}/tables/{table}/loads` against the returned `default_connection_id`. `expires_at` takes an RFC 3339 timestamp or a relative duration such as `24h`, `90m` or `7d` (default `24h`); deletion never happens earlier than that time but may happen somewhat later.
+Creates a database, a metadata-only grouping that automatically gets its own managed default catalog with a `main` schema, so `default.main.<table>` can be queried right away. The catalog answers to `default` unless `default_catalog` picks another valid SQL identifier (`hotdata` and `information_schema` are reserved). `default_schema` chooses the schema that unqualified table names resolve to. Extra schemas and tables can be declared up front with `schemas` and filled later through `POST /v1/databases/{database_id}/schemas/{schema}/tables/{table}/loads` (or the connection-scoped load against the returned `default_connection_id`). `name` is a free display label that need not be unique. `expires_at` takes an RFC 3339 timestamp or a relative duration such as `24h`, `90m` or `7d`; the database is never removed before that time, though cleanup may come later. With `if_not_exists: true` the call becomes get-or-create by `name`: when a database with that name already exists it is returned unchanged with status `200` and `created: false`, and nothing else in the request is applied.
 
 Sends a `POST` request to `/v1/databases`
 
@@ -421,7 +504,7 @@ let response = client.create_database()
     fn create_database(&self) -> builder::CreateDatabase<'_>;
     /**Get a managed database
 
-Looks up a database by its `id`, returning its default connection, expiry and attached catalogs. The display `name` cannot be used in place of the ID.
+Looks up a database by its `id`, returning its default catalog and connection, default schema, expiry, fork origin and attached catalogs. The display `name` is not accepted here; use `GET /v1/databases/by-name` to find a database by name.
 
 Sends a `GET` request to `/v1/databases/{database_id}`
 
@@ -436,7 +519,7 @@ let response = client.get_database()
     fn get_database(&self) -> builder::GetDatabase<'_>;
     /**Delete a managed database
 
-Removes the database along with its automatically created `default` catalog. Catalogs that were attached are only detached; the connections behind them stay in place.
+Removes the database along with its automatically created default catalog. Catalogs that were attached are only detached; the connections behind them stay in place. While another database has this one's catalog attached, deletion is refused with 409 (detach it there first), unless this database is already past its `expires_at`, in which case it is deleted anyway and the other database loses the catalog.
 
 Sends a `DELETE` request to `/v1/databases/{database_id}`
 
@@ -451,7 +534,7 @@ let response = client.delete_database()
     fn delete_database(&self) -> builder::DeleteDatabase<'_>;
     /**Attach a catalog to a database
 
-Makes an existing connection available as a catalog inside the database. Queries scoped to the database address it by `alias` if one is given, otherwise by the connection's own name.
+Makes an existing catalog queryable inside the database next to the database's own. `connection_id` may name a connection or another database's `default_connection_id`, which lets one query read both databases. Inside this database the catalog answers to `alias` when given, otherwise to the name it has in its own scope; that name must not be `default`, a reserved name or this database's own default catalog name, so attaching a database that kept the stock `default` catalog needs an `alias`. Attaching copies nothing and is read-only: loads still go to this database's own default catalog, and the attachment does not carry over the attached catalog's own attachments.
 
 Sends a `POST` request to `/v1/databases/{database_id}/catalogs`
 
@@ -468,7 +551,7 @@ let response = client.attach_database_catalog()
     fn attach_database_catalog(&self) -> builder::AttachDatabaseCatalog<'_>;
     /**Detach a catalog from a database
 
-Removes an attached catalog from the database. The underlying connection itself is kept.
+Removes an attached catalog from the database. Only its visibility inside this database goes away; the underlying connection and its data are kept.
 
 Sends a `DELETE` request to `/v1/databases/{database_id}/catalogs/{connection_id}`
 
@@ -483,6 +566,195 @@ let response = client.detach_database_catalog()
     .await;
 ```*/
     fn detach_database_catalog(&self) -> builder::DetachDatabaseCatalog<'_>;
+    /**Create many databases at once
+
+Starts creating `count` databases from a single template. The work runs in the background: the answer arrives at once with a batch handle and the ID of the job filling it, and no databases are returned inline. Follow progress with `GET /v1/databases/bulk/{batch_id}` or the job, and list the members with `GET /v1/databases?batch=<batch_id>` (they also show up in the ordinary listing). Every database gets a default catalog and schema; `schemas` declares the same tables on each of them, ready to load like those of a database created on its own. Send an `idempotency_key` to make retries return the original batch instead of creating a second one.
+
+Sends a `POST` request to `/v1/databases/bulk`
+
+```ignore
+let response = client.bulk_create_databases()
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn bulk_create_databases(&self) -> builder::BulkCreateDatabases<'_>;
+    /**Get a database batch
+
+Reports the state of one bulk-creation batch: the number of databases requested and the number created up to now. Poll it to follow the batch's progress.
+
+Sends a `GET` request to `/v1/databases/bulk/{batch_id}`
+
+Arguments:
+- `batch_id`: ID of the batch, as returned by `POST /v1/databases/bulk`.
+```ignore
+let response = client.get_database_batch()
+    .batch_id(batch_id)
+    .send()
+    .await;
+```*/
+    fn get_database_batch(&self) -> builder::GetDatabaseBatch<'_>;
+    /**Delete a database batch
+
+Cancels a batch that has not finished filling, removes every database it produced and finally the batch record. This works only while none of the batch's databases holds loaded data; declared but never loaded tables do not count. If any database of the batch has received data the request is refused with 409, and those databases have to be deleted one by one.
+
+Sends a `DELETE` request to `/v1/databases/bulk/{batch_id}`
+
+Arguments:
+- `batch_id`: ID of the batch to delete.
+```ignore
+let response = client.delete_database_batch()
+    .batch_id(batch_id)
+    .send()
+    .await;
+```*/
+    fn delete_database_batch(&self) -> builder::DeleteDatabaseBatch<'_>;
+    /**Look up a database by name
+
+Returns the one database whose whole name equals `name`, unlike the listing's `search`, which matches any name containing the text. Case is ignored for unaccented Latin letters and digits only; every other character, including accented letters and non-Latin scripts, must match exactly. Answers 404 when no database has that name and 409 when more than one does; address such databases by ID.
+
+Sends a `GET` request to `/v1/databases/by-name`
+
+Arguments:
+- `name`: Full name to match. Unaccented Latin letters and digits match regardless of case; all other characters must be written as they were when the database was named.
+```ignore
+let response = client.lookup_database_by_name()
+    .name(name)
+    .send()
+    .await;
+```*/
+    fn lookup_database_by_name(&self) -> builder::LookupDatabaseByName<'_>;
+    /**Count databases
+
+Returns how many databases the workspace holds in total, across all pages. This differs from the listing's `count`, which only says how many entries one page carried. `search` and `batch` filter exactly as they do on `GET /v1/databases`, so a count and a listing with the same filters describe the same set.
+
+Sends a `GET` request to `/v1/databases/count`
+
+Arguments:
+- `batch`: Only count databases created by the bulk-creation batch with this `batch_id`.
+- `search`: Only count databases whose name contains this text, compared without regard to the case of unaccented Latin letters and digits.
+```ignore
+let response = client.count_databases()
+    .batch(batch)
+    .search(search)
+    .send()
+    .await;
+```*/
+    fn count_databases(&self) -> builder::CountDatabases<'_>;
+    /**Fork a database
+
+Copies an existing database into a new, independent one with the same schemas, tables and data; the source is not modified. The fork gets its own default catalog, and catalogs attached to the source are attached to the fork as well. `description` records why the fork was taken and comes back in the fork's `forked_from` and in both databases' lineage. Without `name`, the fork is labelled with the source's label plus a short suffix from its own ID. Without `expires_at`, a source expiry still in the future is copied, otherwise the fork does not expire. Indexes are carried over and usable at once, except vector indexes built with the `ivf` algorithm and indexes not up to date with their table's latest load, which must be recreated. The fork initially shares the source's storage and adds no stored bytes until its tables are loaded or rewritten.
+
+Sends a `POST` request to `/v1/databases/{database_id}/fork`
+
+Arguments:
+- `database_id`: ID of the database to fork.
+- `body`
+```ignore
+let response = client.fork_database()
+    .database_id(database_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn fork_database(&self) -> builder::ForkDatabase<'_>;
+    /**Get a database's fork lineage
+
+Shows where a database came from and what was forked from it. `ancestors` follows the fork chain upward from the immediate source, nearest first, and `forks` lists the databases forked directly from this one, newest first, with `fork_count` giving the full total when the list is cut short. Lineage only records history: deleted ancestors and forks stay listed with `exists: false`. A database with no fork history answers with empty lists and itself as `root_id`; forks made before lineage was recorded have no history.
+
+Sends a `GET` request to `/v1/databases/{database_id}/lineage`
+
+Arguments:
+- `database_id`: ID of the database whose lineage is returned.
+- `forks_limit`: Largest number of direct forks to list, from 1 to 100 (default 25); `fork_count` always reports the real total.
+```ignore
+let response = client.get_database_lineage()
+    .database_id(database_id)
+    .forks_limit(forks_limit)
+    .send()
+    .await;
+```*/
+    fn get_database_lineage(&self) -> builder::GetDatabaseLineage<'_>;
+    /**Add a schema to a database
+
+Declares a new schema, and optionally tables in it, on the database's default catalog after the database was created. It becomes visible inside the database scope, for example as `default.<schema>.<table>` and in `information_schema.schemata`, without naming the default connection. Names are stored in lower case.
+
+Sends a `POST` request to `/v1/databases/{database_id}/schemas`
+
+Arguments:
+- `database_id`: ID of the database whose default catalog gets the schema.
+- `body`
+```ignore
+let response = client.add_database_schema()
+    .database_id(database_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn add_database_schema(&self) -> builder::AddDatabaseSchema<'_>;
+    /**Add a table to a database
+
+Declares a new, empty table in an existing schema of the database's default catalog. It can then be filled with `POST /v1/databases/{database_id}/schemas/{schema}/tables/{table}/loads`. Names are stored in lower case.
+
+Sends a `POST` request to `/v1/databases/{database_id}/schemas/{schema}/tables`
+
+Arguments:
+- `database_id`: ID of the database whose default catalog gets the table.
+- `schema`: Schema of the default catalog that receives the table.
+- `body`
+```ignore
+let response = client.add_database_table()
+    .database_id(database_id)
+    .schema(schema)
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn add_database_table(&self) -> builder::AddDatabaseTable<'_>;
+    /**Load data into a database table
+
+Publishes data into a table of the database's default catalog, addressed by database ID, so the `default_connection_id` is not needed; the body is the same as for the connection-scoped load. Give exactly one source: `data` (CSV text sent inline, at most 2 MiB; larger payloads get 413 with error code `INLINE_DATA_TOO_LARGE`), `upload_id` (a staged CSV, JSON or Parquet upload) or `result_id` (a stored query result, copied so the table outlives the result). A table or schema that was not declared yet is created by the load. `mode` is `replace`, `append`, or one of the keyed modes `delete`, `update` and `upsert`, which match rows on `key` (or the key the table was declared with). A second concurrent load of the same upload gets 409. An `idempotency_key` on an inline load makes retries safe; reusing a key with different data, table or mode gets 409 with error code `IDEMPOTENCY_KEY_CONFLICT`, and a retry while the first attempt is still running also gets 409. With `async: true` an upload or inline load runs as a background job and the answer is 202 with the job to poll; `async_after_ms` first waits that long for a 200. A `result_id` load always runs synchronously.
+
+Sends a `POST` request to `/v1/databases/{database_id}/schemas/{schema}/tables/{table}/loads`
+
+Arguments:
+- `database_id`: ID of the database that owns the table.
+- `schema`: Schema of the default catalog that holds the table.
+- `table`: Name of the table to load into.
+- `body`
+```ignore
+let response = client.load_database_table()
+    .database_id(database_id)
+    .schema(schema)
+    .table(table)
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn load_database_table(&self) -> builder::LoadDatabaseTable<'_>;
+    /**Set a database table's constant-per-key columns
+
+Replaces the list of columns the table declares constant per key, meaning every row sharing a key holds the same values in them. Keyed loads (`delete`, `update`, `upsert`) use the declaration to look for earlier versions of a key only where the incoming values point. Unlike `partition_by` and `sorted_by` it can change on a populated table without a rewrite and takes effect with the next load; an empty array removes it. The declaration affects correctness: if it is false, keyed loads can leave duplicate rows behind, so declare it only when the data guarantees it.
+
+Sends a `PUT` request to `/v1/databases/{database_id}/schemas/{schema}/tables/{table}/constant-per-key`
+
+Arguments:
+- `database_id`: ID of the database that owns the table.
+- `schema`: Schema of the default catalog that holds the table.
+- `table`: Name of the table whose declaration is replaced.
+- `body`
+```ignore
+let response = client.set_database_table_constant_per_key()
+    .database_id(database_id)
+    .schema(schema)
+    .table(table)
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn set_database_table_constant_per_key(
+        &self,
+    ) -> builder::SetDatabaseTableConstantPerKey<'_>;
 }
 impl ClientDatabasesExt for Client {
     fn list_databases(&self) -> builder::ListDatabases<'_> {
@@ -503,8 +775,43 @@ impl ClientDatabasesExt for Client {
     fn detach_database_catalog(&self) -> builder::DetachDatabaseCatalog<'_> {
         builder::DetachDatabaseCatalog::new(self)
     }
+    fn bulk_create_databases(&self) -> builder::BulkCreateDatabases<'_> {
+        builder::BulkCreateDatabases::new(self)
+    }
+    fn get_database_batch(&self) -> builder::GetDatabaseBatch<'_> {
+        builder::GetDatabaseBatch::new(self)
+    }
+    fn delete_database_batch(&self) -> builder::DeleteDatabaseBatch<'_> {
+        builder::DeleteDatabaseBatch::new(self)
+    }
+    fn lookup_database_by_name(&self) -> builder::LookupDatabaseByName<'_> {
+        builder::LookupDatabaseByName::new(self)
+    }
+    fn count_databases(&self) -> builder::CountDatabases<'_> {
+        builder::CountDatabases::new(self)
+    }
+    fn fork_database(&self) -> builder::ForkDatabase<'_> {
+        builder::ForkDatabase::new(self)
+    }
+    fn get_database_lineage(&self) -> builder::GetDatabaseLineage<'_> {
+        builder::GetDatabaseLineage::new(self)
+    }
+    fn add_database_schema(&self) -> builder::AddDatabaseSchema<'_> {
+        builder::AddDatabaseSchema::new(self)
+    }
+    fn add_database_table(&self) -> builder::AddDatabaseTable<'_> {
+        builder::AddDatabaseTable::new(self)
+    }
+    fn load_database_table(&self) -> builder::LoadDatabaseTable<'_> {
+        builder::LoadDatabaseTable::new(self)
+    }
+    fn set_database_table_constant_per_key(
+        &self,
+    ) -> builder::SetDatabaseTableConstantPerKey<'_> {
+        builder::SetDatabaseTableConstantPerKey::new(self)
+    }
 }
-///Managed, versioned tables that you own, built from uploads, inline data, URLs or queries. Query them with SQL as `datasets.main.<table_name>` and pin a version to freeze what readers see.
+///Seed-era managed, versioned tables built from uploads, inline data, URLs or queries, queried as `datasets.main.<table_name>`. Removed from the public API in June 2026 and kept here, deprecated, for servers that still serve them.
 pub trait ClientDatasetsExt {
     /**List datasets
 
@@ -627,7 +934,7 @@ impl ClientDatasetsExt for Client {
 pub trait ClientEmbeddingProvidersExt {
     /**List embedding providers
 
-Returns all embedding providers available in the workspace, including system-defined ones and those created through the API.
+Returns every embedding provider the workspace can use, both those defined in the server's configuration and those created through the API. The list is not paged.
 
 Sends a `GET` request to `/v1/embedding-providers`
 
@@ -639,7 +946,7 @@ let response = client.list_embedding_providers()
     fn list_embedding_providers(&self) -> builder::ListEmbeddingProviders<'_>;
     /**Register an embedding provider
 
-Adds a provider that turns text into vector embeddings, either a `service` (for example OpenAI) or a `local` model. Supply credentials with `api_key` or `secret_name`, not both; a duplicate name yields `409`.
+Adds a provider that turns text into vector embeddings, either a remote `service` (such as OpenAI) or a `local` model. A service key is given either inline as `api_key`, which the service stores for you, or by naming an already stored secret in `secret_name`; the two cannot be combined. A stored secret is only ever sent to origins the operator has approved (by default OpenAI's public API), so use `api_key` for any other endpoint. A name already in use gives 409.
 
 Sends a `POST` request to `/v1/embedding-providers`
 
@@ -652,7 +959,7 @@ let response = client.create_embedding_provider()
     fn create_embedding_provider(&self) -> builder::CreateEmbeddingProvider<'_>;
     /**Get an embedding provider
 
-Fetches a single embedding provider by ID. Credentials are never echoed back; `has_secret` only indicates whether one is attached.
+Fetches one embedding provider by ID. Keys are never returned; `has_secret` only tells whether one is attached.
 
 Sends a `GET` request to `/v1/embedding-providers/{id}`
 
@@ -667,7 +974,7 @@ let response = client.get_embedding_provider()
     fn get_embedding_provider(&self) -> builder::GetEmbeddingProvider<'_>;
     /**Update an embedding provider
 
-Fields left out of the body keep their current values.
+Changes the fields present in the body and leaves the others as they are. A new `api_key` replaces the key the service stores for the provider. Vector indexes built with this provider refuse later loads and searches if its model or endpoint changes, so change those only for a provider no index depends on; rotating the key is safe.
 
 Sends a `PUT` request to `/v1/embedding-providers/{id}`
 
@@ -684,7 +991,7 @@ let response = client.update_embedding_provider()
     fn update_embedding_provider(&self) -> builder::UpdateEmbeddingProvider<'_>;
     /**Delete an embedding provider
 
-Removes an embedding provider by ID. Responds with `404` if no such provider exists.
+Removes an embedding provider by ID; an unknown ID gives 404.
 
 Sends a `DELETE` request to `/v1/embedding-providers/{id}`
 
@@ -715,16 +1022,16 @@ impl ClientEmbeddingProvidersExt for Client {
         builder::DeleteEmbeddingProvider::new(self)
     }
 }
-///Manage indexes on connection tables and datasets: `sorted` for range filters, `bm25` for full-text search and `vector` for similarity search.
+///Manage indexes on connection and managed-database tables: `sorted` for range filters, `bm25` for full-text search and `vector` for similarity search (flat or IVF).
 pub trait ClientIndexesExt {
     /**List indexes on a connection table
 
-Returns every index defined on the given cached table, along with its type, columns and build status.
+Returns every index defined on one table, with its type, columns, build status and, for vector indexes, the search settings it was built with. The list is not paged.
 
 Sends a `GET` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/indexes`
 
 Arguments:
-- `connection_id`: Identifier of the connection that owns the table.
+- `connection_id`: ID of the connection that owns the table; for a managed database, its `default_connection_id`.
 - `schema`: Schema in which the table lives.
 - `table`: Name of the table whose indexes are returned.
 ```ignore
@@ -738,12 +1045,14 @@ let response = client.list_indexes()
     fn list_indexes(&self) -> builder::ListIndexes<'_>;
     /**Index a connection table
 
-Builds a new index on a cached table that belongs to a connection. Choose `sorted` to speed up range filters or `bm25` for keyword (full-text) search; set `async` to run the build as a background job.
+Builds an index on a table that already holds data: `sorted` for range filters, `bm25` for full-text search, or `vector` for similarity search (graph-based `hnsw` by default, or cluster-based `ivf` tuned with `nlist`, `probe_fraction` and `vector_precision`). A table with a declared sort order (`sorted_by`) cannot be indexed at all; a table holds at most one vector index; and a vector index that computes its own embeddings (`embedding_provider_id`) must be the only index on its table and is refused on a partitioned table. Any of these refusals is a 400, also when `async` is set.
+
+Without `async` the build completes before the answer, 201 with the index. With `async`, the answer is 202 with a job to poll, unless the build finished within `async_after_ms`, in which case it is again 201.
 
 Sends a `POST` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/indexes`
 
 Arguments:
-- `connection_id`: Identifier of the connection that owns the table.
+- `connection_id`: ID of the connection that owns the table; for a managed database, its `default_connection_id`.
 - `schema`: Schema in which the table lives.
 - `table`: Name of the table to index.
 - `body`
@@ -759,12 +1068,12 @@ let response = client.create_index()
     fn create_index(&self) -> builder::CreateIndex<'_>;
     /**Drop an index from a connection table
 
-Drops one index, by name, from a table of a connection.
+Drops one index, by name, from a table. While a load into the same table is running the request is refused with 409; try again once the load is done. Dropping a vector index that generated its own embeddings leaves the generated column in the table as an ordinary column.
 
 Sends a `DELETE` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/indexes/{index_name}`
 
 Arguments:
-- `connection_id`: Identifier of the connection that owns the table.
+- `connection_id`: ID of the connection that owns the table; for a managed database, its `default_connection_id`.
 - `schema`: Schema in which the table lives.
 - `table`: Name of the table the index belongs to.
 - `index_name`: Name of the index to drop.
@@ -827,6 +1136,33 @@ let response = client.delete_dataset_index()
     .await;
 ```*/
     fn delete_dataset_index(&self) -> builder::DeleteDatasetIndex<'_>;
+    /**List indexes across a database
+
+Lists the indexes on every table of one managed database, chosen by the mandatory `X-Database-Id` header, a page at a time. The query parameters narrow the listing to one connection, schema, table or index type. Follow `next_cursor` while `has_more` is true.
+
+Sends a `GET` request to `/v1/indexes`
+
+Arguments:
+- `connection_id`: Only list indexes on tables of this connection.
+- `cursor`: Opaque cursor taken from `next_cursor` of the previous response; omit it to start at the first page.
+- `index_type`: Only list indexes of this kind.
+- `limit`: Largest number of items to return in one page.
+- `schema`: Only list indexes on tables in this schema.
+- `table`: Only list indexes on tables with this name.
+- `x_database_id`: ID of the database whose indexes are listed; this operation needs it.
+```ignore
+let response = client.list_indexes_collection()
+    .connection_id(connection_id)
+    .cursor(cursor)
+    .index_type(index_type)
+    .limit(limit)
+    .schema(schema)
+    .table(table)
+    .x_database_id(x_database_id)
+    .send()
+    .await;
+```*/
+    fn list_indexes_collection(&self) -> builder::ListIndexesCollection<'_>;
 }
 impl ClientIndexesExt for Client {
     fn list_indexes(&self) -> builder::ListIndexes<'_> {
@@ -847,12 +1183,15 @@ impl ClientIndexesExt for Client {
     fn delete_dataset_index(&self) -> builder::DeleteDatasetIndex<'_> {
         builder::DeleteDatasetIndex::new(self)
     }
+    fn list_indexes_collection(&self) -> builder::ListIndexesCollection<'_> {
+        builder::ListIndexesCollection::new(self)
+    }
 }
-///Explore tables and columns discovered across connections, with data types and sync state.
+///Explore the tables and columns visible in the workspace or in one database, with data types, sync state and managed-table layout.
 pub trait ClientInformationSchemaExt {
     /**List tables and columns
 
-Browse metadata for every table discovered across the workspace's connections, narrowing by connection, schema or table name; the name filters accept SQL `%` wildcards. Column definitions are left out unless `include_columns=true`, and results are paged with `limit` and `cursor`.
+Browse metadata for every table discovered across the workspace's connections, narrowing by connection, schema or table name; the name filters accept SQL `%` wildcards. Column definitions are left out unless `include_columns=true`. Each table also reports its declared storage layout (`partition_by`, `sorted_by`), which only tables of a managed database declare; tables from external connections report empty lists. Results are paged with `limit` and `cursor`: keep going while `has_more` is `true`, since an empty page alone does not mean the listing is over.
 
 Sends a `GET` request to `/v1/information_schema`
 
@@ -885,15 +1224,15 @@ impl ClientInformationSchemaExt for Client {
 pub trait ClientJobsExt {
     /**List background jobs
 
-Return background jobs in the workspace, optionally narrowed by job type and status. Page through them with `limit` (default 50) and `offset`.
+Return background jobs in the workspace, optionally narrowed by job type and status. Only jobs that a caller submitted are listed; the service's own maintenance sweeps never appear, whatever the filters. Page through them with `limit` (default 50) and `offset`.
 
 Sends a `GET` request to `/v1/jobs`
 
 Arguments:
-- `job_type`: Only include jobs of this type.
+- `job_type`: Only include jobs of this one type; the live service rejects a value it does not know.
 - `limit`: Largest number of items to return in one page.
 - `offset`: Number of items to skip before the page starts; increase it by the page size to move forward while `has_more` is `true`.
-- `status`: Only include jobs in the given statuses, written as a comma-separated list such as `pending,running`.
+- `status`: Only include jobs in the given statuses, written as a comma-separated list of `pending`, `running`, `succeeded`, `partially_succeeded` and `failed`, such as `pending,running`; an unknown status is rejected. Leave it out to get every status.
 ```ignore
 let response = client.list_jobs()
     .job_type(job_type)
@@ -906,7 +1245,7 @@ let response = client.list_jobs()
     fn list_jobs(&self) -> builder::ListJobs<'_>;
     /**Get a background job
 
-Returns the job's state, attempt count, timestamps and, once finished, its result or error.
+Returns the job's state, attempt count, timestamps and, once finished, its result or error. Poll it to follow work that another call handed to the background.
 
 Sends a `GET` request to `/v1/jobs/{id}`
 
@@ -928,16 +1267,16 @@ impl ClientJobsExt for Client {
         builder::GetJob::new(self)
     }
 }
-///Run Postgres-compatible SQL that can join across all connections and datasets, either synchronously or as a background run.
+///Run SQL that can join across the catalogs of one database, synchronously (a bounded preview for large answers, JSON or Arrow) or as a background run.
 pub trait ClientQueryExt {
     /**Run a SQL query
 
-Run Postgres-compatible SQL across every registered connection and dataset, addressing tables as `connection_name.schema.table`; rows come back inline together with a `result_id` for fetching the stored copy later. With `async: true` the call returns a query run to poll instead, and `async_after_ms` lets it try to finish synchronously first. Send `X-Database-Id` to limit visibility to one database's `default` catalog and its attached catalogs.
+Run Postgres-compatible SQL inside one managed database, which sees its own `default` catalog (tables addressed as `default.<schema>.<table>`, `<schema>.<table>` or just `<table>`) plus the catalogs attached to it under their aliases. The live service needs the database named exactly once, either by the `X-Database-Id` header or by the `database_id` body field; sending neither is a 400, and so is sending both with different values. Rows come back inline with a `result_id` for reading the stored copy later; a large result comes back as a bounded preview (`truncated: true`) whose full rows are read through `result_id`. With `async: true` the call answers 202 with a query run to poll instead, and `async_after_ms` lets it try to finish synchronously first. Sending `Accept: application/vnd.apache.arrow.stream` (and not `application/json`) asks for the rows as an Arrow IPC stream: a query that finishes in time then answers 200 with the stream as the body and the values the JSON body would have carried in `X-Query-Run-Id`, `X-Result-Id`, `X-Total-Row-Count`, `X-Execution-Time-Ms` and `X-Query-Warning` headers. An Arrow answer always carries the whole result, so when the result is too big to send inline the call answers 202 with the query run ticket and an `X-Result-Id` header, and the rows are read from `GET /v1/results/{id}?format=arrow` once ready. Asynchronous replies and errors use the same JSON bodies whichever format was asked for.
 
 Sends a `POST` request to `/v1/query`
 
 Arguments:
-- `x_database_id`: Limits the query to one database by ID, so the planner sees only the catalogs attached to it; badly formed IDs are rejected with 400 and IDs that do not exist with 404.
+- `x_database_id`: ID of the database to run the query in; only that database's catalogs are visible to the planner. The live service wants the database named exactly once: by this header or by the `database_id` body field, not neither, and if both are sent they must agree (400 otherwise). A badly formed ID is a 400 and an unknown one a 404. Seed-era servers treat the header as optional and run unscoped queries without it.
 - `body`
 ```ignore
 let response = client.query()
@@ -957,7 +1296,7 @@ impl ClientQueryExt for Client {
 pub trait ClientQueryRunsExt {
     /**List query runs
 
-Browse previously executed queries, optionally filtered by status or by originating saved query. Paging is cursor-based: pass the previous `next_cursor` as `cursor` while `has_more` is `true`.
+Browse previously executed queries of one database, optionally filtered by status or by the saved query they ran. The live service scopes the listing by the `X-Database-Id` header and answers 400 without it. Paging is cursor-based: pass the previous `next_cursor` as `cursor` while `has_more` is `true`.
 
 Sends a `GET` request to `/v1/query-runs`
 
@@ -966,27 +1305,31 @@ Arguments:
 - `limit`: Largest number of items to return in one page.
 - `saved_query_id`: Only include runs that executed this saved query.
 - `status`: Only include runs in these statuses, given as a comma-separated list such as `running,failed`.
+- `x_database_id`: ID of the managed database the call is scoped to. The live service requires it on this operation and answers 400 when it is missing or badly formed (404 when no such database exists). Seed-era servers keep these records unscoped and serve them without it.
 ```ignore
 let response = client.list_query_runs()
     .cursor(cursor)
     .limit(limit)
     .saved_query_id(saved_query_id)
     .status(status)
+    .x_database_id(x_database_id)
     .send()
     .await;
 ```*/
     fn list_query_runs(&self) -> builder::ListQueryRuns<'_>;
     /**Get a query run
 
-Look up a single query run by ID. Poll this after an asynchronous query until `status` is `succeeded`, then read the data through `result_id`.
+Look up a single query run by ID. This is the call to poll after an asynchronous or truncated query: wait until `status` is final (`succeeded`, `failed` or `interrupted`), then read the data through the run's `result_id` when it has one. The live service scopes the lookup by the `X-Database-Id` header, even when the query itself named its database in the body, and answers 400 without it.
 
 Sends a `GET` request to `/v1/query-runs/{id}`
 
 Arguments:
 - `id`: Identifier of the query run to look up.
+- `x_database_id`: ID of the managed database the call is scoped to. The live service requires it on this operation and answers 400 when it is missing or badly formed (404 when no such database exists). Seed-era servers keep these records unscoped and serve them without it.
 ```ignore
 let response = client.get_query_run()
     .id(id)
+    .x_database_id(x_database_id)
     .send()
     .await;
 ```*/
@@ -1021,42 +1364,46 @@ impl ClientRefreshExt for Client {
         builder::Refresh::new(self)
     }
 }
-///Fetch query output that was persisted after execution. A result moves from `processing` to `ready` or `failed` and can be downloaded in several formats once ready.
+///Fetch query output that was persisted after execution. A result moves from `processing` to `ready` or `failed`; once ready it can be downloaded as JSON (size-limited) or streamed as Arrow, CSV, Markdown or Parquet.
 pub trait ClientResultsExt {
     /**List stored results
 
-Return summaries of persisted query results with their status. Page with `limit` (default 100, max 1000) and `offset` (default 0) while `has_more` is `true`.
+Return summaries of the persisted query results of one database with their status. The live service scopes the listing by the `X-Database-Id` header and answers 400 without it. Page with `limit` (default 100, max 1000) and `offset` (default 0) while `has_more` is `true`.
 
 Sends a `GET` request to `/v1/results`
 
 Arguments:
 - `limit`: Largest number of items to return in one page.
 - `offset`: Number of items to skip before the page starts; increase it by the page size to move forward while `has_more` is `true`.
+- `x_database_id`: ID of the managed database the call is scoped to. The live service requires it on this operation and answers 400 when it is missing or badly formed (404 when no such database exists). Seed-era servers keep these records unscoped and serve them without it.
 ```ignore
 let response = client.list_results()
     .limit(limit)
     .offset(offset)
+    .x_database_id(x_database_id)
     .send()
     .await;
 ```*/
     fn list_results(&self) -> builder::ListResults<'_>;
     /**Get a stored result
 
-Download a persisted result once its status is `ready`, as JSON, Arrow, CSV, Markdown or Parquet chosen via `?format=` (which wins) or the `Accept` header. A result still pending or processing answers 202 with `Retry-After`, a failed one answers 409, and `offset`/`limit` select a row slice (ignored for Parquet) with a `Link` header pointing to the next slice.
+Download a persisted result once its status is `ready`, as JSON, Arrow, CSV, Markdown or Parquet, chosen by `?format=` (which wins) or by the `Accept` header. A result still pending or processing answers 202 with `Retry-After`, a failed one answers 409 with its error message, and both use the same small JSON body whatever format was asked for. `offset`/`limit` select a row slice (ignored for Parquet, which is the stored file as is) with a `Link` header pointing to the next slice; rows come in no guaranteed order, so slicing is not a dependable way to read one result in parts. Only the JSON format is size-limited: a JSON body too big for the per-request memory budget is refused with 413 (`RESULT_TOO_LARGE`), one that does not fit next to the JSON reads already running is refused with 429, and a result whose size cannot be told is refused with 503; none of them sends partial data, and the streamed formats have no such limit. Floating-point infinities and NaN come back as null in JSON, CSV and Markdown but unchanged in Arrow and Parquet. The live service scopes the lookup by the `X-Database-Id` header and answers 400 without it.
 
 Sends a `GET` request to `/v1/results/{id}`
 
 Arguments:
 - `id`: Identifier of the stored result.
 - `format`: Output format (`arrow`, `json`, `csv`, `md` or `parquet`); takes priority over the `Accept` header, and `markdown` also works as an alias of `md`.
-- `limit`: Largest number of rows to return; unbounded when omitted.
-- `offset`: Number of leading rows to skip; defaults to 0.
+- `limit`: Largest number of rows to return; unbounded when omitted. A negative value is a 400.
+- `offset`: Number of leading rows to skip; defaults to 0. A negative value is a 400.
+- `x_database_id`: ID of the managed database the call is scoped to. The live service requires it on this operation and answers 400 when it is missing or badly formed (404 when no such database exists). Seed-era servers keep these records unscoped and serve them without it.
 ```ignore
 let response = client.get_result()
     .id(id)
     .format(format)
     .limit(limit)
     .offset(offset)
+    .x_database_id(x_database_id)
     .send()
     .await;
 ```*/
@@ -1243,16 +1590,18 @@ let response = client.delete_saved_query()
     fn delete_saved_query(&self) -> builder::DeleteSavedQuery<'_>;
     /**Run a saved query
 
-Run the stored SQL of a saved query. Its newest version is used unless the body names an earlier `version`; the response has the same shape as `POST /v1/query`.
+Run the stored SQL of a saved query inside one database, just as `POST /v1/query` would. Its newest version is used unless the body names an earlier `version`, and the response has the same shape as a synchronous `POST /v1/query`. The live service takes the database from the `X-Database-Id` header only and answers 400 without it.
 
 Sends a `POST` request to `/v1/queries/{id}/execute`
 
 Arguments:
 - `id`: Identifier of the saved query to run.
+- `x_database_id`: ID of the managed database the call is scoped to. The live service requires it on this operation and answers 400 when it is missing or badly formed (404 when no such database exists). Seed-era servers keep these records unscoped and serve them without it.
 - `body`
 ```ignore
 let response = client.execute_saved_query()
     .id(id)
+    .x_database_id(x_database_id)
     .body(body)
     .send()
     .await;
@@ -1393,7 +1742,7 @@ impl ClientSecretsExt for Client {
         builder::DeleteSecret::new(self)
     }
 }
-///Raw file storage for CSV, JSON and Parquet data that is later turned into datasets by referencing the upload ID.
+///Upload files straight to object storage through presigned upload sessions (one PUT, or parts in multipart mode), then finalize them and load them into managed tables. The seed-era `/v1/files` endpoints are kept, deprecated.
 pub trait ClientUploadsExt {
     /**List uploads
 
@@ -1425,6 +1774,82 @@ let response = client.upload_file()
     .await;
 ```*/
     fn upload_file(&self) -> builder::UploadFile<'_>;
+    /**Open an upload session
+
+Starts a direct-to-storage upload of one file; the bytes never pass through this API. The answer depends on what you declare:
+
+- `mode: single` (small file of known size): one presigned `url`; send the whole file to it with a single HTTP `PUT`.
+- `mode: multipart` with `part_urls` (large file of known size): cut the file into consecutive chunks of exactly `part_size` bytes (the last chunk takes the rest) and `PUT` chunk *n* (counting from 1) to `part_urls[n-1]`, noting the `ETag` header of each storage answer.
+- `mode: multipart` without `part_urls` (no `declared_size_bytes` given, a streaming upload): obtain part URLs as you go from `POST /v1/uploads/{upload_id}/parts`, then proceed as above.
+
+The presigned URLs carry their own authorization. The `PUT` requests go to object storage, not to Hotdata: send them without the `Authorization` bearer, the workspace header or any header other than those listed in the session's `headers` map (currently none), or storage rejects the signature. Each URL is valid for a short time only (in the order of half an hour); a part URL that expired can be minted again. When every byte is stored, call `POST /v1/uploads/{upload_id}/finalize` with the session's `finalize_token`, then pass `upload_id` to a table load.
+
+A file may be at most 16 GiB by default. With `declared_size_bytes` an oversized file is refused here, before any transfer; without it, at finalize. `part_size` in the request is only a hint that the service adjusts to its limits. A 501 with error code `PRESIGN_UNSUPPORTED` means the deployment cannot hand out upload URLs; send the data inline on the load endpoint instead.
+
+Sends a `POST` request to `/v1/uploads`
+
+```ignore
+let response = client.create_upload_session_handler()
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn create_upload_session_handler(&self) -> builder::CreateUploadSessionHandler<'_>;
+    /**Open several upload sessions
+
+Opens one upload session per entry of `uploads`, answered in the same order, each behaving exactly like a session from `POST /v1/uploads` (presigned storage `PUT`s without the API's bearer, then a separate finalize per session with its own token). The size limit applies to each file on its own. The request succeeds or fails as a whole: if any entry is refused no session is created, so fix and resend the entire batch. A 501 with `PRESIGN_UNSUPPORTED` means presigned uploads are not available on this deployment.
+
+Sends a `POST` request to `/v1/uploads/batch`
+
+```ignore
+let response = client.create_upload_sessions_batch_handler()
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn create_upload_sessions_batch_handler(
+        &self,
+    ) -> builder::CreateUploadSessionsBatchHandler<'_>;
+    /**Finalize an upload
+
+Tells the service that all bytes of an upload session are in storage, so the upload can be loaded into a table. Authenticate the session with its `finalize_token` in the `X-Upload-Finalize-Token` header. A single-`PUT` upload finalizes with no body; a multipart upload sends `parts`, listing every part number with the `ETag` that storage returned for it. The stored size must match `declared_size_bytes` when one was declared; a streaming upload must be non-empty and within the size limit. A token that does not belong to the session, a size mismatch or an oversized file is refused.
+
+Finalize happens at most once: a second finalize of the same upload is refused (the vendor clients declare only 400 and 404 here), so do not retry it blindly after an unclear failure. A finalized upload that has not been loaded within 7 days (by default) is deleted, and loading it later gives 404.
+
+Sends a `POST` request to `/v1/uploads/{upload_id}/finalize`
+
+Arguments:
+- `upload_id`: ID of the upload session, as returned when it was opened.
+- `x_upload_finalize_token`: The one-time `finalize_token` issued with the session; treat it as a secret.
+- `body`: Omit for a single-`PUT` upload; for a multipart upload list the parts with their ETags.
+```ignore
+let response = client.finalize_upload_handler()
+    .upload_id(upload_id)
+    .x_upload_finalize_token(x_upload_finalize_token)
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn finalize_upload_handler(&self) -> builder::FinalizeUploadHandler<'_>;
+    /**Mint presigned part URLs
+
+Issues presigned `PUT` URLs for chosen part numbers (counting from 1) of a multipart upload. A streaming session, opened without a declared size, gets its part URLs only this way; a known-size session can use it to replace a part URL that expired before its part was sent. Authenticate with the session's `finalize_token` in `X-Upload-Finalize-Token`. Mint in batches as the upload progresses and ask again for any part whose URL ran out; parts already stored are not affected. Each URL is used like the session's own: a bare `PUT` of exactly that part's bytes straight to storage, with no Hotdata bearer or workspace header, keeping the `ETag` of the answer for finalize.
+
+Sends a `POST` request to `/v1/uploads/{upload_id}/parts`
+
+Arguments:
+- `upload_id`: ID of the upload session, as returned when it was opened.
+- `x_upload_finalize_token`: The one-time `finalize_token` issued with the session; treat it as a secret.
+- `body`
+```ignore
+let response = client.mint_upload_parts_handler()
+    .upload_id(upload_id)
+    .x_upload_finalize_token(x_upload_finalize_token)
+    .body(body)
+    .send()
+    .await;
+```*/
+    fn mint_upload_parts_handler(&self) -> builder::MintUploadPartsHandler<'_>;
 }
 impl ClientUploadsExt for Client {
     fn list_uploads(&self) -> builder::ListUploads<'_> {
@@ -1432,6 +1857,43 @@ impl ClientUploadsExt for Client {
     }
     fn upload_file(&self) -> builder::UploadFile<'_> {
         builder::UploadFile::new(self)
+    }
+    fn create_upload_session_handler(&self) -> builder::CreateUploadSessionHandler<'_> {
+        builder::CreateUploadSessionHandler::new(self)
+    }
+    fn create_upload_sessions_batch_handler(
+        &self,
+    ) -> builder::CreateUploadSessionsBatchHandler<'_> {
+        builder::CreateUploadSessionsBatchHandler::new(self)
+    }
+    fn finalize_upload_handler(&self) -> builder::FinalizeUploadHandler<'_> {
+        builder::FinalizeUploadHandler::new(self)
+    }
+    fn mint_upload_parts_handler(&self) -> builder::MintUploadPartsHandler<'_> {
+        builder::MintUploadPartsHandler::new(self)
+    }
+}
+///Report a workspace's usage over a billing period: queries run, bytes read and data stored.
+pub trait ClientUsageExt {
+    /**Get workspace usage
+
+Report how many query runs the workspace made and how many bytes they read from storage since the start of a billing period, together with the workspace's current stored-data size. Pass `since` as the start of your billing period so the figures match your invoice instead of the calendar month.
+
+Sends a `GET` request to `/v1/usage`
+
+Arguments:
+- `since`: Start of the period to total, as an ISO-8601 timestamp; when omitted, the start of the current calendar month in UTC.
+```ignore
+let response = client.get_usage()
+    .since(since)
+    .send()
+    .await;
+```*/
+    fn get_usage(&self) -> builder::GetUsage<'_>;
+}
+impl ClientUsageExt for Client {
+    fn get_usage(&self) -> builder::GetUsage<'_> {
+        builder::GetUsage::new(self)
     }
 }
 ///Keep named text documents, such as Markdown notes, at the workspace level next to other catalog metadata.
@@ -1587,6 +2049,7 @@ pub mod prelude {
     pub use super::ClientSavedQueriesExt;
     pub use super::ClientSecretsExt;
     pub use super::ClientUploadsExt;
+    pub use super::ClientUsageExt;
     pub use super::ClientWorkspaceContextExt;
     pub use super::ClientWorkspacesExt;
 }

@@ -16,15 +16,51 @@ pub struct Operation {
 /// Every operation, sorted by id.
 pub const OPERATIONS: &[Operation] = &[
     Operation {
+        id: "add_database_schema",
+        method: "POST",
+        path: "/v1/databases/{database_id}/schemas",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "add_database_table",
+        method: "POST",
+        path: "/v1/databases/{database_id}/schemas/{schema}/tables",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "add_managed_schema",
+        method: "POST",
+        path: "/v1/connections/{connection_id}/schemas",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "add_managed_table",
+        method: "POST",
+        path: "/v1/connections/{connection_id}/schemas/{schema}/tables",
+        header_parameters: &[],
+    },
+    Operation {
         id: "attach_database_catalog",
         method: "POST",
         path: "/v1/databases/{database_id}/catalogs",
         header_parameters: &[],
     },
     Operation {
+        id: "bulk_create_databases",
+        method: "POST",
+        path: "/v1/databases/bulk",
+        header_parameters: &[],
+    },
+    Operation {
         id: "check_connection_health",
         method: "GET",
         path: "/v1/connections/{connection_id}/health",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "count_databases",
+        method: "GET",
+        path: "/v1/databases/count",
         header_parameters: &[],
     },
     Operation {
@@ -82,6 +118,18 @@ pub const OPERATIONS: &[Operation] = &[
         header_parameters: &[],
     },
     Operation {
+        id: "create_upload_session_handler",
+        method: "POST",
+        path: "/v1/uploads",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "create_upload_sessions_batch_handler",
+        method: "POST",
+        path: "/v1/uploads/batch",
+        header_parameters: &[],
+    },
+    Operation {
         id: "create_workspace",
         method: "POST",
         path: "/v1/workspaces",
@@ -97,6 +145,12 @@ pub const OPERATIONS: &[Operation] = &[
         id: "delete_database",
         method: "DELETE",
         path: "/v1/databases/{database_id}",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "delete_database_batch",
+        method: "DELETE",
+        path: "/v1/databases/bulk/{batch_id}",
         header_parameters: &[],
     },
     Operation {
@@ -175,6 +229,18 @@ pub const OPERATIONS: &[Operation] = &[
         id: "execute_saved_query",
         method: "POST",
         path: "/v1/queries/{id}/execute",
+        header_parameters: &["x-database-id"],
+    },
+    Operation {
+        id: "finalize_upload_handler",
+        method: "POST",
+        path: "/v1/uploads/{upload_id}/finalize",
+        header_parameters: &["x-upload-finalize-token"],
+    },
+    Operation {
+        id: "fork_database",
+        method: "POST",
+        path: "/v1/databases/{database_id}/fork",
         header_parameters: &[],
     },
     Operation {
@@ -196,9 +262,21 @@ pub const OPERATIONS: &[Operation] = &[
         header_parameters: &[],
     },
     Operation {
+        id: "get_database_batch",
+        method: "GET",
+        path: "/v1/databases/bulk/{batch_id}",
+        header_parameters: &[],
+    },
+    Operation {
         id: "get_database_context",
         method: "GET",
         path: "/v1/databases/{database_id}/context/{name}",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "get_database_lineage",
+        method: "GET",
+        path: "/v1/databases/{database_id}/lineage",
         header_parameters: &[],
     },
     Operation {
@@ -223,13 +301,13 @@ pub const OPERATIONS: &[Operation] = &[
         id: "get_query_run",
         method: "GET",
         path: "/v1/query-runs/{id}",
-        header_parameters: &[],
+        header_parameters: &["x-database-id"],
     },
     Operation {
         id: "get_result",
         method: "GET",
         path: "/v1/results/{id}",
-        header_parameters: &[],
+        header_parameters: &["x-database-id"],
     },
     Operation {
         id: "get_sandbox",
@@ -253,6 +331,12 @@ pub const OPERATIONS: &[Operation] = &[
         id: "get_table_profile",
         method: "GET",
         path: "/v1/connections/{connection_id}/tables/{schema}/{table}/profile",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "get_usage",
+        method: "GET",
+        path: "/v1/usage",
         header_parameters: &[],
     },
     Operation {
@@ -322,6 +406,12 @@ pub const OPERATIONS: &[Operation] = &[
         header_parameters: &[],
     },
     Operation {
+        id: "list_indexes_collection",
+        method: "GET",
+        path: "/v1/indexes",
+        header_parameters: &["x-database-id"],
+    },
+    Operation {
         id: "list_jobs",
         method: "GET",
         path: "/v1/jobs",
@@ -331,13 +421,13 @@ pub const OPERATIONS: &[Operation] = &[
         id: "list_query_runs",
         method: "GET",
         path: "/v1/query-runs",
-        header_parameters: &[],
+        header_parameters: &["x-database-id"],
     },
     Operation {
         id: "list_results",
         method: "GET",
         path: "/v1/results",
-        header_parameters: &[],
+        header_parameters: &["x-database-id"],
     },
     Operation {
         id: "list_sandboxes",
@@ -382,10 +472,28 @@ pub const OPERATIONS: &[Operation] = &[
         header_parameters: &[],
     },
     Operation {
+        id: "load_database_table",
+        method: "POST",
+        path: "/v1/databases/{database_id}/schemas/{schema}/tables/{table}/loads",
+        header_parameters: &[],
+    },
+    Operation {
         id: "load_managed_table",
         method: "POST",
         path: "/v1/connections/{connection_id}/schemas/{schema}/tables/{table}/loads",
         header_parameters: &[],
+    },
+    Operation {
+        id: "lookup_database_by_name",
+        method: "GET",
+        path: "/v1/databases/by-name",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "mint_upload_parts_handler",
+        method: "POST",
+        path: "/v1/uploads/{upload_id}/parts",
+        header_parameters: &["x-upload-finalize-token"],
     },
     Operation {
         id: "purge_connection_cache",
@@ -409,6 +517,18 @@ pub const OPERATIONS: &[Operation] = &[
         id: "refresh",
         method: "POST",
         path: "/v1/refresh",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "set_database_table_constant_per_key",
+        method: "PUT",
+        path: "/v1/databases/{database_id}/schemas/{schema}/tables/{table}/constant-per-key",
+        header_parameters: &[],
+    },
+    Operation {
+        id: "set_managed_table_constant_per_key",
+        method: "PUT",
+        path: "/v1/connections/{connection_id}/schemas/{schema}/tables/{table}/constant-per-key",
         header_parameters: &[],
     },
     Operation {

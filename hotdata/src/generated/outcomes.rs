@@ -3,6 +3,183 @@
 //! Typed outcomes of operations whose successful responses differ by status.
 #[allow(unused_imports)]
 use super::{ByteStream, ResponseValue};
+///What [`Client::create_index`](super::Client) answered: one variant per success status the spec declares.
+#[derive(Clone, Debug)]
+pub enum CreateIndexOutcome {
+    ///Status `201`.
+    Created(super::types::IndexInfoResponse),
+    ///Status `202`.
+    Accepted(super::types::SubmitJobResponse),
+}
+impl CreateIndexOutcome {
+    /// The HTTP status this outcome stands for.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Created(_) => 201u16,
+            Self::Accepted(_) => 202u16,
+        }
+    }
+    /// Decodes a raw successful response by its status.
+    pub async fn from_response(
+        response: ResponseValue<ByteStream>,
+    ) -> ::std::result::Result<ResponseValue<Self>, crate::transport::Error> {
+        const OPERATION: &str = "create_index";
+        let (status, headers, body) = crate::transport::collect_body(OPERATION, response)
+            .await?;
+        let value = match status.as_u16() {
+            201u16 => {
+                Self::Created(
+                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                )
+            }
+            202u16 => {
+                Self::Accepted(
+                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                )
+            }
+            other => {
+                return Err(
+                    crate::transport::unexpected_status(
+                        OPERATION,
+                        other,
+                        &headers,
+                        &body,
+                    ),
+                );
+            }
+        };
+        Ok(ResponseValue::new(value, status, headers))
+    }
+}
+impl<'a> super::builder::CreateIndex<'a> {
+    ///Sends the request and decodes the body by status into [`CreateIndexOutcome`].
+    pub async fn send_outcome(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<CreateIndexOutcome>,
+        crate::transport::Error,
+    > {
+        CreateIndexOutcome::from_response(self.send().await?).await
+    }
+}
+///What [`Client::load_database_table`](super::Client) answered: one variant per success status the spec declares.
+#[derive(Clone, Debug)]
+pub enum LoadDatabaseTableOutcome {
+    ///Status `200`.
+    Ok(super::types::LoadManagedTableResponse),
+    ///Status `202`.
+    Accepted(super::types::SubmitJobResponse),
+}
+impl LoadDatabaseTableOutcome {
+    /// The HTTP status this outcome stands for.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Ok(_) => 200u16,
+            Self::Accepted(_) => 202u16,
+        }
+    }
+    /// Decodes a raw successful response by its status.
+    pub async fn from_response(
+        response: ResponseValue<ByteStream>,
+    ) -> ::std::result::Result<ResponseValue<Self>, crate::transport::Error> {
+        const OPERATION: &str = "load_database_table";
+        let (status, headers, body) = crate::transport::collect_body(OPERATION, response)
+            .await?;
+        let value = match status.as_u16() {
+            200u16 => {
+                Self::Ok(
+                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                )
+            }
+            202u16 => {
+                Self::Accepted(
+                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                )
+            }
+            other => {
+                return Err(
+                    crate::transport::unexpected_status(
+                        OPERATION,
+                        other,
+                        &headers,
+                        &body,
+                    ),
+                );
+            }
+        };
+        Ok(ResponseValue::new(value, status, headers))
+    }
+}
+impl<'a> super::builder::LoadDatabaseTable<'a> {
+    ///Sends the request and decodes the body by status into [`LoadDatabaseTableOutcome`].
+    pub async fn send_outcome(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<LoadDatabaseTableOutcome>,
+        crate::transport::Error,
+    > {
+        LoadDatabaseTableOutcome::from_response(self.send().await?).await
+    }
+}
+///What [`Client::load_managed_table`](super::Client) answered: one variant per success status the spec declares.
+#[derive(Clone, Debug)]
+pub enum LoadManagedTableOutcome {
+    ///Status `200`.
+    Ok(super::types::LoadManagedTableResponse),
+    ///Status `202`.
+    Accepted(super::types::SubmitJobResponse),
+}
+impl LoadManagedTableOutcome {
+    /// The HTTP status this outcome stands for.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Ok(_) => 200u16,
+            Self::Accepted(_) => 202u16,
+        }
+    }
+    /// Decodes a raw successful response by its status.
+    pub async fn from_response(
+        response: ResponseValue<ByteStream>,
+    ) -> ::std::result::Result<ResponseValue<Self>, crate::transport::Error> {
+        const OPERATION: &str = "load_managed_table";
+        let (status, headers, body) = crate::transport::collect_body(OPERATION, response)
+            .await?;
+        let value = match status.as_u16() {
+            200u16 => {
+                Self::Ok(
+                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                )
+            }
+            202u16 => {
+                Self::Accepted(
+                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                )
+            }
+            other => {
+                return Err(
+                    crate::transport::unexpected_status(
+                        OPERATION,
+                        other,
+                        &headers,
+                        &body,
+                    ),
+                );
+            }
+        };
+        Ok(ResponseValue::new(value, status, headers))
+    }
+}
+impl<'a> super::builder::LoadManagedTable<'a> {
+    ///Sends the request and decodes the body by status into [`LoadManagedTableOutcome`].
+    pub async fn send_outcome(
+        self,
+    ) -> ::std::result::Result<
+        ResponseValue<LoadManagedTableOutcome>,
+        crate::transport::Error,
+    > {
+        LoadManagedTableOutcome::from_response(self.send().await?).await
+    }
+}
 ///What [`Client::query`](super::Client) answered: one variant per success status the spec declares.
 #[derive(Clone, Debug)]
 pub enum QueryOutcome {

@@ -56,6 +56,60 @@ impl<'a> super::builder::InformationSchema<'a> {
             .try_flatten()
     }
 }
+impl<'a> super::builder::ListDatabases<'a> {
+    ///Every page of [`Client::list_databases`](super::Client), fetched lazily (one request per poll, following `next_cursor`) until `has_more` is false. The first request is this builder as configured; later ones differ only in their position.
+    pub fn pages(
+        self,
+    ) -> impl Stream<
+        Item = ::std::result::Result<
+            ResponseValue<super::types::ListDatabasesResponse>,
+            crate::transport::Error,
+        >,
+    > + Unpin + 'a {
+        let start: Option<(Self, Option<::std::string::String>)> = Some((self, None));
+        Box::pin(
+            ::futures::stream::try_unfold(
+                start,
+                |state| async move {
+                    let Some((builder, position)) = state else {
+                        return Ok(None);
+                    };
+                    let request = match &position {
+                        None => builder.clone(),
+                        Some(cursor) => builder.clone().cursor(cursor.clone()),
+                    };
+                    let page = request.send().await?;
+                    let next = match (&page.next_cursor, page.has_more == Some(true)) {
+                        (
+                            Some(cursor),
+                            true,
+                        ) if !page.databases.is_empty()
+                            && position.as_ref() != Some(cursor) => {
+                            Some((builder, Some(cursor.clone())))
+                        }
+                        _ => None,
+                    };
+                    Ok(Some((page, next)))
+                },
+            ),
+        )
+    }
+    ///Every `databases` item across all pages of [`Client::list_databases`](super::Client), fetched lazily; memory holds one page at a time.
+    pub fn stream(
+        self,
+    ) -> impl Stream<
+        Item = ::std::result::Result<
+            super::types::DatabaseSummary,
+            crate::transport::Error,
+        >,
+    > + Unpin + 'a {
+        self.pages()
+            .map_ok(|page| ::futures::stream::iter(
+                page.into_inner().databases.into_iter().map(Ok),
+            ))
+            .try_flatten()
+    }
+}
 impl<'a> super::builder::ListDatasetVersions<'a> {
     ///Every page of [`Client::list_dataset_versions`](super::Client), fetched lazily (one request per poll, advancing `offset` by the items received) until `has_more` is false. The first request is this builder as configured; later ones differ only in their position.
     pub fn pages(
@@ -82,7 +136,7 @@ impl<'a> super::builder::ListDatasetVersions<'a> {
                     let received = page.versions.len() as u64;
                     let next = if page.has_more && received > 0 {
                         let start: u64 = page.offset;
-                        Some((builder, Some(start + received)))
+                        start.checked_add(received).map(|offset| (builder, Some(offset)))
                     } else {
                         None
                     };
@@ -133,7 +187,7 @@ impl<'a> super::builder::ListDatasets<'a> {
                     let received = page.datasets.len() as u64;
                     let next = if page.has_more && received > 0 {
                         let start: u64 = page.offset;
-                        Some((builder, Some(start + received)))
+                        start.checked_add(received).map(|offset| (builder, Some(offset)))
                     } else {
                         None
                     };
@@ -154,6 +208,60 @@ impl<'a> super::builder::ListDatasets<'a> {
         self.pages()
             .map_ok(|page| ::futures::stream::iter(
                 page.into_inner().datasets.into_iter().map(Ok),
+            ))
+            .try_flatten()
+    }
+}
+impl<'a> super::builder::ListIndexesCollection<'a> {
+    ///Every page of [`Client::list_indexes_collection`](super::Client), fetched lazily (one request per poll, following `next_cursor`) until `has_more` is false. The first request is this builder as configured; later ones differ only in their position.
+    pub fn pages(
+        self,
+    ) -> impl Stream<
+        Item = ::std::result::Result<
+            ResponseValue<super::types::ListIndexesPageResponse>,
+            crate::transport::Error,
+        >,
+    > + Unpin + 'a {
+        let start: Option<(Self, Option<::std::string::String>)> = Some((self, None));
+        Box::pin(
+            ::futures::stream::try_unfold(
+                start,
+                |state| async move {
+                    let Some((builder, position)) = state else {
+                        return Ok(None);
+                    };
+                    let request = match &position {
+                        None => builder.clone(),
+                        Some(cursor) => builder.clone().cursor(cursor.clone()),
+                    };
+                    let page = request.send().await?;
+                    let next = match (&page.next_cursor, page.has_more) {
+                        (
+                            Some(cursor),
+                            true,
+                        ) if !page.indexes.is_empty()
+                            && position.as_ref() != Some(cursor) => {
+                            Some((builder, Some(cursor.clone())))
+                        }
+                        _ => None,
+                    };
+                    Ok(Some((page, next)))
+                },
+            ),
+        )
+    }
+    ///Every `indexes` item across all pages of [`Client::list_indexes_collection`](super::Client), fetched lazily; memory holds one page at a time.
+    pub fn stream(
+        self,
+    ) -> impl Stream<
+        Item = ::std::result::Result<
+            super::types::IndexEntryResponse,
+            crate::transport::Error,
+        >,
+    > + Unpin + 'a {
+        self.pages()
+            .map_ok(|page| ::futures::stream::iter(
+                page.into_inner().indexes.into_iter().map(Ok),
             ))
             .try_flatten()
     }
@@ -235,7 +343,7 @@ impl<'a> super::builder::ListResults<'a> {
                     let received = page.results.len() as u64;
                     let next = if page.has_more && received > 0 {
                         let start: u64 = page.offset;
-                        Some((builder, Some(start + received)))
+                        start.checked_add(received).map(|offset| (builder, Some(offset)))
                     } else {
                         None
                     };
@@ -283,7 +391,7 @@ impl<'a> super::builder::ListSavedQueries<'a> {
                     let received = page.queries.len() as u64;
                     let next = if page.has_more && received > 0 {
                         let start: u64 = page.offset;
-                        Some((builder, Some(start + received)))
+                        start.checked_add(received).map(|offset| (builder, Some(offset)))
                     } else {
                         None
                     };
@@ -334,7 +442,7 @@ impl<'a> super::builder::ListSavedQueryVersions<'a> {
                     let received = page.versions.len() as u64;
                     let next = if page.has_more && received > 0 {
                         let start: u64 = page.offset;
-                        Some((builder, Some(start + received)))
+                        start.checked_add(received).map(|offset| (builder, Some(offset)))
                     } else {
                         None
                     };

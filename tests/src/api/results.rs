@@ -39,12 +39,10 @@ pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let offset = ctx.q_u64("offset")?.unwrap_or(0);
     let limit = ctx.q_u64("limit")?;
     match meta.status.as_str() {
+        // The live contract answers a failed result with the result's own state, not a generic error.
         "failed" => {
-            return Err(ApiError::new(
-                409,
-                "result_failed",
-                format!("result {id} failed: {}", meta.error_message.unwrap_or_default()),
-            ));
+            let body = json!({"result_id": id, "status": "failed", "error_message": meta.error_message});
+            return Ok(Reply::json(409, &body));
         }
         "ready" => {}
         status => {
