@@ -336,6 +336,70 @@ class CompareTests(unittest.TestCase):
             vc.parse_allow_list([{"where": "X"}])
 
 
+ONEOF_MODELS = textwrap.dedent('''
+    class Shape(BaseModel):
+        # data type: ShapeOneOf
+        oneof_schema_1_validator: Optional[ShapeOneOf] = None
+        # data type: ShapeOneOf1
+        oneof_schema_2_validator: Optional[ShapeOneOf1] = None
+        actual_instance: Optional[Union[ShapeOneOf, ShapeOneOf1]] = None
+        one_of_schemas: Set[str] = { "ShapeOneOf", "ShapeOneOf1" }
+
+    class ShapeOneOf(BaseModel):
+        radius: StrictInt
+        type: StrictStr
+
+        @field_validator('type')
+        def type_validate_enum(cls, value):
+            if value not in set(['circle']):
+                raise ValueError("must be one of enum values ('circle')")
+            return value
+
+    class ShapeOneOf1(BaseModel):
+        side: StrictInt
+        type: StrictStr
+
+        @field_validator('type')
+        def type_validate_enum(cls, value):
+            if value not in set(['square']):
+                raise ValueError("must be one of enum values ('square')")
+            return value
+''')
+
+
+def tagged(tag, field):
+    return {
+        "type": "object",
+        "required": [field, "type"],
+        "properties": {field: {"type": "integer"}, "type": {"type": "string", "const": tag}},
+    }
+
+
+class OneOfTests(unittest.TestCase):
+    def test_variants_pair_by_tag(self):
+        models = {m.name: m for m in vc.parse_models(ONEOF_MODELS)}
+        self.assertEqual(models["Shape"].kind, "oneOf")
+        self.assertEqual(models["Shape"].variants, [("ref", "ShapeOneOf"), ("ref", "ShapeOneOf1")])
+        spec = {
+            "paths": {},
+            "components": {
+                "schemas": {
+                    "Shape": {"oneOf": [{"$ref": "#/components/schemas/Square"},
+                                        {"$ref": "#/components/schemas/Circle"},
+                                        {"$ref": "#/components/schemas/Triangle"}]},
+                    "Square": tagged("square", "side"),
+                    "Circle": tagged("circle", "radius"),
+                    "Triangle": tagged("triangle", "base"),
+                }
+            },
+        }
+        cmp = vc.Comparison(vc.Vendor({}, models, None, "fixture"), spec).run()
+        self.assertEqual(cmp.mapping["ShapeOneOf"][0], "Circle")
+        self.assertEqual(cmp.mapping["ShapeOneOf1"][0], "Square")
+        self.assertEqual([(d.where, d.kind) for d in cmp.diffs], [("Shape", "variant-only-spec")])
+        self.assertIn("Triangle", cmp.diffs[0].detail)
+
+
 try:
     import yaml  # noqa: F401
 

@@ -24,7 +24,6 @@ import argparse
 import ast
 import fnmatch
 import json
-import os
 import subprocess
 import sys
 import tarfile
