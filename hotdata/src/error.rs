@@ -366,21 +366,27 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 
 /// `Retry-After` as a duration: either delay seconds or an HTTP date,
 /// measured from `now`. A date in the past means "now".
+/// The header is the server's word, so its value is capped at
+/// [`MAX_RETRY_AFTER`]: no arithmetic on it can overflow.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = raw.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    if let Ok(seconds) = raw.parse::<f64>()
+    let wait = if let Ok(seconds) = raw.parse::<u64>() {
+        Duration::from_secs(seconds)
+    } else if let Ok(seconds) = raw.parse::<f64>()
         && seconds.is_finite()
         && seconds >= 0.0
     {
-        return Some(Duration::from_secs_f64(seconds.min(86_400.0)));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
-    let when = SystemTime::from(when.with_timezone(&chrono::Utc));
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+        Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER.as_secs_f64()))
+    } else {
+        let when = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
+        let when = SystemTime::from(when.with_timezone(&chrono::Utc));
+        when.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
+
+/// The longest `Retry-After` taken from a server: one day.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 
 /// The start of a body, lossily decoded, cut on a character boundary.
 pub(crate) fn excerpt(body: &[u8]) -> String {
@@ -525,6 +531,10 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
         let h = headers(&[("retry-after", "soon")]);
         assert_eq!(retry_after(&h, now), None);
+        for huge in ["18446744073709551615", "1e300", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+            let h = headers(&[("retry-after", huge)]);
+            assert_eq!(retry_after(&h, now), Some(MAX_RETRY_AFTER), "{huge}");
+        }
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub mod generated;
 #[cfg(feature = "arrow")]
 pub use arrow::RecordBatchStream;
 pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE, WORKSPACE_HEADER};
-pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, REQUEST_ID_HEADERS};
+pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, MAX_RETRY_AFTER, REQUEST_ID_HEADERS};
 pub use generated::{builder, outcomes, types};
 pub use query::{Query, QueryOutcome, SavedQueryExecution};
 pub use results::{ResultPage, ResultRequest, SharedRow};

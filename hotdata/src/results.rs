@@ -302,7 +302,7 @@ pub(crate) async fn fetch_ready(
             return Err(Error::failed("result", id, failed_status(), pending.error_message));
         }
         let waited = started.elapsed();
-        if waited + delay > wait {
+        if waited.saturating_add(delay) > wait {
             return Err(Error::Timeout {
                 operation: OPERATION.into(),
                 after: Some(waited),

@@ -46,6 +46,24 @@ async fn pending_results_are_polled_as_retry_after_asks() {
 }
 
 #[tokio::test]
+async fn an_absurd_retry_after_is_capped_not_a_panic() {
+    // u64::MAX seconds, and a date thousands of years away: taken as given,
+    // the first overflows `elapsed + delay` once a second has passed.
+    for hint in ["18446744073709551615", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+        let stub = Stub::start().await;
+        stub.reply([pending(hint).delayed(Duration::from_millis(1100))]);
+        let err = stub
+            .client()
+            .result("res_1")
+            .wait_timeout(Duration::from_secs(3))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{hint}: {err:?}");
+        assert_eq!(stub.received().len(), 1, "{hint}: no sleep past the deadline");
+    }
+}
+
+#[tokio::test]
 async fn waiting_is_bounded() {
     let stub = Stub::start().await;
     stub.reply([pending("30")]);
