@@ -32,9 +32,11 @@ pub(crate) fn request_url(
     Ok(http.get(url.clone()))
 }
 
-/// Largest body worth reserving room for up front; bigger ones are refused
-/// by the row decoder anyway.
-const MAX_PRESIZE: u64 = u32::MAX as u64;
+/// The most room reserved up front from a server's `Content-Length`. The
+/// header is untrusted: a lying one must not make the client allocate
+/// gigabytes before a byte arrives. Bigger bodies grow the buffer as they
+/// really arrive.
+const MAX_PRESIZE: u64 = 16 << 20;
 
 /// Reads a whole body into one buffer sized from `Content-Length`, appending
 /// chunks as they arrive (no intermediate buffer, no copy at the end).
@@ -63,7 +65,11 @@ pub(crate) async fn read_all(operation: &'static str, mut response: reqwest::Res
 
 /// Room to reserve for a body: its `Content-Length` (capped), at least `min`.
 fn presize(response: &reqwest::Response, min: usize) -> usize {
-    let hint = response.content_length().unwrap_or(0).min(MAX_PRESIZE);
+    presize_for(response.content_length(), min)
+}
+
+fn presize_for(content_length: Option<u64>, min: usize) -> usize {
+    let hint = content_length.unwrap_or(0).min(MAX_PRESIZE);
     usize::try_from(hint).unwrap_or(0).max(min)
 }
 
@@ -81,4 +87,20 @@ async fn read_rest(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lying_content_length_reserves_a_bounded_buffer() {
+        // A 4 GiB header on a small body must not reserve 4 GiB.
+        assert_eq!(presize_for(Some(4 << 30), 0), 16 << 20);
+        assert_eq!(presize_for(Some(u64::MAX), 0), 16 << 20);
+        assert_eq!(presize_for(Some(1_000), 0), 1_000);
+        assert_eq!(presize_for(None, 10), 10);
+        // What was already received always fits.
+        assert_eq!(presize_for(Some(4 << 30), 32 << 20), 32 << 20);
+    }
 }
