@@ -173,6 +173,12 @@ impl<'a> Parser<'a> {
                     reason: "expected `key: value`",
                 });
             };
+            if key.is_empty() {
+                return Err(YamlError {
+                    line: line.number,
+                    reason: "a key must not be empty",
+                });
+            }
             let key = match scalar(key, line.number)? {
                 Node::Scalar(k) => k,
                 _ => {
@@ -261,7 +267,10 @@ fn scalar(text: &str, line: usize) -> Result<Node, YamlError> {
         "{}" => return Ok(Node::Map(Vec::new())),
         _ => {}
     }
-    match text.as_bytes()[0] {
+    let Some(first) = text.as_bytes().first() else {
+        return unsupported("expected a value");
+    };
+    match first {
         b'"' => double_quoted(text, line).map(Node::Scalar),
         b'\'' => match text[1..].strip_suffix('\'') {
             Some(inner) if !inner.replace("''", "").contains('\'') => Ok(Node::Scalar(inner.replace("''", "'"))),
@@ -373,11 +382,32 @@ profiles:
             ("just text\n", 1),
             ("a: 1\n---\nb: 2\n", 2),
             ("\tkey: hd_secret\n", 1),
+            (": hd_secret\n", 1),
+            ("a:\n  : hd_secret\n", 2),
+            ("- : hd_secret\n", 1),
         ] {
             let err = parse(doc).expect_err(doc);
             assert_eq!(err.line, line, "{doc:?}: {err}");
             assert!(!err.to_string().contains("hd_secret"));
         }
         assert_eq!(parse("# only a comment\n\n"), Ok(Node::Null));
+    }
+
+    /// Random documents built from the characters the reader gives meaning
+    /// to: whatever the text, the reader answers, and never panics.
+    #[test]
+    fn never_panics_on_arbitrary_text() {
+        const ALPHABET: &[char] = &[
+            ' ', ' ', ' ', ':', ':', '-', '#', '"', '\'', '\\', 'u', '0', 'a', 'k', '\n', '\n', '\t', '[', '{', '|',
+            '>', '&', '*', '!', '~', '.', 'é', '\u{feff}',
+        ];
+        let mut rng = fastrand::Rng::with_seed(0x5eed_ca11);
+        for _ in 0..50_000 {
+            let len = rng.usize(0..48);
+            let doc: String = (0..len).map(|_| ALPHABET[rng.usize(..ALPHABET.len())]).collect();
+            if let Err(err) = parse(&doc) {
+                assert!(err.line >= 1, "{doc:?}: {err}");
+            }
+        }
     }
 }
