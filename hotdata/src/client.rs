@@ -588,6 +588,14 @@ fn check_scheme(base_url: &str, allow_insecure: bool) -> Result<(), Error> {
 fn normalise_base_url(raw: &str) -> Result<String, Error> {
     let url =
         reqwest::Url::parse(raw.trim()).map_err(|e| Error::config(format!("base URL {raw:?} is not a URL: {e}")))?;
+    // Checked first, and the URL is not quoted: it would carry the password
+    // into the error, and a kept base URL would carry it into `Debug`.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config(
+            "the base URL must not hold a user name or password (`https://user:pass@host`); \
+             the API key is the only credential the client sends",
+        ));
+    }
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::config(format!(
             "base URL {raw:?} must be an http(s) URL with a host"
@@ -638,6 +646,22 @@ mod tests {
             "https://h/#top",
         ] {
             assert!(normalise_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn base_urls_with_credentials_are_refused_without_echoing_them() {
+        for raw in [
+            "https://user:hd_pw_secret@api.hotdata.dev",
+            "https://hd_pw_secret@api.hotdata.dev",
+            "https://:hd_pw_secret@api.hotdata.dev/v1?x=1",
+        ] {
+            let err = normalise_base_url(raw).expect_err(raw);
+            assert!(matches!(err, Error::Config { .. }), "{err:?}");
+            assert!(!err.to_string().contains("hd_pw_secret"), "{err}");
+            assert!(!format!("{err:?}").contains("hd_pw_secret"), "{err:?}");
+            let built = Client::builder().api_key("k").workspace_id("ws").base_url(raw).build();
+            assert!(built.is_err(), "{raw}");
         }
     }
 
