@@ -166,9 +166,9 @@ impl<'a> Query<'a> {
     async fn send(self, background: Option<Option<i64>>) -> Result<QueryOutcome, Error> {
         let body = types::QueryRequest {
             async_: background.map(|_| true),
-            async_after_ms: background.flatten(),
-            default_catalog: self.default_catalog,
-            default_schema: self.default_schema,
+            async_after_ms: background.flatten().into(),
+            default_catalog: self.default_catalog.into(),
+            default_schema: self.default_schema.into(),
             sql: self.sql,
         };
         let mut request = self
@@ -265,7 +265,9 @@ impl<'a> SavedQueryExecution<'a> {
 
     /// Runs the saved query and returns its rows. Same as awaiting it.
     pub async fn rows(self) -> Result<Rows, Error> {
-        let body = types::ExecuteSavedQueryRequest { version: self.version };
+        let body = types::ExecuteSavedQueryRequest {
+            version: self.version.into(),
+        };
         let path = [
             Piece::Fixed("/v1/queries/"),
             Piece::Param("id", &self.id),

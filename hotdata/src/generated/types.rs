@@ -68,8 +68,8 @@ impl AsyncQueryResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct AttachDatabaseCatalogRequest {
     ///Name under which the catalog is exposed inside the database; if null or omitted, the connection's own name is used.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub alias: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub alias: crate::transport::Nullable<::std::string::String>,
     ///ID of the existing connection to attach.
     pub connection_id: ::std::string::String,
 }
@@ -422,19 +422,19 @@ pub struct CreateConnectionRequest {
     ///Name for the connection, used to reference its tables in SQL.
     pub name: ::std::string::String,
     ///ID of an existing secret (e.g. `secr_abc123`) to authenticate with; cannot be combined with `secret_name`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub secret_id: crate::transport::Nullable<::std::string::String>,
     ///Name of an existing secret to authenticate with; cannot be combined with `secret_id`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub secret_name: crate::transport::Nullable<::std::string::String>,
     ///When true, the connection is registered without discovering any tables; discovery can be run later through the refresh endpoint.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub skip_discovery: ::std::option::Option<bool>,
     ///Connection type to create, matching a `name` from `GET /v1/connection-types`.
     pub source_type: ::std::string::String,
     ///Where tables under this connection are physically stored: `parquet` (the default, a versioned parquet cache) or `ducklake` (a DuckLake catalog, which requires the DuckLake metadata pool to be configured).
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub storage_backend: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub storage_backend: crate::transport::Nullable<::std::string::String>,
 }
 impl CreateConnectionRequest {
     pub fn builder() -> builder::CreateConnectionRequest {
@@ -468,11 +468,11 @@ impl CreateConnectionResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatabaseRequest {
     ///When the database should expire, given either as an absolute RFC 3339 time or as a duration relative to now ending in `h`, `m` or `d` (e.g. `24h`, `7d`); defaults to `24h`, and cleanup happens no earlier than this time.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expires_at: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub expires_at: crate::transport::Nullable<::std::string::String>,
     ///Optional display label; it need not be unique and cannot be used to address the database (the legacy key `description` is also accepted).
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub name: crate::transport::Nullable<::std::string::String>,
     ///Schemas and tables to declare on the `default` catalog at creation; parquet data for them is loaded later through `default_connection_id`.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub schemas: ::std::vec::Vec<DatabaseDefaultSchemaDecl>,
@@ -510,11 +510,11 @@ pub struct CreateDatasetRequest {
     pub label: ::std::string::String,
     pub source: DatasetSource,
     ///Storage engine for the table, `parquet` (the default) or `ducklake`; `ducklake` needs DuckLake metadata configured on the engine and cannot be combined with a saved-query source or explicit geometry columns.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub storage_backend: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub storage_backend: crate::transport::Nullable<::std::string::String>,
     ///Table name to use in SQL; when omitted or `null`, one is generated from `label`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub table_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub table_name: crate::transport::Nullable<::std::string::String>,
 }
 impl CreateDatasetRequest {
     pub fn builder() -> builder::CreateDatasetRequest {
@@ -544,12 +544,12 @@ impl CreateDatasetResponse {
     }
 }
 ///Body for registering an embedding provider.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateEmbeddingProviderRequest {
     ///Key for a service provider, stored as an auto-created secret; cannot be combined with `secret_name`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_key: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub api_key: crate::transport::Nullable<::std::string::String>,
     ///Settings specific to the provider, such as model name, base URL or dimensions.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub config: ::std::option::Option<::serde_json::Value>,
@@ -557,8 +557,8 @@ pub struct CreateEmbeddingProviderRequest {
     pub name: ::std::string::String,
     pub provider_type: crate::generated::types::EmbeddingProviderType,
     ///Name of an existing secret holding the credentials, typically for `service` providers.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub secret_name: crate::transport::Nullable<::std::string::String>,
 }
 impl CreateEmbeddingProviderRequest {
     pub fn builder() -> builder::CreateEmbeddingProviderRequest {
@@ -594,24 +594,24 @@ pub struct CreateIndexRequest {
     ///Columns the index covers; mandatory whatever the index type.
     pub columns: ::std::vec::Vec<::std::string::String>,
     ///Optional note describing what the embedded content is, for example "product descriptions".
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub description: crate::transport::Nullable<::std::string::String>,
     ///Size of the generated embedding vectors, for models that offer several sizes; `null` or omitted uses the model's default.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub dimensions: ::std::option::Option<u64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub dimensions: crate::transport::Nullable<u64>,
     ///Provider used to embed a text column for a vector index; the index is then built on the generated column (named `{column}_embedding` unless overridden).
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub embedding_provider_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub embedding_provider_id: crate::transport::Nullable<::std::string::String>,
     ///Name for the new index, unique per table.
     pub index_name: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub index_type: ::std::option::Option<crate::generated::types::IndexType>,
     ///Distance function for vector indexes, `l2`, `cosine` or `dot`; if omitted, float array columns use `l2` and auto-embedded text columns use the provider's preferred metric.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub metric: ::std::option::Option<crate::generated::types::VectorMetric>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub metric: crate::transport::Nullable<crate::generated::types::VectorMetric>,
     ///Name for the generated embedding column, overriding the default `{column}_embedding`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub output_column: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub output_column: crate::transport::Nullable<::std::string::String>,
 }
 impl CreateIndexRequest {
     pub fn builder() -> builder::CreateIndexRequest {
@@ -639,15 +639,15 @@ impl CreateSandboxRequest {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSavedQueryRequest {
     ///Optional free-text explanation of what the query does.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub description: crate::transport::Nullable<::std::string::String>,
     ///Display name for the saved query.
     pub name: ::std::string::String,
     ///SQL statement to store as the first version.
     pub sql: ::std::string::String,
     ///Optional labels for organizing saved queries.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub tags: crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
 }
 impl CreateSavedQueryRequest {
     pub fn builder() -> builder::CreateSavedQueryRequest {
@@ -655,7 +655,7 @@ impl CreateSavedQueryRequest {
     }
 }
 ///Body for storing a new secret.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSecretRequest {
     ///Name for the secret, unique within the workspace.
@@ -935,8 +935,8 @@ impl EmbeddingProviderResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ExecuteSavedQueryRequest {
     ///Version number to run; when null or omitted the latest version is used.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub version: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub version: crate::transport::Nullable<i64>,
 }
 impl ExecuteSavedQueryRequest {
     pub fn builder() -> builder::ExecuteSavedQueryRequest {
@@ -1040,7 +1040,7 @@ pub struct GetResultResponse {
     ///Row data, each row being an array of values aligned with `columns`; null unless the result is ready.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rows: ::std::option::Option<
-        ::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>,
+        ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
     >,
     pub status: crate::generated::types::ResultStatus,
 }
@@ -1647,14 +1647,14 @@ pub struct QueryRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///Together with `async: true`, how long in milliseconds to keep waiting for a synchronous answer before switching to the asynchronous reply; minimum 1000 ms, and ignored when `async` is false.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub async_after_ms: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub async_after_ms: crate::transport::Nullable<i64>,
     ///Catalog used to resolve unqualified table names, which must be visible in the database (`default`, the alias of an attached catalog, or a system catalog); only valid with `X-Database-Id` (400 otherwise) and `default` when omitted.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_catalog: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub default_catalog: crate::transport::Nullable<::std::string::String>,
     ///Schema used to resolve unqualified table names; only valid with `X-Database-Id` (400 otherwise), `main` when omitted, and not checked in advance, so a nonexistent schema only surfaces later when planning fails to find the table.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_schema: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub default_schema: crate::transport::Nullable<::std::string::String>,
     ///SQL statement to run, in Postgres-compatible syntax.
     pub sql: ::std::string::String,
 }
@@ -1681,7 +1681,7 @@ pub struct QueryResponse {
     ///Number of rows returned.
     pub row_count: u64,
     ///Row data, each row being an array of values (string, number, boolean or null) aligned with `columns`.
-    pub rows: ::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>,
+    pub rows: ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
     ///Set when the output could not be persisted, in which case `result_id` is null and only this response carries the rows; otherwise null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub warning: ::std::option::Option<::std::string::String>,
@@ -1771,23 +1771,23 @@ pub struct RefreshRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///Connection to refresh; leave out (with all other fields) to re-discover schemas of every connection. Cannot be combined with `dataset_id`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub connection_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub connection_id: crate::transport::Nullable<::std::string::String>,
     ///Set to `true` to re-sync cached table data rather than only re-discovering schema metadata.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data: ::std::option::Option<bool>,
     ///Dataset whose source should be re-run to create a new version; cannot be combined with `connection_id`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub dataset_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub dataset_id: crate::transport::Nullable<::std::string::String>,
     ///When refreshing data for a whole connection (`data: true` without `table_name`), also perform an initial sync of tables that have never been cached; defaults to `false`, which touches only already-cached tables, and has no effect on other refresh kinds.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub include_uncached: ::std::option::Option<bool>,
     ///Schema of the single table to refresh; used together with `table_name`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub schema_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub schema_name: crate::transport::Nullable<::std::string::String>,
     ///Name of the single table to refresh; used together with `schema_name` and `data: true`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub table_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub table_name: crate::transport::Nullable<::std::string::String>,
 }
 impl RefreshRequest {
     pub fn builder() -> builder::RefreshRequest {
@@ -2451,14 +2451,14 @@ impl ::std::convert::TryFrom<::std::string::String> for TextProfileDetailType {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateDatasetRequest {
     ///New human-readable name for the dataset.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub label: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub label: crate::transport::Nullable<::std::string::String>,
     ///Version to pin queries to; send `null` to remove an existing pin, or leave the field out to keep the current pinning.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pinned_version: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub pinned_version: crate::transport::Nullable<i64>,
     ///New table name under which the dataset is queried.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub table_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub table_name: crate::transport::Nullable<::std::string::String>,
 }
 impl UpdateDatasetRequest {
     pub fn builder() -> builder::UpdateDatasetRequest {
@@ -2489,21 +2489,21 @@ impl UpdateDatasetResponse {
     }
 }
 ///Changes to apply to an embedding provider; absent fields are left unchanged.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateEmbeddingProviderRequest {
     ///New API key; it replaces the provider's managed secret, creating one if needed.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_key: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub api_key: crate::transport::Nullable<::std::string::String>,
     ///Replacement provider-specific settings.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub config: ::std::option::Option<::serde_json::Value>,
     ///New name for the provider.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub name: crate::transport::Nullable<::std::string::String>,
     ///Name of the secret holding the API key; set to `null` to detach it.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub secret_name: crate::transport::Nullable<::std::string::String>,
 }
 impl UpdateEmbeddingProviderRequest {
     pub fn builder() -> builder::UpdateEmbeddingProviderRequest {
@@ -2547,23 +2547,25 @@ impl UpdateSandboxRequest {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSavedQueryRequest {
     ///Category to use instead of the inferred one; send `null` to go back to automatic detection.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub category_override: ::std::option::Option<crate::generated::types::QueryCategory>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub category_override: crate::transport::Nullable<
+        crate::generated::types::QueryCategory,
+    >,
     ///New free-text explanation; leave out to keep the current one.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub description: crate::transport::Nullable<::std::string::String>,
     ///New display name; leave out to keep the current one.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub name: crate::transport::Nullable<::std::string::String>,
     ///New SQL text, which creates a new version if it differs; leave out to keep the current SQL.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sql: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub sql: crate::transport::Nullable<::std::string::String>,
     ///Free-form size annotation for the queried tables; sending `null` removes it.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub table_size_override: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub table_size_override: crate::transport::Nullable<::std::string::String>,
     ///Replacement list of labels; leave out to keep the current tags.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub tags: crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
 }
 impl UpdateSavedQueryRequest {
     pub fn builder() -> builder::UpdateSavedQueryRequest {
@@ -2571,7 +2573,7 @@ impl UpdateSavedQueryRequest {
     }
 }
 ///Body for replacing a secret's value.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSecretRequest {
     ///New secret value; it is encrypted and cannot be read back.
@@ -3082,7 +3084,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct AttachDatabaseCatalogRequest {
         alias: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         connection_id: ::std::result::Result<
@@ -3101,7 +3103,9 @@ pub mod builder {
     impl AttachDatabaseCatalogRequest {
         pub fn alias<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.alias = value
@@ -4064,11 +4068,11 @@ pub mod builder {
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         secret_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         skip_discovery: ::std::result::Result<
@@ -4077,7 +4081,7 @@ pub mod builder {
         >,
         source_type: ::std::result::Result<::std::string::String, ::std::string::String>,
         storage_backend: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -4119,7 +4123,9 @@ pub mod builder {
         }
         pub fn secret_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.secret_id = value
@@ -4131,7 +4137,9 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -4167,7 +4175,9 @@ pub mod builder {
         }
         pub fn storage_backend<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.storage_backend = value
@@ -4342,11 +4352,11 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateDatabaseRequest {
         expires_at: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         schemas: ::std::result::Result<
@@ -4366,7 +4376,9 @@ pub mod builder {
     impl CreateDatabaseRequest {
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -4378,7 +4390,9 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -4530,11 +4544,11 @@ pub mod builder {
         label: ::std::result::Result<::std::string::String, ::std::string::String>,
         source: ::std::result::Result<super::DatasetSource, ::std::string::String>,
         storage_backend: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -4571,7 +4585,9 @@ pub mod builder {
         }
         pub fn storage_backend<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.storage_backend = value
@@ -4583,7 +4599,9 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -4737,10 +4755,10 @@ pub mod builder {
             }
         }
     }
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct CreateEmbeddingProviderRequest {
         api_key: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         config: ::std::result::Result<
@@ -4753,7 +4771,7 @@ pub mod builder {
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -4771,7 +4789,9 @@ pub mod builder {
     impl CreateEmbeddingProviderRequest {
         pub fn api_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.api_key = value
@@ -4815,7 +4835,9 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -4972,15 +4994,15 @@ pub mod builder {
             ::std::string::String,
         >,
         description: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         dimensions: ::std::result::Result<
-            ::std::option::Option<u64>,
+            crate::transport::Nullable<u64>,
             ::std::string::String,
         >,
         embedding_provider_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         index_name: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -4989,11 +5011,11 @@ pub mod builder {
             ::std::string::String,
         >,
         metric: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::VectorMetric>,
+            crate::transport::Nullable<crate::generated::types::VectorMetric>,
             ::std::string::String,
         >,
         output_column: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -5037,7 +5059,9 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -5049,7 +5073,7 @@ pub mod builder {
         }
         pub fn dimensions<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<u64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<u64>>,
             T::Error: ::std::fmt::Display,
         {
             self.dimensions = value
@@ -5061,7 +5085,9 @@ pub mod builder {
         }
         pub fn embedding_provider_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.embedding_provider_id = value
@@ -5102,7 +5128,7 @@ pub mod builder {
         pub fn metric<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::VectorMetric>,
+                crate::transport::Nullable<crate::generated::types::VectorMetric>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -5113,7 +5139,9 @@ pub mod builder {
         }
         pub fn output_column<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.output_column = value
@@ -5222,13 +5250,13 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateSavedQueryRequest {
         description: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         sql: ::std::result::Result<::std::string::String, ::std::string::String>,
         tags: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
     }
@@ -5245,7 +5273,9 @@ pub mod builder {
     impl CreateSavedQueryRequest {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -5278,7 +5308,7 @@ pub mod builder {
         pub fn tags<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -5313,7 +5343,7 @@ pub mod builder {
             }
         }
     }
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct CreateSecretRequest {
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         value: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -6462,7 +6492,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ExecuteSavedQueryRequest {
         version: ::std::result::Result<
-            ::std::option::Option<i64>,
+            crate::transport::Nullable<i64>,
             ::std::string::String,
         >,
     }
@@ -6476,7 +6506,7 @@ pub mod builder {
     impl ExecuteSavedQueryRequest {
         pub fn version<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.version = value
@@ -6922,7 +6952,9 @@ pub mod builder {
             ::std::string::String,
         >,
         rows: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>>,
+            ::std::option::Option<
+                ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
+            >,
             ::std::string::String,
         >,
         status: ::std::result::Result<
@@ -7010,7 +7042,7 @@ pub mod builder {
         where
             T: ::std::convert::TryInto<
                 ::std::option::Option<
-                    ::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>,
+                    ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
                 >,
             >,
             T::Error: ::std::fmt::Display,
@@ -9249,15 +9281,15 @@ pub mod builder {
             ::std::string::String,
         >,
         async_after_ms: ::std::result::Result<
-            ::std::option::Option<i64>,
+            crate::transport::Nullable<i64>,
             ::std::string::String,
         >,
         default_catalog: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_schema: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         sql: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -9286,7 +9318,7 @@ pub mod builder {
         }
         pub fn async_after_ms<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.async_after_ms = value
@@ -9298,7 +9330,9 @@ pub mod builder {
         }
         pub fn default_catalog<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.default_catalog = value
@@ -9310,7 +9344,9 @@ pub mod builder {
         }
         pub fn default_schema<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.default_schema = value
@@ -9374,7 +9410,7 @@ pub mod builder {
         >,
         row_count: ::std::result::Result<u64, ::std::string::String>,
         rows: ::std::result::Result<
-            ::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>,
+            ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
             ::std::string::String,
         >,
         warning: ::std::result::Result<
@@ -9474,7 +9510,7 @@ pub mod builder {
         pub fn rows<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>,
+                ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -9963,12 +9999,12 @@ pub mod builder {
             ::std::string::String,
         >,
         connection_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         data: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
         dataset_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         include_uncached: ::std::result::Result<
@@ -9976,11 +10012,11 @@ pub mod builder {
             ::std::string::String,
         >,
         schema_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -10010,7 +10046,9 @@ pub mod builder {
         }
         pub fn connection_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.connection_id = value
@@ -10032,7 +10070,9 @@ pub mod builder {
         }
         pub fn dataset_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.dataset_id = value
@@ -10056,7 +10096,9 @@ pub mod builder {
         }
         pub fn schema_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.schema_name = value
@@ -10068,7 +10110,9 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -12275,15 +12319,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct UpdateDatasetRequest {
         label: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         pinned_version: ::std::result::Result<
-            ::std::option::Option<i64>,
+            crate::transport::Nullable<i64>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -12299,7 +12343,9 @@ pub mod builder {
     impl UpdateDatasetRequest {
         pub fn label<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.label = value
@@ -12309,7 +12355,7 @@ pub mod builder {
         }
         pub fn pinned_version<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.pinned_version = value
@@ -12321,7 +12367,9 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -12478,10 +12526,10 @@ pub mod builder {
             }
         }
     }
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct UpdateEmbeddingProviderRequest {
         api_key: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         config: ::std::result::Result<
@@ -12489,11 +12537,11 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -12510,7 +12558,9 @@ pub mod builder {
     impl UpdateEmbeddingProviderRequest {
         pub fn api_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.api_key = value
@@ -12532,7 +12582,9 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -12542,7 +12594,9 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -12718,27 +12772,27 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct UpdateSavedQueryRequest {
         category_override: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::QueryCategory>,
+            crate::transport::Nullable<crate::generated::types::QueryCategory>,
             ::std::string::String,
         >,
         description: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         sql: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_size_override: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         tags: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
     }
@@ -12758,7 +12812,7 @@ pub mod builder {
         pub fn category_override<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::QueryCategory>,
+                crate::transport::Nullable<crate::generated::types::QueryCategory>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -12771,7 +12825,9 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -12783,7 +12839,9 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -12793,7 +12851,9 @@ pub mod builder {
         }
         pub fn sql<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.sql = value
@@ -12803,7 +12863,9 @@ pub mod builder {
         }
         pub fn table_size_override<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.table_size_override = value
@@ -12818,7 +12880,7 @@ pub mod builder {
         pub fn tags<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -12857,7 +12919,7 @@ pub mod builder {
             }
         }
     }
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct UpdateSecretRequest {
         value: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
@@ -13861,6 +13923,40 @@ pub mod builder {
             }
         }
     }
+    impl ::std::fmt::Debug for CreateEmbeddingProviderRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CreateEmbeddingProviderRequest")
+                .field("api_key", &"***")
+                .field("config", &self.config)
+                .field("name", &self.name)
+                .field("provider_type", &self.provider_type)
+                .field("secret_name", &self.secret_name)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for CreateSecretRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CreateSecretRequest")
+                .field("name", &self.name)
+                .field("value", &"***")
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for UpdateEmbeddingProviderRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UpdateEmbeddingProviderRequest")
+                .field("api_key", &"***")
+                .field("config", &self.config)
+                .field("name", &self.name)
+                .field("secret_name", &self.secret_name)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for UpdateSecretRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UpdateSecretRequest").field("value", &"***").finish()
+        }
+    }
 }
 /// Error types.
 pub mod error {
@@ -13894,10 +13990,78 @@ pub mod error {
         }
     }
 }
+impl ::std::fmt::Debug for CreateEmbeddingProviderRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CreateEmbeddingProviderRequest")
+            .field("api_key", &"***")
+            .field("config", &self.config)
+            .field("name", &self.name)
+            .field("provider_type", &self.provider_type)
+            .field("secret_name", &self.secret_name)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for CreateSecretRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CreateSecretRequest")
+            .field("name", &self.name)
+            .field("value", &"***")
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for UpdateEmbeddingProviderRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateEmbeddingProviderRequest")
+            .field("api_key", &"***")
+            .field("config", &self.config)
+            .field("name", &self.name)
+            .field("secret_name", &self.secret_name)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for UpdateSecretRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateSecretRequest").field("value", &"***").finish()
+    }
+}
+/// A value of an open enum that this version of the SDK does not know,
+/// kept verbatim.
+///
+/// Only deserialising or parsing makes one, and only from a value
+/// that no known variant stands for, so an `Other(..)` never equals a
+/// known variant. Read it with [`as_str`](UnknownValue::as_str).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownValue(::std::string::String);
+impl UnknownValue {
+    /// The value as the API sent it.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+impl ::std::fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl ::std::convert::AsRef<str> for UnknownValue {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
 /**File format of dataset source data.
 
-This enum is open: a value the API adds later deserialises as [`DataFormat::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`DataFormat::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](DataFormat::as_str):
+
+```ignore
+match value {
+    DataFormat::Csv => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum DataFormat {
     ///`csv`
     Csv,
@@ -13906,7 +14070,7 @@ pub enum DataFormat {
     ///`parquet`
     Parquet,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl DataFormat {
     /// Every value this version of the SDK knows, in spec order.
@@ -13931,7 +14095,7 @@ impl ::std::convert::From<&str> for DataFormat {
             "csv" => Self::Csv,
             "json" => Self::Json,
             "parquet" => Self::Parquet,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -13941,7 +14105,7 @@ impl ::std::convert::From<::std::string::String> for DataFormat {
             "csv" => Self::Csv,
             "json" => Self::Json,
             "parquet" => Self::Parquet,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -13994,8 +14158,18 @@ impl ::schemars::JsonSchema for DataFormat {
 }
 /**Outcome of the schema discovery that runs when a connection is registered.
 
-This enum is open: a value the API adds later deserialises as [`DiscoveryStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`DiscoveryStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](DiscoveryStatus::as_str):
+
+```ignore
+match value {
+    DiscoveryStatus::Success => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum DiscoveryStatus {
     ///`success`
     Success,
@@ -14004,7 +14178,7 @@ pub enum DiscoveryStatus {
     ///`failed`
     Failed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl DiscoveryStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -14029,7 +14203,7 @@ impl ::std::convert::From<&str> for DiscoveryStatus {
             "success" => Self::Success,
             "skipped" => Self::Skipped,
             "failed" => Self::Failed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -14039,7 +14213,7 @@ impl ::std::convert::From<::std::string::String> for DiscoveryStatus {
             "success" => Self::Success,
             "skipped" => Self::Skipped,
             "failed" => Self::Failed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -14093,15 +14267,25 @@ impl ::schemars::JsonSchema for DiscoveryStatus {
 }
 /**Where an embedding provider runs.
 
-This enum is open: a value the API adds later deserialises as [`EmbeddingProviderType::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`EmbeddingProviderType::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](EmbeddingProviderType::as_str):
+
+```ignore
+match value {
+    EmbeddingProviderType::Local => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EmbeddingProviderType {
     ///`local`
     Local,
     ///`service`
     Service,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl EmbeddingProviderType {
     /// Every value this version of the SDK knows, in spec order.
@@ -14124,7 +14308,7 @@ impl ::std::convert::From<&str> for EmbeddingProviderType {
         match value {
             "local" => Self::Local,
             "service" => Self::Service,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -14133,7 +14317,7 @@ impl ::std::convert::From<::std::string::String> for EmbeddingProviderType {
         match value.as_str() {
             "local" => Self::Local,
             "service" => Self::Service,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -14186,15 +14370,25 @@ impl ::schemars::JsonSchema for EmbeddingProviderType {
 }
 /**Whether an index is built and usable, or still being built.
 
-This enum is open: a value the API adds later deserialises as [`IndexStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`IndexStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](IndexStatus::as_str):
+
+```ignore
+match value {
+    IndexStatus::Ready => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum IndexStatus {
     ///`ready`
     Ready,
     ///`pending`
     Pending,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl IndexStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -14217,7 +14411,7 @@ impl ::std::convert::From<&str> for IndexStatus {
         match value {
             "ready" => Self::Ready,
             "pending" => Self::Pending,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -14226,7 +14420,7 @@ impl ::std::convert::From<::std::string::String> for IndexStatus {
         match value.as_str() {
             "ready" => Self::Ready,
             "pending" => Self::Pending,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -14280,8 +14474,18 @@ impl ::schemars::JsonSchema for IndexStatus {
 }
 /**Kind of index to build.
 
-This enum is open: a value the API adds later deserialises as [`IndexType::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`IndexType::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](IndexType::as_str):
+
+```ignore
+match value {
+    IndexType::Sorted => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum IndexType {
     ///`sorted`
     Sorted,
@@ -14290,7 +14494,7 @@ pub enum IndexType {
     ///`vector`
     Vector,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl IndexType {
     /// Every value this version of the SDK knows, in spec order.
@@ -14315,7 +14519,7 @@ impl ::std::convert::From<&str> for IndexType {
             "sorted" => Self::Sorted,
             "bm25" => Self::Bm25,
             "vector" => Self::Vector,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -14325,7 +14529,7 @@ impl ::std::convert::From<::std::string::String> for IndexType {
             "sorted" => Self::Sorted,
             "bm25" => Self::Bm25,
             "vector" => Self::Vector,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -14378,8 +14582,18 @@ impl ::schemars::JsonSchema for IndexType {
 }
 /**Lifecycle state of a background job.
 
-This enum is open: a value the API adds later deserialises as [`JobStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`JobStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](JobStatus::as_str):
+
+```ignore
+match value {
+    JobStatus::Pending => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum JobStatus {
     ///`pending`
     Pending,
@@ -14392,7 +14606,7 @@ pub enum JobStatus {
     ///`failed`
     Failed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl JobStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -14427,7 +14641,7 @@ impl ::std::convert::From<&str> for JobStatus {
             "succeeded" => Self::Succeeded,
             "partially_succeeded" => Self::PartiallySucceeded,
             "failed" => Self::Failed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -14439,7 +14653,7 @@ impl ::std::convert::From<::std::string::String> for JobStatus {
             "succeeded" => Self::Succeeded,
             "partially_succeeded" => Self::PartiallySucceeded,
             "failed" => Self::Failed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -14493,8 +14707,18 @@ impl ::schemars::JsonSchema for JobStatus {
 }
 /**The kind of work a background job performs.
 
-This enum is open: a value the API adds later deserialises as [`JobType::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`JobType::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](JobType::as_str):
+
+```ignore
+match value {
+    JobType::Noop => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum JobType {
     ///`noop`
     Noop,
@@ -14509,7 +14733,7 @@ pub enum JobType {
     ///`create_dataset_index`
     CreateDatasetIndex,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl JobType {
     /// Every value this version of the SDK knows, in spec order.
@@ -14547,7 +14771,7 @@ impl ::std::convert::From<&str> for JobType {
             "dataset_refresh" => Self::DatasetRefresh,
             "create_index" => Self::CreateIndex,
             "create_dataset_index" => Self::CreateDatasetIndex,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -14560,7 +14784,7 @@ impl ::std::convert::From<::std::string::String> for JobType {
             "dataset_refresh" => Self::DatasetRefresh,
             "create_index" => Self::CreateIndex,
             "create_dataset_index" => Self::CreateDatasetIndex,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -14615,15 +14839,25 @@ impl ::schemars::JsonSchema for JobType {
 }
 /**How a load treats the rows already in a managed table.
 
-This enum is open: a value the API adds later deserialises as [`LoadMode::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`LoadMode::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](LoadMode::as_str):
+
+```ignore
+match value {
+    LoadMode::Replace => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum LoadMode {
     ///`replace`
     Replace,
     ///`append`
     Append,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl LoadMode {
     /// Every value this version of the SDK knows, in spec order.
@@ -14646,7 +14880,7 @@ impl ::std::convert::From<&str> for LoadMode {
         match value {
             "replace" => Self::Replace,
             "append" => Self::Append,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -14655,7 +14889,7 @@ impl ::std::convert::From<::std::string::String> for LoadMode {
         match value.as_str() {
             "replace" => Self::Replace,
             "append" => Self::Append,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -14709,8 +14943,18 @@ impl ::schemars::JsonSchema for LoadMode {
 }
 /**Provisioning state of a workspace.
 
-This enum is open: a value the API adds later deserialises as [`ProvisionStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`ProvisionStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](ProvisionStatus::as_str):
+
+```ignore
+match value {
+    ProvisionStatus::Pending => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ProvisionStatus {
     ///`pending`
     Pending,
@@ -14719,7 +14963,7 @@ pub enum ProvisionStatus {
     ///`failed`
     Failed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl ProvisionStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -14744,7 +14988,7 @@ impl ::std::convert::From<&str> for ProvisionStatus {
             "pending" => Self::Pending,
             "provisioned" => Self::Provisioned,
             "failed" => Self::Failed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -14754,7 +14998,7 @@ impl ::std::convert::From<::std::string::String> for ProvisionStatus {
             "pending" => Self::Pending,
             "provisioned" => Self::Provisioned,
             "failed" => Self::Failed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -14807,8 +15051,18 @@ impl ::schemars::JsonSchema for ProvisionStatus {
 }
 /**Shape of a saved query as classified from its SQL.
 
-This enum is open: a value the API adds later deserialises as [`QueryCategory::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`QueryCategory::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](QueryCategory::as_str):
+
+```ignore
+match value {
+    QueryCategory::FullScan => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum QueryCategory {
     ///`full_scan`
     FullScan,
@@ -14823,7 +15077,7 @@ pub enum QueryCategory {
     ///`join`
     Join,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl QueryCategory {
     /// Every value this version of the SDK knows, in spec order.
@@ -14861,7 +15115,7 @@ impl ::std::convert::From<&str> for QueryCategory {
             "point_lookup" => Self::PointLookup,
             "aggregation" => Self::Aggregation,
             "join" => Self::Join,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -14874,7 +15128,7 @@ impl ::std::convert::From<::std::string::String> for QueryCategory {
             "point_lookup" => Self::PointLookup,
             "aggregation" => Self::Aggregation,
             "join" => Self::Join,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -14929,8 +15183,18 @@ impl ::schemars::JsonSchema for QueryCategory {
 }
 /**Lifecycle state of a query run.
 
-This enum is open: a value the API adds later deserialises as [`QueryRunStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`QueryRunStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](QueryRunStatus::as_str):
+
+```ignore
+match value {
+    QueryRunStatus::Running => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum QueryRunStatus {
     ///`running`
     Running,
@@ -14939,7 +15203,7 @@ pub enum QueryRunStatus {
     ///`failed`
     Failed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl QueryRunStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -14964,7 +15228,7 @@ impl ::std::convert::From<&str> for QueryRunStatus {
             "running" => Self::Running,
             "succeeded" => Self::Succeeded,
             "failed" => Self::Failed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -14974,7 +15238,7 @@ impl ::std::convert::From<::std::string::String> for QueryRunStatus {
             "running" => Self::Running,
             "succeeded" => Self::Succeeded,
             "failed" => Self::Failed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -15027,8 +15291,18 @@ impl ::schemars::JsonSchema for QueryRunStatus {
 }
 /**Encoding in which a stored result is returned.
 
-This enum is open: a value the API adds later deserialises as [`ResultFormat::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`ResultFormat::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](ResultFormat::as_str):
+
+```ignore
+match value {
+    ResultFormat::Arrow => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ResultFormat {
     ///`arrow`
     Arrow,
@@ -15041,7 +15315,7 @@ pub enum ResultFormat {
     ///`parquet`
     Parquet,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl ResultFormat {
     /// Every value this version of the SDK knows, in spec order.
@@ -15076,7 +15350,7 @@ impl ::std::convert::From<&str> for ResultFormat {
             "csv" => Self::Csv,
             "md" => Self::Md,
             "parquet" => Self::Parquet,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -15088,7 +15362,7 @@ impl ::std::convert::From<::std::string::String> for ResultFormat {
             "csv" => Self::Csv,
             "md" => Self::Md,
             "parquet" => Self::Parquet,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -15142,8 +15416,18 @@ impl ::schemars::JsonSchema for ResultFormat {
 }
 /**Persistence state of a stored query result.
 
-This enum is open: a value the API adds later deserialises as [`ResultStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`ResultStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](ResultStatus::as_str):
+
+```ignore
+match value {
+    ResultStatus::Pending => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ResultStatus {
     ///`pending`
     Pending,
@@ -15154,7 +15438,7 @@ pub enum ResultStatus {
     ///`failed`
     Failed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl ResultStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -15186,7 +15470,7 @@ impl ::std::convert::From<&str> for ResultStatus {
             "processing" => Self::Processing,
             "ready" => Self::Ready,
             "failed" => Self::Failed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -15197,7 +15481,7 @@ impl ::std::convert::From<::std::string::String> for ResultStatus {
             "processing" => Self::Processing,
             "ready" => Self::Ready,
             "failed" => Self::Failed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -15251,8 +15535,18 @@ impl ::schemars::JsonSchema for ResultStatus {
 }
 /**Lifecycle state of an uploaded file.
 
-This enum is open: a value the API adds later deserialises as [`UploadStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`UploadStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](UploadStatus::as_str):
+
+```ignore
+match value {
+    UploadStatus::Pending => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum UploadStatus {
     ///`pending`
     Pending,
@@ -15261,7 +15555,7 @@ pub enum UploadStatus {
     ///`consumed`
     Consumed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl UploadStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -15286,7 +15580,7 @@ impl ::std::convert::From<&str> for UploadStatus {
             "pending" => Self::Pending,
             "processing" => Self::Processing,
             "consumed" => Self::Consumed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -15296,7 +15590,7 @@ impl ::std::convert::From<::std::string::String> for UploadStatus {
             "pending" => Self::Pending,
             "processing" => Self::Processing,
             "consumed" => Self::Consumed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -15349,8 +15643,18 @@ impl ::schemars::JsonSchema for UploadStatus {
 }
 /**Distance metric of a vector index.
 
-This enum is open: a value the API adds later deserialises as [`VectorMetric::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`VectorMetric::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](VectorMetric::as_str):
+
+```ignore
+match value {
+    VectorMetric::L2 => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum VectorMetric {
     ///`l2`
     L2,
@@ -15359,7 +15663,7 @@ pub enum VectorMetric {
     ///`dot`
     Dot,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl VectorMetric {
     /// Every value this version of the SDK knows, in spec order.
@@ -15384,7 +15688,7 @@ impl ::std::convert::From<&str> for VectorMetric {
             "l2" => Self::L2,
             "cosine" => Self::Cosine,
             "dot" => Self::Dot,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -15394,7 +15698,7 @@ impl ::std::convert::From<::std::string::String> for VectorMetric {
             "l2" => Self::L2,
             "cosine" => Self::Cosine,
             "dot" => Self::Dot,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
