@@ -43,7 +43,7 @@ async fn get_result_keeps_wide_numbers_exactly() {
     );
     assert_eq!(row[2].get::<String>().expect("string"), "a\"b");
     assert_eq!(row[2].value().as_str(), Some("a\"b"));
-    assert_eq!(row[3].get::<bool>().expect("bool"), true);
+    assert!(row[3].get::<bool>().expect("bool"));
     assert!(row[4].is_null());
     assert_eq!(row[5].json(), r#"{"k":[1,2.50]}"#);
     // Serialising gives back the very same text.
