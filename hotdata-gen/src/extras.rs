@@ -302,7 +302,16 @@ fn outcome(op: &str, o: &Outcome, runtime: &TokenStream) -> TokenStream {
 
 /// The `pagination` module: `pages()` and `stream()` on each paginated builder.
 pub(crate) fn pagination(plan: &Plan, runtime: &TokenStream) -> TokenStream {
-    let items = plan.paginations.iter().map(|(op, p)| paginate(op, p, runtime));
+    let items = plan.paginations.iter().map(|(op, p)| {
+        // The streams call the position setter and read the page's fields;
+        // should the spec deprecate one of them, that is not the caller's doing.
+        let ann = &plan.annotations;
+        let deprecated =
+            ann.deprecated_parameters.contains_key(op) || ann.deprecated_fields.contains_key(&p.page_schema);
+        let allow = deprecated.then(|| quote! { #[allow(deprecated)] });
+        let tokens = paginate(op, p, runtime);
+        quote! { #allow #tokens }
+    });
     quote! {
         //! Lazy page and item streams for the list operations the spec marks as paginated.
         #[allow(unused_imports)]

@@ -157,6 +157,12 @@ fn deprecated_operations_properties_and_parameters_carry_notes() {
         "{builder}"
     );
     insta::assert_snapshot!("deprecation_surface", out.surface);
+    // The page stream calls the deprecated `cursor` setter for the caller.
+    let pages = &out.files["pagination.rs"];
+    assert!(
+        pages.contains("#[allow(deprecated)]\nimpl<'a> super::builder::ListWidgets<'a>"),
+        "{pages}"
+    );
 }
 
 #[test]
