@@ -9,7 +9,10 @@
 //!    emitters need (outcomes, page streams, open enums).
 //! 4. progenitor (builder interface, separate tags, `JsonSchema` derived
 //!    behind the crate feature named in [`Settings::schemars_feature`]).
-//! 5. extras: open enums, outcome enums, page streams.
+//! 5. extras: open enums, outcome enums, page streams; and the field-level
+//!    rewrites of [`annotate`] (`#[deprecated]` notes, `Debug` that redacts
+//!    `format: password` fields, lossless `Cell`s for rows of any JSON,
+//!    tri-state `Nullable` for optional nullable request-body fields).
 //! 6. split into module files and format with `prettyplease`; the same spec
 //!    always yields byte-identical files.
 //!
@@ -48,7 +51,9 @@ pub struct Settings {
     /// provides `Transport` (the client's inner type, which implements
     /// progenitor's `ClientHooks`), `Error`, and the functions `send()` uses
     /// to turn responses into values or errors (`decode_json`,
-    /// `error_response`, `request_error`, `collect_body`, `decode_slice`).
+    /// `error_response`, `request_error`, `collect_body`, `decode_slice`),
+    /// and the types models hold: `Cell` (one JSON value kept as its text)
+    /// and `Nullable<T>` (unset, null or a value, with `is_unset`).
     pub runtime_path: String,
     /// The crate feature that turns on `schemars::JsonSchema` for every
     /// model. Deriving it for every type roughly doubles the models' compile
