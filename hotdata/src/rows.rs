@@ -596,6 +596,14 @@ impl PartialEq for Cell {
 
 impl Eq for Cell {}
 
+impl PartialEq<serde_json::Value> for Cell {
+    /// Whether the cell reads as that value (through `serde_json::Value`,
+    /// so wide numbers compare as `serde_json` rounds them).
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        serde_json::from_str::<serde_json::Value>(self.0.get()).is_ok_and(|v| v == *other)
+    }
+}
+
 impl From<serde_json::Value> for Cell {
     fn from(value: serde_json::Value) -> Self {
         // Serialising a `serde_json::Value` cannot fail, and gives one JSON value.

@@ -66,6 +66,7 @@ fn query_response_rows_round_trip_byte_for_byte() {
     assert_eq!(serde_json::to_string(&parsed.rows).expect("serialises"), rows);
     // A cell made from a `serde_json::Value` or from text is the same cell.
     assert_eq!(Cell::from(json!(1)), Cell::from_json("1").expect("valid"));
+    assert_eq!(parsed.rows[1], [json!(null), json!("x"), json!(false)]);
     assert!(Cell::from_json("1 2").is_err());
 }
 
