@@ -864,3 +864,67 @@ pub(crate) fn rewrite_client(items: &mut [Item], plan: &Plan) -> Result<(), GenE
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_looking_names() {
+        for name in [
+            "api_key",
+            "password",
+            "token",
+            "finalize_token",
+            "credential",
+            "client_secret",
+            "signing_key",
+        ] {
+            assert!(looks_secret(name), "{name}");
+        }
+        for name in [
+            "key",
+            "idempotency_key",
+            "sort_key",
+            "secret_name",
+            "secret_id",
+            "tokens_used",
+            "keyword",
+        ] {
+            assert!(!looks_secret(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn deprecation_notes() {
+        let mut diags = Vec::new();
+        let note = |v: Value, diags: &mut Vec<Diagnostic>| deprecation_note(&v, "/p", diags);
+        assert_eq!(note(json!({}), &mut diags), None);
+        assert_eq!(
+            note(json!({"deprecated": true}), &mut diags).as_deref(),
+            Some(GENERIC_NOTE)
+        );
+        assert_eq!(
+            note(
+                json!({"deprecated": true, DEPRECATION_EXTENSION: {"note": "gone", "since": "2026-07-23", "replaced_by": "list_things"}}),
+                &mut diags
+            )
+            .as_deref(),
+            Some("since 2026-07-23: gone; use `list_things` instead")
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        note(
+            json!({"deprecated": true, DEPRECATION_EXTENSION: {"reason": "x"}}),
+            &mut diags,
+        );
+        note(json!({DEPRECATION_EXTENSION: {"note": "x"}}), &mut diags);
+        assert_eq!(diags.len(), 2, "{diags:?}");
+    }
+
+    #[test]
+    fn parameter_names_become_setter_names() {
+        assert_eq!(rust_name("X-Database-Id"), "x_database_id");
+        assert_eq!(rust_name("pageToken"), "page_token");
+        assert_eq!(rust_name("type"), "type_");
+    }
+}
