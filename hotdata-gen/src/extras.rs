@@ -55,13 +55,58 @@ pub(crate) fn check_open_enums(plan: &Plan) -> Vec<Diagnostic> {
     diags
 }
 
-/// An enum with one variant per known value and `Other(String)` for the rest,
-/// so a value added to the API later never fails deserialisation.
+/// The payload of every open enum's `Other` variant: a wire value this
+/// version of the SDK does not know. Its field is private to the generated
+/// `types` module, so `Other` only ever holds an unknown value and never
+/// compares equal to a known variant.
+pub(crate) fn unknown_value() -> TokenStream {
+    quote! {
+        /// A value of an open enum that this version of the SDK does not know,
+        /// kept verbatim.
+        ///
+        /// Only deserialising or parsing makes one, and only from a value
+        /// that no known variant stands for, so an `Other(..)` never equals a
+        /// known variant. Read it with [`as_str`](UnknownValue::as_str).
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct UnknownValue(::std::string::String);
+
+        impl UnknownValue {
+            /// The value as the API sent it.
+            pub fn as_str(&self) -> &str {
+                self.0.as_str()
+            }
+        }
+
+        impl ::std::fmt::Display for UnknownValue {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl ::std::convert::AsRef<str> for UnknownValue {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    }
+}
+
+/// An enum with one variant per known value and `Other(UnknownValue)` for
+/// the rest, so a value added to the API later never fails deserialisation.
 pub(crate) fn open_enum(name: &str, e: &OpenEnum) -> TokenStream {
     let ty = ident(name);
     let doc = e.description.clone().unwrap_or_else(|| format!("Values of `{name}`."));
+    let first = e.values.first().map(|v| variant_name(v)).unwrap_or_default();
     let doc = format!(
-        "{doc}\n\nThis enum is open: a value the API adds later deserialises as [`{name}::Other`] instead of failing."
+        "{doc}\n\nThis enum is open: a value the API adds later deserialises as [`{name}::Other`] instead of \
+         failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a \
+         variant of its own. Match with a wildcard arm, or compare the wire text from \
+         [`as_str`]({name}::as_str):\n\n\
+         ```ignore\n\
+         match value {{\n    {name}::{first} => {{ /* ... */ }}\n    other => println!(\"not handled: {{}}\", other.as_str()),\n}}\n\
+         ```\n\n\
+         A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` \
+         can only hold a value no variant stands for, so equality is equality of the wire text."
     );
     let variants: Vec<Ident> = e.values.iter().map(|v| ident(&variant_name(v))).collect();
     let values = &e.values;
@@ -70,10 +115,11 @@ pub(crate) fn open_enum(name: &str, e: &OpenEnum) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum #ty {
             #( #[doc = #variant_docs] #variants, )*
             /// A value this version of the SDK does not know, kept verbatim.
-            Other(::std::string::String),
+            Other(UnknownValue),
         }
 
         impl #ty {
@@ -98,7 +144,7 @@ pub(crate) fn open_enum(name: &str, e: &OpenEnum) -> TokenStream {
             fn from(value: &str) -> Self {
                 match value {
                     #( #values => Self::#variants, )*
-                    other => Self::Other(other.to_owned()),
+                    other => Self::Other(UnknownValue(other.to_owned())),
                 }
             }
         }
@@ -107,7 +153,7 @@ pub(crate) fn open_enum(name: &str, e: &OpenEnum) -> TokenStream {
             fn from(value: ::std::string::String) -> Self {
                 match value.as_str() {
                     #( #values => Self::#variants, )*
-                    _ => Self::Other(value),
+                    _ => Self::Other(UnknownValue(value)),
                 }
             }
         }
@@ -256,7 +302,16 @@ fn outcome(op: &str, o: &Outcome, runtime: &TokenStream) -> TokenStream {
 
 /// The `pagination` module: `pages()` and `stream()` on each paginated builder.
 pub(crate) fn pagination(plan: &Plan, runtime: &TokenStream) -> TokenStream {
-    let items = plan.paginations.iter().map(|(op, p)| paginate(op, p, runtime));
+    let items = plan.paginations.iter().map(|(op, p)| {
+        // The streams call the position setter and read the page's fields;
+        // should the spec deprecate one of them, that is not the caller's doing.
+        let ann = &plan.annotations;
+        let deprecated =
+            ann.deprecated_parameters.contains_key(op) || ann.deprecated_fields.contains_key(&p.page_schema);
+        let allow = deprecated.then(|| quote! { #[allow(deprecated)] });
+        let tokens = paginate(op, p, runtime);
+        quote! { #allow #tokens }
+    });
     quote! {
         //! Lazy page and item streams for the list operations the spec marks as paginated.
         #[allow(unused_imports)]
@@ -382,6 +437,11 @@ pub(crate) fn operations(plan: &Plan) -> TokenStream {
             Operation { id: #id, method: #method, path: #path, header_parameters: &[ #( #headers ),* ] },
         }
     });
+    let sensitive = plan.annotations.sensitive_fields.iter().map(|(schema, fields)| {
+        let fields = fields.iter();
+        quote! { (#schema, &[ #( #fields ),* ]), }
+    });
+    let open_enums = plan.open_enums.keys();
     quote! {
         //! What the spec says about each operation, sorted by operation id.
 
@@ -400,6 +460,14 @@ pub(crate) fn operations(plan: &Plan) -> TokenStream {
 
         /// Every operation, sorted by id.
         pub const OPERATIONS: &[Operation] = &[ #( #rows )* ];
+
+        /// Every model with `format: password` properties, sorted by name, with
+        /// those properties' wire names. Their `Debug` (and that of their
+        /// builders) prints `"***"` for these fields.
+        pub const SENSITIVE_MODELS: &[(&str, &[&str])] = &[ #( #sensitive )* ];
+
+        /// Every open enum (a string enum with an `Other` catch-all), sorted by name.
+        pub const OPEN_ENUMS: &[&str] = &[ #( #open_enums ),* ];
 
         /// The operation with this id.
         pub fn find(id: &str) -> ::std::option::Option<&'static Operation> {

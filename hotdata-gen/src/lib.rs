@@ -9,13 +9,17 @@
 //!    emitters need (outcomes, page streams, open enums).
 //! 4. progenitor (builder interface, separate tags, `JsonSchema` derived
 //!    behind the crate feature named in [`Settings::schemars_feature`]).
-//! 5. extras: open enums, outcome enums, page streams.
+//! 5. extras: open enums, outcome enums, page streams; and the field-level
+//!    rewrites of [`annotate`] (`#[deprecated]` notes, `Debug` that redacts
+//!    `format: password` fields, lossless `Cell`s for rows of any JSON,
+//!    tri-state `Nullable` for optional nullable request-body fields).
 //! 6. split into module files and format with `prettyplease`; the same spec
 //!    always yields byte-identical files.
 //!
 //! Every failure is a [`GenError`]; spec problems are [`Diagnostic`]s naming
 //! the operation, the JSON pointer and the fix.
 
+pub mod annotate;
 pub mod diag;
 mod extras;
 pub mod lower;
@@ -47,7 +51,9 @@ pub struct Settings {
     /// provides `Transport` (the client's inner type, which implements
     /// progenitor's `ClientHooks`), `Error`, and the functions `send()` uses
     /// to turn responses into values or errors (`decode_json`,
-    /// `error_response`, `request_error`, `collect_body`, `decode_slice`).
+    /// `error_response`, `request_error`, `collect_body`, `decode_slice`),
+    /// and the types models hold: `Cell` (one JSON value kept as its text)
+    /// and `Nullable<T>` (unset, null or a value, with `is_unset`).
     pub runtime_path: String,
     /// The crate feature that turns on `schemars::JsonSchema` for every
     /// model. Deriving it for every type roughly doubles the models' compile
@@ -85,11 +91,14 @@ pub fn load(text: &str) -> Result<Value, GenError> {
 /// progenitor will read and the plan for the extras.
 pub fn prepare(text: &str) -> Result<(Value, Plan), GenError> {
     let mut doc = load(text)?;
-    let diags = lower::lower(&mut doc);
+    let (mut annotations, mut diags) = annotate::collect(&doc);
+    diags.extend(lower::lower(&mut doc));
     if !diags.is_empty() {
         return Err(GenError::Lint(diags));
     }
-    let plan = plan::plan(&mut doc).map_err(GenError::Lint)?;
+    let mut plan = plan::plan(&mut doc).map_err(GenError::Lint)?;
+    annotate::collect_lowered(&doc, &mut annotations);
+    plan.annotations = annotations;
     let diags = extras::check_open_enums(&plan);
     if !diags.is_empty() {
         return Err(GenError::Lint(diags));
@@ -148,11 +157,18 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
                 let name = m.ident.to_string();
                 let mut inner: Vec<syn::Item> = m.content.map(|(_, items)| items).unwrap_or_default();
                 if name == "builder" {
+                    annotate::rewrite_operation_builders(&mut inner, &plan)?;
                     send::rewrite(&mut inner, &runtime)?;
                 }
                 if name == "types" {
+                    annotate::rewrite_types(&mut inner, &plan, &runtime)?;
                     if let Some(feature) = &settings.schemars_feature {
                         gate_json_schema(&mut inner, feature);
+                    }
+                    if !plan.open_enums.is_empty() {
+                        let file: syn::File =
+                            syn::parse2(extras::unknown_value()).map_err(|e| GenError::Emit(e.to_string()))?;
+                        inner.extend(file.items);
                     }
                     for (enum_name, e) in &plan.open_enums {
                         let file: syn::File =
@@ -174,6 +190,7 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
             other => kept.push(other),
         }
     }
+    annotate::rewrite_client(&mut kept, &plan)?;
     kept.push(syn::parse_quote! { pub mod outcomes; });
     kept.push(syn::parse_quote! { pub mod pagination; });
     kept.push(syn::parse_quote! { pub mod operations; });

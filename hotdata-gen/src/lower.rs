@@ -42,8 +42,10 @@ pub fn version(doc: &Value) -> Result<Version, Diagnostic> {
     }
 }
 
-/// Annotation keywords that 3.0 ignores next to `$ref`.
-const ANNOTATIONS: [&str; 8] = [
+/// Annotation keywords that 3.0 ignores next to `$ref`. The generator's own
+/// annotations (`x-hotdata-deprecation`, `x-hotdata-not-secret`) are read
+/// from the document before lowering, so they go too.
+const ANNOTATIONS: [&str; 10] = [
     "description",
     "title",
     "summary",
@@ -52,6 +54,8 @@ const ANNOTATIONS: [&str; 8] = [
     "writeOnly",
     "example",
     "examples",
+    "x-hotdata-deprecation",
+    "x-hotdata-not-secret",
 ];
 
 /// 3.1 (JSON Schema 2020-12) keywords with no 3.0 meaning.

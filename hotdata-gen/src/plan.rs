@@ -34,6 +34,8 @@ pub struct Plan {
     pub open_enums: BTreeMap<String, OpenEnum>,
     /// Synthesised error unions, by schema name.
     pub error_unions: BTreeMap<String, Vec<String>>,
+    /// Deprecations, secrets, lossless cells and explicit-null fields.
+    pub annotations: crate::annotate::Annotations,
 }
 
 /// Facts about one operation, used for the API surface and by emitters.

@@ -16,15 +16,27 @@ pub(crate) fn render(plan: &Plan) -> String {
             let _ = writeln!(out, "\n[{}]", op.tag.as_deref().unwrap_or("untagged"));
             last_tag = Some(op.tag.as_deref());
         }
+        let ann = &plan.annotations;
+        let deprecated_params = ann.deprecated_parameters.get(&op.operation_id);
         let mut inputs: Vec<String> = op
             .parameters
             .iter()
-            .map(|(name, loc, required, ty)| format!("{name}{}: {ty} @{loc}", if *required { "" } else { "?" }))
+            .map(|(name, loc, required, ty)| {
+                let mark = if deprecated_params.is_some_and(|p| p.contains_key(name)) {
+                    " [deprecated]"
+                } else {
+                    ""
+                };
+                format!("{name}{}: {ty} @{loc}{mark}", if *required { "" } else { "?" })
+            })
             .collect();
         if let Some((mt, schema)) = &op.body {
             inputs.push(format!("body: {schema} @{mt}"));
         }
         let mut extras = Vec::new();
+        if ann.deprecated_operations.contains_key(&op.operation_id) {
+            extras.push("deprecated".to_owned());
+        }
         if plan.outcomes.contains_key(&op.operation_id) {
             extras.push("send_outcome".to_owned());
         }
@@ -51,7 +63,7 @@ pub(crate) fn render(plan: &Plan) -> String {
     if !plan.open_enums.is_empty() {
         let _ = writeln!(out, "\n[open enums]");
         for (name, e) in &plan.open_enums {
-            let _ = writeln!(out, "{name}: {} | Other(String)", e.values.join(" | "));
+            let _ = writeln!(out, "{name}: {} | Other(UnknownValue)", e.values.join(" | "));
         }
     }
     out

@@ -40,6 +40,41 @@ fn items(file: &str, names: &[&str]) -> String {
     })
 }
 
+/// The named items of a submodule (`pub mod builder { .. }`) of a generated file.
+fn module_items(file: &str, module: &str, names: &[&str]) -> String {
+    let parsed: syn::File = syn::parse_file(file).expect("generated code parses");
+    let inner = parsed
+        .items
+        .into_iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == module => m.content.map(|(_, items)| items),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no module {module}"));
+    let text = prettyplease::unparse(&syn::File {
+        shebang: None,
+        attrs: vec![],
+        items: inner,
+    });
+    items(&text, names)
+}
+
+/// One trait of a generated file.
+fn trait_items(file: &str, name: &str) -> String {
+    let parsed: syn::File = syn::parse_file(file).expect("generated code parses");
+    let found: Vec<syn::Item> = parsed
+        .items
+        .into_iter()
+        .filter(|item| matches!(item, syn::Item::Trait(t) if t.ident == name))
+        .collect();
+    assert!(!found.is_empty(), "no trait {name}");
+    prettyplease::unparse(&syn::File {
+        shebang: None,
+        attrs: vec![],
+        items: found,
+    })
+}
+
 #[test]
 fn lowering_31_to_30() {
     let (doc, _) = prepare(&fixture("lower_31")).expect("lowers");
@@ -102,6 +137,75 @@ fn path_parameters_are_set_on_the_parsed_base_url() {
 fn string_enums_become_open_enums() {
     let out = generated("open_enums");
     insta::assert_snapshot!(items(&out.files["types.rs"], &["RunStatus"]));
+}
+
+#[test]
+fn deprecated_operations_properties_and_parameters_carry_notes() {
+    let out = generated("deprecation");
+    insta::assert_snapshot!(
+        "deprecation_client",
+        trait_items(&out.files["mod.rs"], "ClientWidgetsExt")
+    );
+    insta::assert_snapshot!("deprecation_model", items(&out.files["types.rs"], &["Widget"]));
+    insta::assert_snapshot!(
+        "deprecation_model_builder",
+        module_items(&out.files["types.rs"], "builder", &["Widget"])
+    );
+    let builder = items(&out.files["builder.rs"], &["ListWidgetsV0"]);
+    assert!(
+        builder.contains("#[deprecated(note = \"results are always sorted by id\")]\n    pub fn sort<"),
+        "{builder}"
+    );
+    insta::assert_snapshot!("deprecation_surface", out.surface);
+    // The page stream calls the deprecated `cursor` setter for the caller.
+    let pages = &out.files["pagination.rs"];
+    assert!(
+        pages.contains("#[allow(deprecated)]\nimpl<'a> super::builder::ListWidgets<'a>"),
+        "{pages}"
+    );
+}
+
+#[test]
+fn password_fields_are_redacted_in_debug() {
+    let out = generated("secrets");
+    insta::assert_snapshot!(
+        "secrets_model",
+        items(&out.files["types.rs"], &["CreateSecretRequest", "Secret"])
+    );
+    insta::assert_snapshot!(
+        "secrets_model_builder",
+        module_items(&out.files["types.rs"], "builder", &["CreateSecretRequest"])
+    );
+    let builder = items(&out.files["builder.rs"], &["CreateSecret"]);
+    assert!(builder.contains(".field(\"x_vault_token\", &\"***\")"), "{builder}");
+    assert!(!builder.contains("derive(Debug"), "{builder}");
+    let ops = &out.files["operations.rs"];
+    assert!(
+        ops.contains("(\"CreateSecretRequest\", &[\"api_key\", \"value\"])"),
+        "{ops}"
+    );
+}
+
+#[test]
+fn secret_looking_strings_need_format_password() {
+    match generate(&fixture("secret_lint"), &Settings::default()) {
+        Err(e @ GenError::Lint(_)) => insta::assert_snapshot!(e.to_string()),
+        Err(other) => panic!("expected lint errors, got {other}"),
+        Ok(_) => panic!("secret-looking fields generated code"),
+    }
+}
+
+#[test]
+fn json_rows_hold_lossless_cells_and_nullable_body_fields_are_tri_state() {
+    let out = generated("cells_and_nulls");
+    insta::assert_snapshot!(
+        "cells_and_nulls_models",
+        items(&out.files["types.rs"], &["UpdateReport", "ReportOutput"])
+    );
+    insta::assert_snapshot!(
+        "cells_and_nulls_model_builders",
+        module_items(&out.files["types.rs"], "builder", &["UpdateReport", "ReportOutput"])
+    );
 }
 
 #[test]

@@ -74,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .api_key("not-a-valid-key")
         .workspace_id(client.workspace_id().unwrap_or_default())
         .build()?;
-    let err = wrong.list_datasets().send().await.expect_err("bad key");
+    let err = wrong.list_jobs().send().await.expect_err("bad key");
     println!("{}", explain(&err));
 
     // Retries: 429 (honouring Retry-After) for every method; 502/503/504 and resets for idempotent ones.
@@ -91,26 +91,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.reset_hits();
         server
             .faults()
-            .push_for("/v1/datasets", hotdata_local::Fault::Status(503), 2);
-        let page = patient.list_datasets().send().await?;
+            .push_for("/v1/jobs", hotdata_local::Fault::Status(503), 2);
+        let page = patient.list_jobs().send().await?;
         println!(
-            "after two injected 503s the list succeeded ({} dataset(s)); {} request(s) reached the server",
-            page.datasets.len(),
-            server.hits("list_datasets")
+            "after two injected 503s the list succeeded ({} job(s)); {} request(s) reached the server",
+            page.jobs.len(),
+            server.hits("list_jobs")
         );
         server
             .faults()
-            .push_for("/v1/datasets", hotdata_local::Fault::Status(503), 1);
+            .push_for("/v1/jobs", hotdata_local::Fault::Status(503), 1);
         let err = client
             .with_retry(RetryPolicy::none())
-            .list_datasets()
+            .list_jobs()
             .send()
             .await
             .expect_err("no retries");
         println!("with RetryPolicy::none(): {}", explain(&err));
     } else {
-        let page = patient.list_datasets().send().await?;
-        println!("listed {} dataset(s) with a patient retry policy", page.datasets.len());
+        let page = patient.list_jobs().send().await?;
+        println!("listed {} job(s) with a patient retry policy", page.jobs.len());
     }
     Ok(())
 }

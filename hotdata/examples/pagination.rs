@@ -17,6 +17,7 @@ struct Square {
 }
 
 #[tokio::main(flavor = "current_thread")]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = common::connect()?;
     let client = &env.client;

@@ -15,6 +15,7 @@ use hotdata::prelude::*;
 use hotdata::types::DataFormat;
 
 #[tokio::main(flavor = "current_thread")]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = common::connect()?;
     let client = &env.client;

@@ -257,6 +257,10 @@ impl Client {
 
     /// Creates a dataset from an upload; see
     /// [`crate::Client::create_dataset_from_upload`].
+    #[deprecated(
+        note = "since 2026-06-19: datasets left the public API; seed-era and local servers still serve them. Load into a managed database table instead"
+    )]
+    #[allow(deprecated)]
     pub fn create_dataset_from_upload(
         &self,
         label: &str,

@@ -1,22 +1,19 @@
-//! Dataset calls the generated builders cannot express.
-
-use reqwest::Method;
+//! Dataset conveniences over the generated builders.
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::generated::prelude::*;
 use crate::generated::types;
-use crate::transport::{self, Piece};
-
-const UPDATE_DATASET: &str = "update_dataset";
+use crate::nullable::Nullable;
 
 impl Client {
     /// Removes a dataset's version pin, so queries read its latest version
     /// again (`PUT /v1/datasets/{id}` with `{"pinned_version": null}`).
     ///
-    /// The generated `update_dataset()` leaves an unset `pinned_version` out
-    /// of the body, which the API reads as "keep the current pin"; only an
-    /// explicit `null` removes it. Pin a version with
-    /// `update_dataset().id(id).body_map(|b| b.pinned_version(Some(v)))`.
+    /// Leaving `pinned_version` out of the body keeps the current pin; only
+    /// an explicit `null` removes it. This is the generated
+    /// `update_dataset()` with the field set to [`Nullable::Null`]; pin a
+    /// version with `update_dataset().id(id).body_map(|b| b.pinned_version(v))`.
     ///
     /// ```no_run
     /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
@@ -24,19 +21,18 @@ impl Client {
     /// assert_eq!(ds.pinned_version, None);
     /// # Ok(()) }
     /// ```
+    #[deprecated(
+        note = "since 2026-06-19: datasets left the public API; seed-era and local servers still serve them. Load into a managed database table instead"
+    )]
+    #[allow(deprecated)]
     pub async fn unpin_dataset(&self, id: &str) -> Result<types::UpdateDatasetResponse, Error> {
-        let request = self
-            .request(
-                UPDATE_DATASET,
-                Method::PUT,
-                &[Piece::Fixed("/v1/datasets/"), Piece::Param("id", id)],
-            )?
-            .json(&serde_json::json!({ "pinned_version": null }));
-        let response = self.execute_ok(UPDATE_DATASET, request).await?;
-        Ok(
-            transport::decode_json::<types::UpdateDatasetResponse>(UPDATE_DATASET, response)
-                .await?
-                .into_inner(),
-        )
+        let response = self
+            .api()
+            .update_dataset()
+            .id(id)
+            .body_map(|b| b.pinned_version(Nullable::<i64>::Null))
+            .send()
+            .await?;
+        Ok(response.into_inner())
     }
 }

@@ -49,6 +49,51 @@
 //! }
 //! ```
 //!
+//! # Open enums
+//!
+//! Every string enum of the API (such as [`types::JobStatus`]) is open: a
+//! value the API adds after this SDK was released decodes as `Other(..)`
+//! instead of failing, and the enums are `#[non_exhaustive]`, so a later
+//! version of the SDK can give that value a variant of its own without
+//! breaking your build. Match them with a wildcard arm, or on the wire text:
+//!
+//! ```
+//! use hotdata::types::JobStatus;
+//!
+//! fn describe(status: &JobStatus) -> String {
+//!     match status {
+//!         JobStatus::Running => "still going".to_owned(),
+//!         JobStatus::Succeeded => "done".to_owned(),
+//!         // Known values this code does not handle, and values the SDK does not know yet.
+//!         other => format!("status {}", other.as_str()),
+//!     }
+//! }
+//!
+//! let known: JobStatus = "running".parse().unwrap();
+//! assert_eq!(known, JobStatus::Running); // a known value never decodes as `Other`
+//! let new: JobStatus = "paused_by_operator".parse().unwrap();
+//! assert!(!new.is_known());
+//! assert_eq!(describe(&new), "status paused_by_operator");
+//! ```
+//!
+//! `Other` holds an [`UnknownValue`](types::UnknownValue), which only the
+//! SDK can make and only from a value no variant stands for, so `Other`
+//! never equals a known variant.
+//!
+//! # Lossless rows, explicit nulls, secrets, deprecations
+//!
+//! - Rows of arbitrary JSON values in the generated models (`rows` of
+//!   [`types::QueryResponse`] and [`types::GetResultResponse`]) hold
+//!   [`Cell`]s, which keep each value's JSON text: a `DECIMAL(38,2)` of
+//!   `99999999999999999999.99` stays exact.
+//! - An optional, nullable field of a request body is a [`Nullable`]: leave
+//!   it [`Unset`](Nullable::Unset) to keep the current value, or set
+//!   [`Null`](Nullable::Null) to send `null`.
+//! - Fields the spec marks `format: password` (secret values, provider API
+//!   keys) print as `"***"` in every generated model's and builder's `Debug`.
+//! - Operations, fields and parameters the spec deprecates are
+//!   `#[deprecated]`, with the API's note.
+//!
 //! # Long operations
 //!
 //! [`Client::query_run`] and [`Client::job`] return handles that poll until
@@ -80,6 +125,7 @@ pub mod config;
 mod datasets;
 mod error;
 mod http;
+mod nullable;
 pub mod query;
 pub mod results;
 mod retry;
@@ -98,10 +144,11 @@ pub use arrow::RecordBatchStream;
 pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE, WORKSPACE_HEADER};
 pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, MAX_RETRY_AFTER, REQUEST_ID_HEADERS};
 pub use generated::{builder, outcomes, types};
+pub use nullable::Nullable;
 pub use query::{Query, QueryOutcome, SavedQueryExecution};
 pub use results::{ResultPage, ResultRequest, SharedRow};
 pub use retry::RetryPolicy;
-pub use rows::{Column, ColumnIndex, Row, RowIter, Rows, Value};
+pub use rows::{Cell, Column, ColumnIndex, Row, RowIter, Rows, Value};
 pub use runs::{JobHandle, QueryRunHandle, WaitOptions};
 pub use upload::{ManagedTable, UploadOptions};
 

@@ -166,11 +166,11 @@ impl<'a> Query<'a> {
     async fn send(self, background: Option<Option<i64>>) -> Result<QueryOutcome, Error> {
         let body = types::QueryRequest {
             async_: background.map(|_| true),
-            async_after_ms: background.flatten(),
-            database_id: None,
-            dialect: None,
-            default_catalog: self.default_catalog,
-            default_schema: self.default_schema,
+            async_after_ms: background.flatten().into(),
+            database_id: None.into(),
+            dialect: crate::nullable::Nullable::Unset,
+            default_catalog: self.default_catalog.into(),
+            default_schema: self.default_schema.into(),
             sql: self.sql,
         };
         let mut request = self
@@ -267,7 +267,9 @@ impl<'a> SavedQueryExecution<'a> {
 
     /// Runs the saved query and returns its rows. Same as awaiting it.
     pub async fn rows(self) -> Result<Rows, Error> {
-        let body = types::ExecuteSavedQueryRequest { version: self.version };
+        let body = types::ExecuteSavedQueryRequest {
+            version: self.version.into(),
+        };
         let path = [
             Piece::Fixed("/v1/queries/"),
             Piece::Param("id", &self.id),

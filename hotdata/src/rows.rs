@@ -524,6 +524,124 @@ impl fmt::Display for Value<'_> {
     }
 }
 
+/// One cell of a row inside a generated model (`rows` of
+/// [`QueryResponse`](crate::types::QueryResponse),
+/// [`GetResultResponse`](crate::types::GetResultResponse) and any model with
+/// rows of arbitrary JSON values), kept as the JSON text the server sent.
+///
+/// `serde_json::Value` would turn `99999999999999999999.99` into `1e20`; a
+/// `Cell` keeps the text, serialises back to exactly the same JSON, and reads
+/// it through the same lossless [`Value`] that [`Rows`] uses.
+///
+/// ```
+/// use hotdata::Cell;
+/// let cell: Cell = serde_json::from_str("99999999999999999999.99")?;
+/// assert_eq!(cell.json(), "99999999999999999999.99");
+/// assert_eq!(cell.value().as_decimal_str(), Some("99999999999999999999.99"));
+/// assert_eq!(serde_json::to_string(&cell)?, "99999999999999999999.99");
+/// let id: u64 = serde_json::from_str::<Cell>("12345678901234567890")?.get()?;
+/// assert_eq!(id, 12345678901234567890);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Cell(Box<RawValue>);
+
+impl Cell {
+    /// A cell from JSON text, checked to be one JSON value.
+    pub fn from_json(text: impl Into<String>) -> Result<Cell, serde_json::Error> {
+        RawValue::from_string(text.into()).map(Cell)
+    }
+
+    /// The JSON text, exactly as received.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The cell read without loss: numbers stay text.
+    pub fn value(&self) -> Value<'_> {
+        Value::parse(self.0.get())
+    }
+
+    /// Whether the cell is `null`.
+    pub fn is_null(&self) -> bool {
+        self.value().is_null()
+    }
+
+    /// Decodes the cell as `T` (`u64`, `String`, `Option<i128>`, your own
+    /// type, ...) from its JSON text.
+    pub fn get<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+}
+
+impl fmt::Debug for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.get())
+    }
+}
+
+impl fmt::Display for Cell {
+    /// Like [`Value`]'s: strings without quotes, numbers exactly.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value(), f)
+    }
+}
+
+impl PartialEq for Cell {
+    /// Equal JSON text.
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl Eq for Cell {}
+
+impl PartialEq<serde_json::Value> for Cell {
+    /// Whether the cell reads as that value (through `serde_json::Value`,
+    /// so wide numbers compare as `serde_json` rounds them).
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        serde_json::from_str::<serde_json::Value>(self.0.get()).is_ok_and(|v| v == *other)
+    }
+}
+
+impl From<serde_json::Value> for Cell {
+    fn from(value: serde_json::Value) -> Self {
+        // Serialising a `serde_json::Value` cannot fail, and gives one JSON value.
+        let text = value.to_string();
+        Cell(RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned()))
+    }
+}
+
+impl serde::Serialize for Cell {
+    /// Writes the JSON text unchanged (with `serde_json`).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cell {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(deserializer).map(Cell)
+    }
+}
+
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for Cell {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("Cell")
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Any JSON value (string, number, boolean or null), kept as its exact text."
+        })
+    }
+}
+
 /// Whether `s` reads as a decimal number: optional sign, digits, optional
 /// fraction, optional exponent.
 fn is_decimal(s: &str) -> bool {

@@ -21,7 +21,11 @@ use tracing::Instrument as _;
 pub(crate) use crate::error::Error;
 use crate::error::{self, request_id};
 use crate::generated;
+/// Types the generated models hold: a lossless row cell and a tri-state
+/// request field.
+pub use crate::nullable::Nullable;
 use crate::retry::RetryPolicy;
+pub use crate::rows::Cell;
 
 /// The header that scopes a query to one database.
 pub const DATABASE_HEADER: &str = "x-database-id";

@@ -297,6 +297,10 @@ impl Client {
     /// println!("query it as datasets.main.{}", ds.table_name);
     /// # Ok(()) }
     /// ```
+    #[deprecated(
+        note = "since 2026-06-19: datasets left the public API; seed-era and local servers still serve them. Load into a managed database table instead"
+    )]
+    #[allow(deprecated)]
     pub async fn create_dataset_from_upload(
         &self,
         label: &str,

@@ -2,6 +2,11 @@
 //! field: every line a test subscriber captures, and every error and client
 //! formatted both ways, is scanned for it. The same capture checks what the
 //! request spans say.
+//!
+//! Every generated model with a `format: password` field (the generator
+//! lists them in `operations::SENSITIVE_MODELS`) is built with a secret in
+//! each such field and `Debug`-formatted, as are its model builder and the
+//! operation builders that send it: the secret never shows.
 
 mod support;
 
@@ -182,4 +187,106 @@ async fn the_key_is_in_no_log_line_debug_display_or_error() {
         );
     }
     assert!(lines.iter().any(|l| l.contains("retrying")), "{lines:#?}");
+}
+
+const SECRET_VALUE: &str = "s3cr3t-VALUE-do-not-print";
+
+/// The model named in `SENSITIVE_MODELS`, from its required fields with
+/// every sensitive field holding [`SECRET_VALUE`]: as a string, or as a list
+/// of it where the field is a list of secrets.
+fn with_secrets<T: serde::de::DeserializeOwned>(name: &str, mut required: serde_json::Value) -> T {
+    let (_, fields) = hotdata::generated::operations::SENSITIVE_MODELS
+        .iter()
+        .find(|(model, _)| *model == name)
+        .unwrap_or_else(|| panic!("{name} is not a sensitive model"));
+    for field in *fields {
+        required[*field] = json!(SECRET_VALUE);
+    }
+    for field in *fields {
+        if serde_json::from_value::<T>(required.clone()).is_ok() {
+            break;
+        }
+        required[*field] = json!([SECRET_VALUE]);
+        if serde_json::from_value::<T>(required.clone()).is_err() {
+            required[*field] = json!(SECRET_VALUE);
+        }
+    }
+    serde_json::from_value(required).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Every `Debug` rendering of each listed model that could hold its secret:
+/// the model, its model builder, and the model builder inside an `Ok` (as
+/// operation builders hold a body). The list must name exactly the models
+/// the generator reports as sensitive, so a new one cannot be forgotten.
+macro_rules! sensitive_models {
+    ($($model:ident => $required:expr),* $(,)?) => {{
+        let listed: Vec<&str> = vec![$(stringify!($model)),*];
+        let generated: Vec<&str> =
+            hotdata::generated::operations::SENSITIVE_MODELS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(listed, generated, "list every model of SENSITIVE_MODELS here, sorted");
+        let mut shown: Vec<(&str, String)> = Vec::new();
+        $(
+            let model: hotdata::types::$model = with_secrets(stringify!($model), $required);
+            // The secret really is in the value: only `Debug` hides it.
+            assert!(serde_json::to_string(&model).expect("serialises").contains(SECRET_VALUE));
+            let builder = hotdata::types::builder::$model::from(model.clone());
+            shown.push((stringify!($model), format!("{model:?}")));
+            shown.push((stringify!($model), format!("{model:#?}")));
+            shown.push((stringify!($model), format!("{builder:?}")));
+            shown.push((stringify!($model), format!("{:?}", Ok::<_, String>(builder))));
+        )*
+        shown
+    }};
+}
+
+#[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
+async fn password_fields_never_show_in_debug() {
+    let mut shown = sensitive_models! {
+        CreateEmbeddingProviderRequest => json!({"name": "p", "provider_type": "service"}),
+        CreateSecretRequest => json!({"name": "warehouse_pw"}),
+        MintedUploadPartResponse => json!({"part_number": 1}),
+        UpdateEmbeddingProviderRequest => json!({}),
+        UpdateSecretRequest => json!({}),
+        UploadSessionResponse => json!({"upload_id": "upl_1", "mode": "multipart", "headers": {}}),
+    };
+
+    // The operation builders that carry those bodies.
+    let stub = Stub::start().await;
+    let client = stub.client();
+    let create: hotdata::types::CreateSecretRequest = with_secrets("CreateSecretRequest", json!({"name": "n"}));
+    shown.push(("create_secret", format!("{:?}", client.create_secret().body(create))));
+    let update: hotdata::types::UpdateSecretRequest = with_secrets("UpdateSecretRequest", json!({}));
+    shown.push((
+        "update_secret",
+        format!("{:?}", client.update_secret().name("n").body(update)),
+    ));
+    shown.push((
+        "create_embedding_provider",
+        format!(
+            "{:?}",
+            client
+                .create_embedding_provider()
+                .body_map(|b| b.name("p").provider_type("service").api_key(SECRET_VALUE.to_owned()))
+        ),
+    ));
+    shown.push((
+        "update_embedding_provider",
+        format!(
+            "{:?}",
+            client
+                .update_embedding_provider()
+                .id("ep_1")
+                .body_map(|b| b.api_key(SECRET_VALUE.to_owned()))
+        ),
+    ));
+
+    for (what, text) in &shown {
+        assert!(!text.contains(SECRET_VALUE), "{what} printed its secret: {text}");
+        assert!(
+            !text.contains("VALUE-do-not"),
+            "{what} printed part of its secret: {text}"
+        );
+        assert!(text.contains("***"), "{what} does not show where the secret is: {text}");
+    }
 }

@@ -97,6 +97,7 @@ async fn missing_files_are_argument_errors() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn load_into_a_database_table_and_create_a_dataset() {
     let stub = Stub::start().await;
     stub.reply([

@@ -14,6 +14,7 @@ use hotdata::types::{
 use sdk::{Sdk, builder, quick_wait};
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn workspaces_are_listed_created_isolated_and_deleted() {
     let sdk = Sdk::start().await;
     let before = sdk.client.list_workspaces().send().await.unwrap();
@@ -48,6 +49,7 @@ async fn workspaces_are_listed_created_isolated_and_deleted() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn secrets_keep_their_values_to_themselves() {
     let sdk = Sdk::start().await;
     let value = "s3cr3t-value-do-not-echo";
@@ -94,6 +96,7 @@ async fn secrets_keep_their_values_to_themselves() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn connections_and_connection_types() {
     let sdk = Sdk::start().await;
     let types = sdk.client.list_connection_types().send().await.unwrap();
@@ -153,6 +156,7 @@ async fn connections_and_connection_types() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn indexes_build_in_the_background_as_jobs() {
     let sdk = Sdk::start().await;
     let conn = sdk.managed_connection("wh").await;
@@ -259,7 +263,10 @@ async fn indexes_build_in_the_background_as_jobs() {
         .body_map(|b| {
             b.name("local-minilm")
                 .provider_type(EmbeddingProviderType::Local)
-                .config(Some(serde_json::json!({"model": "all-minilm"})))
+                .config(serde_json::Map::from_iter([(
+                    "model".to_owned(),
+                    serde_json::json!("all-minilm"),
+                )]))
         })
         .send()
         .await
@@ -308,6 +315,7 @@ async fn indexes_build_in_the_background_as_jobs() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn refresh_runs_now_or_as_a_job() {
     let sdk = Sdk::start().await;
     let ds = sdk.csv_dataset("nums", b"n\n1\n2\n").await;
@@ -338,6 +346,7 @@ async fn refresh_runs_now_or_as_a_job() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn embedding_providers_and_sandboxes() {
     let sdk = Sdk::start().await;
     let created = sdk
@@ -347,7 +356,10 @@ async fn embedding_providers_and_sandboxes() {
             b.name("openai")
                 .provider_type(EmbeddingProviderType::Service)
                 .api_key(Some("sk-test-embedding-key".to_owned()))
-                .config(Some(serde_json::json!({"model": "text-embedding-3-small"})))
+                .config(serde_json::Map::from_iter([(
+                    "model".to_owned(),
+                    serde_json::json!("text-embedding-3-small"),
+                )]))
         })
         .send()
         .await

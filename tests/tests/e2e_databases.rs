@@ -164,6 +164,7 @@ async fn parquet_loads_replace_and_append_then_scoped_queries() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn attached_catalogs_and_context_entries() {
     let sdk = Sdk::start().await;
     let db = create_sales_db(&sdk).await;

@@ -22,6 +22,7 @@ fn inline_csv(content: &str) -> types::DatasetSource {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn csv_json_and_parquet_uploads_become_queryable_datasets() {
     let sdk = Sdk::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -120,6 +121,7 @@ async fn csv_json_and_parquet_uploads_become_queryable_datasets() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn versions_and_pinning() {
     let sdk = Sdk::start().await;
     let ds = sdk
@@ -203,6 +205,7 @@ async fn versions_and_pinning() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn dataset_lists_page_lazily_and_delete_is_final() {
     let sdk = Sdk::start().await;
     let mut ids = Vec::new();

@@ -12,6 +12,7 @@ use hotdata_local::Fault;
 use sdk::{Sdk, builder, expect, table};
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn not_found_after_delete_carries_code_message_and_request_id() {
     let sdk = Sdk::start().await;
     let saved = sdk
@@ -56,6 +57,7 @@ async fn not_found_after_delete_carries_code_message_and_request_id() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn wrong_key_and_missing_or_unknown_workspace() {
     let sdk = Sdk::start().await;
     let wrong = builder(&sdk.server).api_key("not-the-key").build().unwrap();
@@ -101,6 +103,7 @@ async fn sql_errors_are_api_errors_with_the_message() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn too_many_requests_with_retry_after_then_success() {
     let sdk = Sdk::start().await;
     sdk.server
@@ -174,6 +177,7 @@ async fn a_503_storm_exhausts_the_retries_and_a_post_is_not_retried() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn resets_are_retried_for_gets() {
     let sdk = Sdk::start().await;
     sdk.server.faults().push_for("/v1/secrets", Fault::Reset, 2);
@@ -196,6 +200,7 @@ async fn resets_are_retried_for_gets() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn truncated_and_malformed_bodies_are_typed_errors() {
     let sdk = Sdk::start().await;
     sdk.server
@@ -254,6 +259,7 @@ async fn slow_responses_time_out() {
 }
 
 #[test]
+#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 fn blocking_client_flow() {
     let server = hotdata_local::Server::start_background(hotdata_local::Config::default()).unwrap();
     let client = builder(&server).build_blocking().unwrap();

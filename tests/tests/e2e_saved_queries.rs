@@ -68,7 +68,7 @@ async fn versions_and_execution() {
     assert_eq!(latest.row(0).unwrap().get::<i64>("n").unwrap(), 42);
     let first = sdk.client.execute_saved_query(&created.id).version(1).await.unwrap();
     assert_eq!(first.row(0).unwrap().get::<i64>("n").unwrap(), 41);
-    // The generated operation is still there, with `serde_json::Value` cells.
+    // The generated operation is still there, with lossless `hotdata::Cell` cells.
     let generated = sdk
         .client
         .api()

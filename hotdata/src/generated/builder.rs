@@ -8364,7 +8364,7 @@ impl<'a> CreateUploadSessionsBatchHandler<'a> {
 /**Builder for [`ClientUploadsExt::finalize_upload_handler`]
 
 [`ClientUploadsExt::finalize_upload_handler`]: super::ClientUploadsExt::finalize_upload_handler*/
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FinalizeUploadHandler<'a> {
     client: &'a super::Client,
     upload_id: Result<::std::string::String, String>,
@@ -8495,7 +8495,7 @@ impl<'a> FinalizeUploadHandler<'a> {
 /**Builder for [`ClientUploadsExt::mint_upload_parts_handler`]
 
 [`ClientUploadsExt::mint_upload_parts_handler`]: super::ClientUploadsExt::mint_upload_parts_handler*/
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MintUploadPartsHandler<'a> {
     client: &'a super::Client,
     upload_id: Result<::std::string::String, String>,
@@ -8621,5 +8621,25 @@ impl<'a> MintUploadPartsHandler<'a> {
             200u16 => crate::transport::decode_json(OPERATION, response).await,
             _ => Err(crate::transport::error_response(OPERATION, response).await),
         }
+    }
+}
+impl<'a> ::std::fmt::Debug for FinalizeUploadHandler<'a> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("FinalizeUploadHandler")
+            .field("client", &self.client)
+            .field("upload_id", &self.upload_id)
+            .field("x_upload_finalize_token", &"***")
+            .field("body", &self.body)
+            .finish()
+    }
+}
+impl<'a> ::std::fmt::Debug for MintUploadPartsHandler<'a> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MintUploadPartsHandler")
+            .field("client", &self.client)
+            .field("upload_id", &self.upload_id)
+            .field("x_upload_finalize_token", &"***")
+            .field("body", &self.body)
+            .finish()
     }
 }

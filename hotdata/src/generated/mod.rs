@@ -86,6 +86,9 @@ let response = client.list_connection_types()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Retired from the public API in September 2026; pass the source type name to `create_connection` directly."
+    )]
     fn list_connection_types(&self) -> builder::ListConnectionTypes<'_>;
     /**Get a connection type
 
@@ -101,6 +104,9 @@ let response = client.get_connection_type()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Retired from the public API in September 2026; the configuration each source type takes is documented, not served."
+    )]
     fn get_connection_type(&self) -> builder::GetConnectionType<'_>;
 }
 impl ClientConnectionTypesExt for Client {
@@ -182,6 +188,9 @@ let response = client.purge_connection_cache()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Retired from the public API in September 2026 with the other cache-purge calls."
+    )]
     fn purge_connection_cache(&self) -> builder::PurgeConnectionCache<'_>;
     /**Check connection health
 
@@ -197,6 +206,9 @@ let response = client.check_connection_health()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Retired from the public API in September 2026; there is no separate health probe any more; use `get_connection` instead"
+    )]
     fn check_connection_health(&self) -> builder::CheckConnectionHealth<'_>;
     /**Delete a managed table
 
@@ -260,6 +272,9 @@ let response = client.purge_table_cache()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Retired from the public API in September 2026 with the other cache-purge calls."
+    )]
     fn purge_table_cache(&self) -> builder::PurgeTableCache<'_>;
     /**Get a table profile
 
@@ -829,6 +844,9 @@ let response = client.list_datasets()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-19: Datasets left the public API in June 2026; managed database tables replace them; use `list_databases` instead"
+    )]
     fn list_datasets(&self) -> builder::ListDatasets<'_>;
     /**Create a dataset
 
@@ -842,6 +860,9 @@ let response = client.create_dataset()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-19: Datasets left the public API in June 2026; load data into a managed database table instead; use `load_database_table` instead"
+    )]
     fn create_dataset(&self) -> builder::CreateDataset<'_>;
     /**Get a dataset
 
@@ -857,6 +878,9 @@ let response = client.get_dataset()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-19: Datasets left the public API in June 2026; managed database tables replace them; use `get_database` instead"
+    )]
     fn get_dataset(&self) -> builder::GetDataset<'_>;
     /**Update a dataset
 
@@ -874,6 +898,9 @@ let response = client.update_dataset()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-19: Datasets left the public API in June 2026; managed database tables replace them; use `load_database_table` instead"
+    )]
     fn update_dataset(&self) -> builder::UpdateDataset<'_>;
     /**Delete a dataset
 
@@ -889,6 +916,9 @@ let response = client.delete_dataset()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-19: Datasets left the public API in June 2026; managed database tables replace them; use `delete_database` instead"
+    )]
     fn delete_dataset(&self) -> builder::DeleteDataset<'_>;
     /**List dataset versions
 
@@ -908,6 +938,9 @@ let response = client.list_dataset_versions()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-19: Datasets left the public API in June 2026, and with them their version history."
+    )]
     fn list_dataset_versions(&self) -> builder::ListDatasetVersions<'_>;
 }
 impl ClientDatasetsExt for Client {
@@ -1101,6 +1134,9 @@ let response = client.list_dataset_indexes()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-19: Dataset indexes went with datasets in June 2026; list indexes across a database instead; use `list_indexes_collection` instead"
+    )]
     fn list_dataset_indexes(&self) -> builder::ListDatasetIndexes<'_>;
     /**Index a dataset
 
@@ -1118,6 +1154,9 @@ let response = client.create_dataset_index()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-19: Dataset indexes went with datasets in June 2026; index connection tables instead; use `create_index` instead"
+    )]
     fn create_dataset_index(&self) -> builder::CreateDatasetIndex<'_>;
     /**Drop an index from a dataset
 
@@ -1135,6 +1174,9 @@ let response = client.delete_dataset_index()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-19: Dataset indexes went with datasets in June 2026; index connection tables instead; use `delete_index` instead"
+    )]
     fn delete_dataset_index(&self) -> builder::DeleteDatasetIndex<'_>;
     /**List indexes across a database
 
@@ -1357,6 +1399,9 @@ let response = client.refresh()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Retired from the public API in September 2026; managed tables are refreshed by loading them again; use `load_managed_table` instead"
+    )]
     fn refresh(&self) -> builder::Refresh<'_>;
 }
 impl ClientRefreshExt for Client {
@@ -1430,6 +1475,9 @@ let response = client.list_sandboxes()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-09: Sandboxes left the public API in June 2026; use `list_databases` instead"
+    )]
     fn list_sandboxes(&self) -> builder::ListSandboxes<'_>;
     /**Create a sandbox
 
@@ -1443,6 +1491,9 @@ let response = client.create_sandbox()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-09: Sandboxes left the public API in June 2026; a forked managed database gives an isolated copy; use `fork_database` instead"
+    )]
     fn create_sandbox(&self) -> builder::CreateSandbox<'_>;
     /**Get a sandbox
 
@@ -1458,6 +1509,9 @@ let response = client.get_sandbox()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-09: Sandboxes left the public API in June 2026; use `get_database` instead"
+    )]
     fn get_sandbox(&self) -> builder::GetSandbox<'_>;
     /**Delete a sandbox
 
@@ -1473,6 +1527,9 @@ let response = client.delete_sandbox()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-06-09: Sandboxes left the public API in June 2026; use `delete_database` instead"
+    )]
     fn delete_sandbox(&self) -> builder::DeleteSandbox<'_>;
     /**Update a sandbox
 
@@ -1490,6 +1547,7 @@ let response = client.update_sandbox()
     .send()
     .await;
 ```*/
+    #[deprecated(note = "since 2026-06-09: Sandboxes left the public API in June 2026.")]
     fn update_sandbox(&self) -> builder::UpdateSandbox<'_>;
 }
 impl ClientSandboxesExt for Client {
@@ -1663,6 +1721,9 @@ let response = client.list_secrets()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Secrets were retired from the public API in September 2026."
+    )]
     fn list_secrets(&self) -> builder::ListSecrets<'_>;
     /**Create a secret
 
@@ -1676,6 +1737,9 @@ let response = client.create_secret()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Secrets were retired from the public API in September 2026; give credentials in the connection's own configuration; use `create_connection` instead"
+    )]
     fn create_secret(&self) -> builder::CreateSecret<'_>;
     /**Get secret metadata
 
@@ -1691,6 +1755,9 @@ let response = client.get_secret()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Secrets were retired from the public API in September 2026."
+    )]
     fn get_secret(&self) -> builder::GetSecret<'_>;
     /**Update a secret value
 
@@ -1708,6 +1775,9 @@ let response = client.update_secret()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Secrets were retired from the public API in September 2026."
+    )]
     fn update_secret(&self) -> builder::UpdateSecret<'_>;
     /**Delete a secret
 
@@ -1723,6 +1793,9 @@ let response = client.delete_secret()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-09-02: Secrets were retired from the public API in September 2026."
+    )]
     fn delete_secret(&self) -> builder::DeleteSecret<'_>;
 }
 impl ClientSecretsExt for Client {
@@ -1758,6 +1831,9 @@ let response = client.list_uploads()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-07-23: `/v1/files` was replaced by presigned upload sessions in July 2026; uploads are no longer listed."
+    )]
     fn list_uploads(&self) -> builder::ListUploads<'_>;
     /**Upload a file
 
@@ -1773,6 +1849,9 @@ let response = client.upload_file()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "since 2026-07-23: `POST /v1/files` was replaced by presigned upload sessions in July 2026: open a session, PUT the bytes to storage, then finalize; use `create_upload_session_handler` instead"
+    )]
     fn upload_file(&self) -> builder::UploadFile<'_>;
     /**Open an upload session
 
@@ -1909,6 +1988,9 @@ let response = client.list_workspace_contexts()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "Workspace-level context is absent from the October 2026 API; keep context on a managed database instead; use `list_database_contexts` instead"
+    )]
     fn list_workspace_contexts(&self) -> builder::ListWorkspaceContexts<'_>;
     /**Create or replace a workspace context entry
 
@@ -1922,6 +2004,9 @@ let response = client.upsert_workspace_context()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "Workspace-level context is absent from the October 2026 API; keep context on a managed database instead; use `upsert_database_context` instead"
+    )]
     fn upsert_workspace_context(&self) -> builder::UpsertWorkspaceContext<'_>;
     /**Get a workspace context entry
 
@@ -1937,6 +2022,9 @@ let response = client.get_workspace_context()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "Workspace-level context is absent from the October 2026 API; keep context on a managed database instead; use `get_database_context` instead"
+    )]
     fn get_workspace_context(&self) -> builder::GetWorkspaceContext<'_>;
     /**Delete a workspace context entry
 
@@ -1952,6 +2040,9 @@ let response = client.delete_workspace_context()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "Workspace-level context is absent from the October 2026 API; keep context on a managed database instead; use `delete_database_context` instead"
+    )]
     fn delete_workspace_context(&self) -> builder::DeleteWorkspaceContext<'_>;
 }
 impl ClientWorkspaceContextExt for Client {

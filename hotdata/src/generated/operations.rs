@@ -580,6 +580,43 @@ pub const OPERATIONS: &[Operation] = &[
         header_parameters: &[],
     },
 ];
+/// Every model with `format: password` properties, sorted by name, with
+/// those properties' wire names. Their `Debug` (and that of their
+/// builders) prints `"***"` for these fields.
+pub const SENSITIVE_MODELS: &[(&str, &[&str])] = &[
+    ("CreateEmbeddingProviderRequest", &["api_key"]),
+    ("CreateSecretRequest", &["value"]),
+    ("MintedUploadPartResponse", &["url"]),
+    ("UpdateEmbeddingProviderRequest", &["api_key"]),
+    ("UpdateSecretRequest", &["value"]),
+    ("UploadSessionResponse", &["finalize_token", "part_urls", "url"]),
+];
+/// Every open enum (a string enum with an `Other` catch-all), sorted by name.
+pub const OPEN_ENUMS: &[&str] = &[
+    "DataFormat",
+    "DiscoveryStatus",
+    "EmbeddingProviderType",
+    "IndexStatus",
+    "IndexType",
+    "JobStatus",
+    "JobType",
+    "LoadMode",
+    "NullsPlacement",
+    "PartitionTransform",
+    "ProvisionStatus",
+    "QueryCategory",
+    "QueryRunStatus",
+    "ResultFormat",
+    "ResultStatus",
+    "SortDirection",
+    "SqlDialect",
+    "UploadChecksumAlgorithm",
+    "UploadMode",
+    "UploadStatus",
+    "VectorIndexAlgorithm",
+    "VectorMetric",
+    "VectorPrecision",
+];
 /// The operation with this id.
 pub fn find(id: &str) -> ::std::option::Option<&'static Operation> {
     OPERATIONS.binary_search_by(|op| op.id.cmp(id)).ok().and_then(|i| OPERATIONS.get(i))

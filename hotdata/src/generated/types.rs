@@ -158,8 +158,8 @@ impl AsyncQueryResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct AttachDatabaseCatalogRequest {
     ///Name under which the catalog is exposed inside the database; if null or omitted, the connection's own name is used.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub alias: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub alias: crate::transport::Nullable<::std::string::String>,
     ///ID of the existing connection to attach.
     pub connection_id: ::std::string::String,
 }
@@ -268,20 +268,20 @@ pub struct BulkCreateDatabasesRequest {
     ///Number of databases to create, from 1 to 10000.
     pub count: ::std::num::NonZeroU64,
     ///Name each database's default catalog answers to, with the same rules as on a single create; `default` when omitted.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_catalog: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub default_catalog: crate::transport::Nullable<::std::string::String>,
     ///Schema that unqualified table names resolve to inside each database.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_schema: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub default_schema: crate::transport::Nullable<::std::string::String>,
     ///When the databases expire, as an RFC 3339 timestamp or a relative duration such as `24h`, `90m` or `7d`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expires_at: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub expires_at: crate::transport::Nullable<::std::string::String>,
     ///Caller-chosen key that makes the request safe to retry: a repeat with a key already used returns the original batch (same `batch_id`, same databases) rather than creating more. The key alone identifies the request, so a reused key with a different `count` or template also returns the original batch without complaint; use a new key for each distinct request.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub idempotency_key: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub idempotency_key: crate::transport::Nullable<::std::string::String>,
     ///Pattern for the display label of each database; it must contain `{index}`, which is replaced by the database's zero-based position padded with zeros to the width of the largest index (with `count` 100, `tenant-{index}` gives `tenant-00` to `tenant-99`). A pattern without `{index}` is rejected. Each label also gets a suffix identifying the batch. When omitted, labels are derived from each database's ID.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name_template: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub name_template: crate::transport::Nullable<::std::string::String>,
     ///Schemas and tables to declare on every database of the batch, in the shape a single create accepts; omitted or empty leaves the databases without tables.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub schemas: ::std::vec::Vec<DatabaseDefaultSchemaDecl>,
@@ -609,6 +609,7 @@ impl ConnectionTypeSummary {
 }
 ///Body for registering a new connection.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[allow(deprecated)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateConnectionRequest {
     ///Source-specific settings such as host, port and database; which keys are allowed depends on `source_type`. Password and token fields given here are stored as secrets by the service.
@@ -616,19 +617,25 @@ pub struct CreateConnectionRequest {
     ///Name for the connection, used to reference its tables in SQL.
     pub name: ::std::string::String,
     ///ID of an existing secret (e.g. `secr_abc123`) to authenticate with; cannot be combined with `secret_name`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub secret_id: crate::transport::Nullable<::std::string::String>,
     ///Name of an existing secret to authenticate with; cannot be combined with `secret_id`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub secret_name: crate::transport::Nullable<::std::string::String>,
     ///Seed-era servers only: when true, the connection was registered without discovering its tables. The live service no longer takes this field and always runs discovery.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[deprecated(
+        note = "Not accepted by the live service, which always discovers the schema on creation; leave it out."
+    )]
     pub skip_discovery: ::std::option::Option<bool>,
     ///Kind of source to connect, for example `postgres`, `mysql`, `snowflake` or `bigquery`.
     pub source_type: ::std::string::String,
     ///Seed-era servers only: where tables of this connection were physically kept, `parquet` (the default) or `ducklake`. The live service no longer takes this field.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub storage_backend: ::std::option::Option<::std::string::String>,
+    #[deprecated(
+        note = "Not accepted by the live service, which picks the storage itself; leave it out."
+    )]
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub storage_backend: crate::transport::Nullable<::std::string::String>,
 }
 impl CreateConnectionRequest {
     pub fn builder() -> builder::CreateConnectionRequest {
@@ -662,20 +669,20 @@ impl CreateConnectionResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatabaseRequest {
     ///Name the database's default catalog answers to inside its query scope. It must be a valid SQL identifier (lowercase letters, digits and `_`, not starting with a digit) other than `hotdata` or `information_schema`; defaults to `default`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_catalog: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub default_catalog: crate::transport::Nullable<::std::string::String>,
     ///Schema that unqualified table names resolve to inside the database, given as a valid SQL identifier. When omitted, a database declaring exactly one schema uses that schema and any other uses `main`. Fully qualified names are unaffected, and a query's own `default_schema` takes precedence.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_schema: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub default_schema: crate::transport::Nullable<::std::string::String>,
     ///When the database should expire, given either as an absolute RFC 3339 time or as a duration relative to now ending in `h`, `m` or `d` (e.g. `24h`, `7d`). Cleanup happens no earlier than this time. When omitted or empty, the live service keeps the database indefinitely; seed-era servers applied a `24h` default.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expires_at: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub expires_at: crate::transport::Nullable<::std::string::String>,
     ///When true, and a database with the requested `name` already exists, that database is returned (status `200`, `created: false`) instead of creating another. Requires `name`; names are compared ignoring surrounding whitespace and the case of unaccented Latin letters and digits, as in `GET /v1/databases/by-name`. The existing database is returned as is: the other fields of this request are neither compared nor applied. Not understood by seed-era servers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub if_not_exists: ::std::option::Option<bool>,
     ///Optional display label; it need not be unique and cannot be used to address the database (the legacy key `description` is also accepted). When omitted, the live service assigns a label derived from the database's ID.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub name: crate::transport::Nullable<::std::string::String>,
     ///Schemas and tables to declare on the default catalog at creation; data for them is loaded later. Omitted or empty means the default catalog starts with no declared tables.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub schemas: ::std::vec::Vec<DatabaseDefaultSchemaDecl>,
@@ -725,11 +732,11 @@ pub struct CreateDatasetRequest {
     pub label: ::std::string::String,
     pub source: DatasetSource,
     ///Storage engine for the table, `parquet` (the default) or `ducklake`; `ducklake` needs DuckLake metadata configured on the engine and cannot be combined with a saved-query source or explicit geometry columns.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub storage_backend: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub storage_backend: crate::transport::Nullable<::std::string::String>,
     ///Table name to use in SQL; when omitted or `null`, one is generated from `label`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub table_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub table_name: crate::transport::Nullable<::std::string::String>,
 }
 impl CreateDatasetRequest {
     pub fn builder() -> builder::CreateDatasetRequest {
@@ -759,21 +766,21 @@ impl CreateDatasetResponse {
     }
 }
 ///Body for registering an embedding provider.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateEmbeddingProviderRequest {
     ///Key for a service provider, sent inline and stored by the service as a managed secret; cannot be combined with `secret_name`. Needed when the provider's endpoint is not on the operator's approved list.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_key: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub api_key: crate::transport::Nullable<::std::string::String>,
     ///Settings specific to the provider, such as model name, base URL or dimensions.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub config: ::std::option::Option<::serde_json::Value>,
+    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+    pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     ///Unique name for the provider.
     pub name: ::std::string::String,
     pub provider_type: crate::generated::types::EmbeddingProviderType,
     ///Name of an already stored secret holding the key, typically for `service` providers. Such a secret is only sent to approved origins (by default OpenAI's public API); for other endpoints pass `api_key` instead.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub secret_name: crate::transport::Nullable<::std::string::String>,
 }
 impl CreateEmbeddingProviderRequest {
     pub fn builder() -> builder::CreateEmbeddingProviderRequest {
@@ -809,35 +816,35 @@ pub struct CreateIndexRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///With `async`, how long (in milliseconds, at least 1000 and at most the server's limit) to wait for the build: 201 with the index if it finished in time, otherwise 202. Out-of-range values, or setting it without `async`, give 400.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub async_after_ms: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub async_after_ms: crate::transport::Nullable<i64>,
     ///Columns the index covers; mandatory for every index type.
     pub columns: ::std::vec::Vec<::std::string::String>,
     ///Optional note describing what the embedded content is, for example "product descriptions".
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub description: crate::transport::Nullable<::std::string::String>,
     ///Size of the generated embedding vectors, for models that offer several sizes; `null` or omitted uses the model's default.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub dimensions: ::std::option::Option<u64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub dimensions: crate::transport::Nullable<u64>,
     ///Provider that embeds a text column for a vector index (either algorithm); the index is then built on the generated column (`{column}_embedding` unless `output_column` says otherwise). Later loads and text searches embed with the same provider and are refused if its model or endpoint changes; a new API key is fine. Dropping the index keeps the generated column.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub embedding_provider_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub embedding_provider_id: crate::transport::Nullable<::std::string::String>,
     ///Name for the new index, unique per table.
     pub index_name: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub index_type: ::std::option::Option<crate::generated::types::IndexType>,
     ///Distance function for vector indexes, `l2`, `cosine` or `dot`; if omitted, vector columns use `l2` and embedded text columns use the provider's preferred metric. `ivf` takes only `l2` or `cosine`, so a provider preferring `dot` needs an explicit metric there.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub metric: ::std::option::Option<crate::generated::types::VectorMetric>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub metric: crate::transport::Nullable<crate::generated::types::VectorMetric>,
     ///For `ivf`: how many clusters to divide the vectors into; more clusters means less data read per search at equal effort. Absent lets the service choose from the table size. The built index may end up with fewer clusters than asked.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub nlist: ::std::option::Option<::std::num::NonZeroU64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub nlist: crate::transport::Nullable<::std::num::NonZeroU64>,
     ///Name for the generated embedding column, overriding the default `{column}_embedding`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub output_column: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub output_column: crate::transport::Nullable<::std::string::String>,
     ///For `ivf`: share of the index a search reads, above 0 and at most 1; higher finds more true neighbours but takes longer. A fraction rather than a cluster count, so it keeps its meaning when `nlist` changes. Absent uses the service default.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub probe_fraction: ::std::option::Option<f64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub probe_fraction: crate::transport::Nullable<f64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub vector_precision: ::std::option::Option<
         crate::generated::types::VectorPrecision,
@@ -869,15 +876,15 @@ impl CreateSandboxRequest {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSavedQueryRequest {
     ///Optional free-text explanation of what the query does.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub description: crate::transport::Nullable<::std::string::String>,
     ///Display name for the saved query.
     pub name: ::std::string::String,
     ///SQL statement to store as the first version.
     pub sql: ::std::string::String,
     ///Optional labels for organizing saved queries.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub tags: crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
 }
 impl CreateSavedQueryRequest {
     pub fn builder() -> builder::CreateSavedQueryRequest {
@@ -885,7 +892,7 @@ impl CreateSavedQueryRequest {
     }
 }
 ///Body for storing a new secret.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSecretRequest {
     ///Name for the secret, unique within the workspace.
@@ -919,28 +926,28 @@ impl CreateSecretResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateUploadRequest {
     ///Algorithm of an optional integrity checksum you provide; only `sha256` is accepted. Give it together with `checksum_value`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub checksum_algo: ::std::option::Option<
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub checksum_algo: crate::transport::Nullable<
         crate::generated::types::UploadChecksumAlgorithm,
     >,
     ///The checksum of the file computed with `checksum_algo`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub checksum_value: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub checksum_value: crate::transport::Nullable<::std::string::String>,
     ///Content encoding to record for the file, e.g. `gzip`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub content_encoding: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub content_encoding: crate::transport::Nullable<::std::string::String>,
     ///Media type to record for the file, e.g. that of Parquet, CSV or JSON; it helps a later load detect the format.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub content_type: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub content_type: crate::transport::Nullable<::std::string::String>,
     ///Exact size of the file in bytes. When given, an oversized file is refused right away and the stored size is compared with it at finalize (a mismatch fails the finalize). Leave it out for a streaming upload: the session is then always multipart with no part URLs up front (mint them through `POST /v1/uploads/{upload_id}/parts`), and finalize only checks the file is non-empty and within the limit.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub declared_size_bytes: ::std::option::Option<u64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub declared_size_bytes: crate::transport::Nullable<u64>,
     ///Original file name, kept for your own reference; it changes nothing about the upload or the load.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub filename: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub filename: crate::transport::Nullable<::std::string::String>,
     ///Preferred part size in bytes for a multipart upload. A hint only: the service fits it into its allowed range and part-count limit, and ignores it for single-`PUT` uploads.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub part_size: ::std::option::Option<u64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub part_size: crate::transport::Nullable<u64>,
 }
 impl CreateUploadRequest {
     pub fn builder() -> builder::CreateUploadRequest {
@@ -1309,8 +1316,8 @@ impl EmbeddingProviderResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ExecuteSavedQueryRequest {
     ///Version number to run; when null or omitted the latest version is used.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub version: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub version: crate::transport::Nullable<i64>,
 }
 impl ExecuteSavedQueryRequest {
     pub fn builder() -> builder::ExecuteSavedQueryRequest {
@@ -1336,8 +1343,8 @@ impl FinalizeUploadPart {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct FinalizeUploadRequest {
     ///Every part of a multipart upload with its ETag; leave out for a single-`PUT` upload.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub parts: ::std::option::Option<::std::vec::Vec<FinalizeUploadPart>>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub parts: crate::transport::Nullable<::std::vec::Vec<FinalizeUploadPart>>,
 }
 impl FinalizeUploadRequest {
     pub fn builder() -> builder::FinalizeUploadRequest {
@@ -1370,14 +1377,14 @@ impl FinalizeUploadResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ForkDatabaseRequest {
     ///Note on why the fork is taken, kept with the fork's record and returned in `forked_from` and in the lineage of both databases. Surrounding whitespace is trimmed and an empty value counts as absent; at most 4096 bytes, with line breaks and tabs allowed but no other control characters.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub description: crate::transport::Nullable<::std::string::String>,
     ///When the fork expires, as an RFC 3339 timestamp or a relative duration such as `24h` or `7d`. When omitted, a source expiry still in the future is carried over; otherwise the fork does not expire.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expires_at: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub expires_at: crate::transport::Nullable<::std::string::String>,
     ///Display label of the fork. When omitted, the source's label plus a short suffix from the fork's ID is used (or the ID-derived label alone when the source has no usable label).
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub name: crate::transport::Nullable<::std::string::String>,
 }
 impl ForkDatabaseRequest {
     pub fn builder() -> builder::ForkDatabaseRequest {
@@ -1505,7 +1512,7 @@ pub struct GetResultResponse {
     ///Row data, each row being an array of values aligned with `columns`; null unless the result is ready. Floating-point infinities and NaN appear as null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rows: ::std::option::Option<
-        ::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>,
+        ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
     >,
     pub status: crate::generated::types::ResultStatus,
     ///Number of rows in the whole result, ignoring `offset` and `limit`, the same value as the `X-Total-Row-Count` header; when `row_count` is smaller, further rows remain. Sent by the live service whenever the result is ready; seed-era servers omit it.
@@ -2172,30 +2179,32 @@ pub struct LoadManagedTableRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///With `async`, how long (in milliseconds, at least 1000 and at most the server's limit) to wait for the load before answering: it answers 200 with the result if the load finished in time, otherwise 202. Out-of-range values, or setting it without `async`, give 400.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub async_after_ms: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub async_after_ms: crate::transport::Nullable<i64>,
     ///Declared column types for inline `data`, by column name; it must name every CSV column and nothing else, and is rejected with any other source. Types are inferred when absent. A value is a type name such as `BIGINT` or `DECIMAL(10,2)`, or an object with `type`, `precision` and `scale`. Known types: VARCHAR, TEXT, STRING, CHAR, BOOLEAN, TINYINT, SMALLINT, INTEGER, BIGINT, UTINYINT, USMALLINT, UINTEGER, UBIGINT, REAL, FLOAT, DOUBLE, DECIMAL, NUMERIC, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, BINARY, BLOB, UUID and JSON.
     #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
     pub columns: ::std::collections::HashMap<::std::string::String, ColumnDefinition>,
     ///CSV text with a header row, loaded without a separate upload; the quickest path for small tables. At most 2 MiB, beyond which the service answers 413 with error code `INLINE_DATA_TOO_LARGE` (upload the file instead). Column types are inferred unless `columns` gives them. Exactly one of `upload_id`, `result_id` and `data` must be set.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub data: crate::transport::Nullable<::std::string::String>,
     ///Format of the source: `csv`, `json` (one JSON object per line, not an array) or `parquet`. When absent, an upload's format is worked out from its content type and then its bytes. Inline `data` accepts only `csv` (its default); a `result_id` load must leave it out.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub format: ::std::option::Option<crate::generated::types::DataFormat>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub format: crate::transport::Nullable<crate::generated::types::DataFormat>,
     ///A caller-chosen token (a fresh UUID per batch works well, at most 255 characters) that makes an inline `data` load safe to resend: repeating the request with the same key after a timeout or lost answer loads the rows at most once and returns the first outcome. Reusing a key with different data, another table or another mode gives 409 `IDEMPOTENCY_KEY_CONFLICT` and loads nothing; do not retry that. A resend that arrives while the first attempt still runs also gets 409 (with a different code); wait and resend with the same key. Only allowed with `data`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub idempotency_key: ::std::option::Option<LoadManagedTableRequestIdempotencyKey>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub idempotency_key: crate::transport::Nullable<
+        LoadManagedTableRequestIdempotencyKey,
+    >,
     ///Key columns that `delete`, `update` and `upsert` use to match incoming rows to stored ones; when absent, the key declared with the table applies. Use the same key on every load of a table. Ignored by `replace` and `append`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub key: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub key: crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
     pub mode: crate::generated::types::LoadMode,
     ///ID of a persisted query result to copy into the table; the table keeps the rows after the result expires, and one result can feed any number of tables. Such loads always run synchronously. Exactly one of `upload_id`, `result_id` and `data` must be set.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub result_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub result_id: crate::transport::Nullable<::std::string::String>,
     ///ID of a finalized upload session (`POST /v1/uploads`); CSV, newline-delimited JSON and Parquet are accepted. The upload is claimed atomically, so a second load of it while the first runs gives 409. Reloading by the same `upload_id` is the safe way to retry such a load. Exactly one of `upload_id`, `result_id` and `data` must be set.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub upload_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub upload_id: crate::transport::Nullable<::std::string::String>,
 }
 impl LoadManagedTableRequest {
     pub fn builder() -> builder::LoadManagedTableRequest {
@@ -2354,7 +2363,7 @@ impl MintUploadPartsResponse {
     }
 }
 ///A presigned URL for one part of a multipart upload.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct MintedUploadPartResponse {
     ///The part, counted from 1, that this URL receives.
@@ -2446,20 +2455,20 @@ pub struct QueryRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///Together with `async: true`, how long in milliseconds to keep waiting for a synchronous answer before switching to the asynchronous reply. At least 1000 and at most the server's configured ceiling; the live service rejects an out-of-range value, or one sent without `async: true`, with 400 (seed-era servers ignored it when `async` was false).
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub async_after_ms: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub async_after_ms: crate::transport::Nullable<i64>,
     ///ID of the database to run the query in, as an alternative to the `X-Database-Id` header. Give the database by exactly one of the two; if both are present and name different databases the request is refused with 400. Seed-era servers do not know this field.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub database_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub database_id: crate::transport::Nullable<::std::string::String>,
     ///Catalog used to resolve unqualified table names; it must be visible in the query's database (`default`, the alias of an attached catalog, or a system catalog). `default` when omitted. Seed-era servers accept it only together with `X-Database-Id` (400 otherwise).
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_catalog: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub default_catalog: crate::transport::Nullable<::std::string::String>,
     ///Schema used to resolve unqualified table names. When omitted, the live service uses the database's own `default_schema` (see `GET /v1/databases/{database_id}`), which is `main` only when the database chose no other; seed-era servers use `main`. Naming a schema overrides that for this query alone. It is not checked in advance, so a wrong schema only surfaces later as a table that cannot be found; fully qualified names are unaffected.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub default_schema: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub default_schema: crate::transport::Nullable<::std::string::String>,
     ///SQL dialect `sql` is written in; `hotsql` when omitted. Any other dialect is translated to HotSQL before running, so that dialect's idioms can be used. Write statements follow the same rules as in HotSQL. An unknown dialect is refused with 400. Seed-era servers do not know this field.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub dialect: ::std::option::Option<crate::generated::types::SqlDialect>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub dialect: crate::transport::Nullable<crate::generated::types::SqlDialect>,
     ///SQL statement to run.
     pub sql: ::std::string::String,
 }
@@ -2470,6 +2479,7 @@ impl QueryRequest {
 }
 ///Rows and metadata of a query that completed synchronously, plus a `result_id` under which the output is saved in the background. A large result arrives as a bounded preview (`truncated: true`) whose full rows are read through `result_id`. To learn when the saved result can be read, poll `GET /v1/query-runs/{id}` with `query_run_id` (sending `X-Database-Id`) rather than polling the result itself.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[allow(deprecated)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct QueryResponse {
     ///Column names in output order.
@@ -2487,9 +2497,12 @@ pub struct QueryResponse {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub result_id: ::std::option::Option<::std::string::String>,
     ///Number of rows in this body. The live service keeps it equal to `preview_row_count`, so for a truncated result it is not the total; seed-era servers send only this field.
+    #[deprecated(
+        note = "Read `preview_row_count` for the rows in this body and `total_row_count` for the size of the whole result; the live service plans to drop this field."
+    )]
     pub row_count: u64,
     ///Row data, each row being an array of values (string, number, boolean or null) aligned with `columns`.
-    pub rows: ::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>,
+    pub rows: ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
     ///Number of rows in the whole result. Equal to `preview_row_count` when everything fit in this body; null while a truncated result is still being saved, in which case the total is on the query run (`row_count`) or in the `X-Total-Row-Count` header of `GET /v1/results/{id}`. The live service always sends the field; seed-era servers omit it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_row_count: ::std::option::Option<u64>,
@@ -2591,23 +2604,23 @@ pub struct RefreshRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///Connection to refresh; leave out (with all other fields) to re-discover schemas of every connection. Cannot be combined with `dataset_id`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub connection_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub connection_id: crate::transport::Nullable<::std::string::String>,
     ///Set to `true` to re-sync cached table data rather than only re-discovering schema metadata.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data: ::std::option::Option<bool>,
     ///Dataset whose source should be re-run to create a new version; cannot be combined with `connection_id`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub dataset_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub dataset_id: crate::transport::Nullable<::std::string::String>,
     ///When refreshing data for a whole connection (`data: true` without `table_name`), also perform an initial sync of tables that have never been cached; defaults to `false`, which touches only already-cached tables, and has no effect on other refresh kinds.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub include_uncached: ::std::option::Option<bool>,
     ///Schema of the single table to refresh; used together with `table_name`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub schema_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub schema_name: crate::transport::Nullable<::std::string::String>,
     ///Name of the single table to refresh; used together with `schema_name` and `data: true`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub table_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub table_name: crate::transport::Nullable<::std::string::String>,
 }
 impl RefreshRequest {
     pub fn builder() -> builder::RefreshRequest {
@@ -3311,14 +3324,14 @@ impl ::std::convert::TryFrom<::std::string::String> for TextProfileDetailType {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateDatasetRequest {
     ///New human-readable name for the dataset.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub label: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub label: crate::transport::Nullable<::std::string::String>,
     ///Version to pin queries to; send `null` to remove an existing pin, or leave the field out to keep the current pinning.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pinned_version: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub pinned_version: crate::transport::Nullable<i64>,
     ///New table name under which the dataset is queried.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub table_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub table_name: crate::transport::Nullable<::std::string::String>,
 }
 impl UpdateDatasetRequest {
     pub fn builder() -> builder::UpdateDatasetRequest {
@@ -3349,21 +3362,21 @@ impl UpdateDatasetResponse {
     }
 }
 ///Changes to apply to an embedding provider; absent fields are left unchanged.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateEmbeddingProviderRequest {
     ///New API key; it replaces the provider's managed secret, creating one if needed.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_key: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub api_key: crate::transport::Nullable<::std::string::String>,
     ///Replacement provider-specific settings.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub config: ::std::option::Option<::serde_json::Value>,
     ///New name for the provider.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub name: crate::transport::Nullable<::std::string::String>,
     ///Name of the secret holding the API key; set to `null` to detach it.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub secret_name: crate::transport::Nullable<::std::string::String>,
 }
 impl UpdateEmbeddingProviderRequest {
     pub fn builder() -> builder::UpdateEmbeddingProviderRequest {
@@ -3420,23 +3433,25 @@ impl UpdateSandboxRequest {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSavedQueryRequest {
     ///Category to use instead of the inferred one; send `null` to go back to automatic detection.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub category_override: ::std::option::Option<crate::generated::types::QueryCategory>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub category_override: crate::transport::Nullable<
+        crate::generated::types::QueryCategory,
+    >,
     ///New free-text explanation; leave out to keep the current one.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub description: crate::transport::Nullable<::std::string::String>,
     ///New display name; leave out to keep the current one.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub name: crate::transport::Nullable<::std::string::String>,
     ///New SQL text, which creates a new version if it differs; leave out to keep the current SQL.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sql: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub sql: crate::transport::Nullable<::std::string::String>,
     ///Free-form size annotation for the queried tables; sending `null` removes it.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub table_size_override: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub table_size_override: crate::transport::Nullable<::std::string::String>,
     ///Replacement list of labels; leave out to keep the current tags.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
+    pub tags: crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
 }
 impl UpdateSavedQueryRequest {
     pub fn builder() -> builder::UpdateSavedQueryRequest {
@@ -3444,7 +3459,7 @@ impl UpdateSavedQueryRequest {
     }
 }
 ///Body for replacing a secret's value.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSecretRequest {
     ///New secret value; it is encrypted and cannot be read back.
@@ -3585,7 +3600,7 @@ impl UploadResponse {
     }
 }
 ///An open upload session: where to send the bytes and how to finalize. The URLs are presigned and short-lived; the `PUT`s to them go to object storage and must not carry the Hotdata bearer token.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UploadSessionResponse {
     ///One-time secret that authorizes minting part URLs and finalizing this upload, sent back in the `X-Upload-Finalize-Token` header. It is returned only here and cannot be fetched again.
@@ -3756,12 +3771,16 @@ impl WorkspaceContextEntry {
 }
 ///Details of a single workspace.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[allow(deprecated)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct WorkspaceDetail {
     ///Name of the workspace.
     pub name: ::std::string::String,
     ///Infrastructure namespace allocated to the workspace; seed-era servers send it, the live service does not.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[deprecated(
+        note = "The live service no longer reports the namespace; nothing replaces it."
+    )]
     pub namespace: ::std::option::Option<::std::string::String>,
     pub provision_status: crate::generated::types::ProvisionStatus,
     ///Public ID of the workspace, sent as `X-Workspace-Id` on workspace-scoped requests.
@@ -3774,6 +3793,7 @@ impl WorkspaceDetail {
 }
 ///One workspace as shown in a listing.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[allow(deprecated)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct WorkspaceListItem {
     ///Whether this is the caller's currently active workspace.
@@ -3784,6 +3804,9 @@ pub struct WorkspaceListItem {
     pub name: ::std::string::String,
     ///Infrastructure namespace allocated to the workspace; seed-era servers send it, the live service does not.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[deprecated(
+        note = "The live service no longer reports the namespace; nothing replaces it."
+    )]
     pub namespace: ::std::option::Option<::std::string::String>,
     pub provision_status: crate::generated::types::ProvisionStatus,
     ///Public ID of the workspace, sent as `X-Workspace-Id` on workspace-scoped requests.
@@ -4297,7 +4320,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct AttachDatabaseCatalogRequest {
         alias: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         connection_id: ::std::result::Result<
@@ -4316,7 +4339,9 @@ pub mod builder {
     impl AttachDatabaseCatalogRequest {
         pub fn alias<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.alias = value
@@ -4523,23 +4548,23 @@ pub mod builder {
     pub struct BulkCreateDatabasesRequest {
         count: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
         default_catalog: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_schema: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         expires_at: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         idempotency_key: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name_template: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         schemas: ::std::result::Result<
@@ -4573,7 +4598,9 @@ pub mod builder {
         }
         pub fn default_catalog<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.default_catalog = value
@@ -4585,7 +4612,9 @@ pub mod builder {
         }
         pub fn default_schema<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.default_schema = value
@@ -4597,7 +4626,9 @@ pub mod builder {
         }
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -4609,7 +4640,9 @@ pub mod builder {
         }
         pub fn idempotency_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.idempotency_key = value
@@ -4621,7 +4654,9 @@ pub mod builder {
         }
         pub fn name_template<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.name_template = value
@@ -5688,11 +5723,11 @@ pub mod builder {
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         secret_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         skip_discovery: ::std::result::Result<
@@ -5701,7 +5736,7 @@ pub mod builder {
         >,
         source_type: ::std::result::Result<::std::string::String, ::std::string::String>,
         storage_backend: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -5743,7 +5778,9 @@ pub mod builder {
         }
         pub fn secret_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.secret_id = value
@@ -5755,7 +5792,9 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -5765,6 +5804,9 @@ pub mod builder {
                 });
             self
         }
+        #[deprecated(
+            note = "Not accepted by the live service, which always discovers the schema on creation; leave it out."
+        )]
         pub fn skip_discovery<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -5789,9 +5831,14 @@ pub mod builder {
                 });
             self
         }
+        #[deprecated(
+            note = "Not accepted by the live service, which picks the storage itself; leave it out."
+        )]
         pub fn storage_backend<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.storage_backend = value
@@ -5802,6 +5849,7 @@ pub mod builder {
             self
         }
     }
+    #[allow(deprecated)]
     impl ::std::convert::TryFrom<CreateConnectionRequest>
     for super::CreateConnectionRequest {
         type Error = super::error::ConversionError;
@@ -5819,6 +5867,7 @@ pub mod builder {
             })
         }
     }
+    #[allow(deprecated)]
     impl ::std::convert::From<super::CreateConnectionRequest>
     for CreateConnectionRequest {
         fn from(value: super::CreateConnectionRequest) -> Self {
@@ -5966,15 +6015,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateDatabaseRequest {
         default_catalog: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_schema: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         expires_at: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         if_not_exists: ::std::result::Result<
@@ -5982,7 +6031,7 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         schemas: ::std::result::Result<
@@ -6005,7 +6054,9 @@ pub mod builder {
     impl CreateDatabaseRequest {
         pub fn default_catalog<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.default_catalog = value
@@ -6017,7 +6068,9 @@ pub mod builder {
         }
         pub fn default_schema<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.default_schema = value
@@ -6029,7 +6082,9 @@ pub mod builder {
         }
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -6053,7 +6108,9 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -6287,11 +6344,11 @@ pub mod builder {
         label: ::std::result::Result<::std::string::String, ::std::string::String>,
         source: ::std::result::Result<super::DatasetSource, ::std::string::String>,
         storage_backend: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -6328,7 +6385,9 @@ pub mod builder {
         }
         pub fn storage_backend<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.storage_backend = value
@@ -6340,7 +6399,9 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -6494,14 +6555,14 @@ pub mod builder {
             }
         }
     }
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct CreateEmbeddingProviderRequest {
         api_key: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         config: ::std::result::Result<
-            ::std::option::Option<::serde_json::Value>,
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -6510,7 +6571,7 @@ pub mod builder {
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -6528,7 +6589,9 @@ pub mod builder {
     impl CreateEmbeddingProviderRequest {
         pub fn api_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.api_key = value
@@ -6540,7 +6603,9 @@ pub mod builder {
         }
         pub fn config<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.config = value
@@ -6572,7 +6637,9 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -6729,7 +6796,7 @@ pub mod builder {
             ::std::string::String,
         >,
         async_after_ms: ::std::result::Result<
-            ::std::option::Option<i64>,
+            crate::transport::Nullable<i64>,
             ::std::string::String,
         >,
         columns: ::std::result::Result<
@@ -6737,15 +6804,15 @@ pub mod builder {
             ::std::string::String,
         >,
         description: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         dimensions: ::std::result::Result<
-            ::std::option::Option<u64>,
+            crate::transport::Nullable<u64>,
             ::std::string::String,
         >,
         embedding_provider_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         index_name: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -6754,19 +6821,19 @@ pub mod builder {
             ::std::string::String,
         >,
         metric: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::VectorMetric>,
+            crate::transport::Nullable<crate::generated::types::VectorMetric>,
             ::std::string::String,
         >,
         nlist: ::std::result::Result<
-            ::std::option::Option<::std::num::NonZeroU64>,
+            crate::transport::Nullable<::std::num::NonZeroU64>,
             ::std::string::String,
         >,
         output_column: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         probe_fraction: ::std::result::Result<
-            ::std::option::Option<f64>,
+            crate::transport::Nullable<f64>,
             ::std::string::String,
         >,
         vector_precision: ::std::result::Result<
@@ -6821,7 +6888,7 @@ pub mod builder {
         }
         pub fn async_after_ms<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.async_after_ms = value
@@ -6845,7 +6912,9 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -6857,7 +6926,7 @@ pub mod builder {
         }
         pub fn dimensions<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<u64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<u64>>,
             T::Error: ::std::fmt::Display,
         {
             self.dimensions = value
@@ -6869,7 +6938,9 @@ pub mod builder {
         }
         pub fn embedding_provider_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.embedding_provider_id = value
@@ -6910,7 +6981,7 @@ pub mod builder {
         pub fn metric<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::VectorMetric>,
+                crate::transport::Nullable<crate::generated::types::VectorMetric>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -6921,7 +6992,9 @@ pub mod builder {
         }
         pub fn nlist<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::num::NonZeroU64>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.nlist = value
@@ -6931,7 +7004,9 @@ pub mod builder {
         }
         pub fn output_column<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.output_column = value
@@ -6943,7 +7018,7 @@ pub mod builder {
         }
         pub fn probe_fraction<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<f64>>,
             T::Error: ::std::fmt::Display,
         {
             self.probe_fraction = value
@@ -7076,13 +7151,13 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateSavedQueryRequest {
         description: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         sql: ::std::result::Result<::std::string::String, ::std::string::String>,
         tags: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
     }
@@ -7099,7 +7174,9 @@ pub mod builder {
     impl CreateSavedQueryRequest {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -7132,7 +7209,7 @@ pub mod builder {
         pub fn tags<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -7167,7 +7244,7 @@ pub mod builder {
             }
         }
     }
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct CreateSecretRequest {
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         value: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -7297,31 +7374,31 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateUploadRequest {
         checksum_algo: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::UploadChecksumAlgorithm>,
+            crate::transport::Nullable<crate::generated::types::UploadChecksumAlgorithm>,
             ::std::string::String,
         >,
         checksum_value: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         content_encoding: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         content_type: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         declared_size_bytes: ::std::result::Result<
-            ::std::option::Option<u64>,
+            crate::transport::Nullable<u64>,
             ::std::string::String,
         >,
         filename: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         part_size: ::std::result::Result<
-            ::std::option::Option<u64>,
+            crate::transport::Nullable<u64>,
             ::std::string::String,
         >,
     }
@@ -7342,7 +7419,9 @@ pub mod builder {
         pub fn checksum_algo<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::UploadChecksumAlgorithm>,
+                crate::transport::Nullable<
+                    crate::generated::types::UploadChecksumAlgorithm,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -7355,7 +7434,9 @@ pub mod builder {
         }
         pub fn checksum_value<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.checksum_value = value
@@ -7367,7 +7448,9 @@ pub mod builder {
         }
         pub fn content_encoding<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.content_encoding = value
@@ -7379,7 +7462,9 @@ pub mod builder {
         }
         pub fn content_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.content_type = value
@@ -7391,7 +7476,7 @@ pub mod builder {
         }
         pub fn declared_size_bytes<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<u64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<u64>>,
             T::Error: ::std::fmt::Display,
         {
             self.declared_size_bytes = value
@@ -7405,7 +7490,9 @@ pub mod builder {
         }
         pub fn filename<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.filename = value
@@ -7417,7 +7504,7 @@ pub mod builder {
         }
         pub fn part_size<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<u64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<u64>>,
             T::Error: ::std::fmt::Display,
         {
             self.part_size = value
@@ -9090,7 +9177,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ExecuteSavedQueryRequest {
         version: ::std::result::Result<
-            ::std::option::Option<i64>,
+            crate::transport::Nullable<i64>,
             ::std::string::String,
         >,
     }
@@ -9104,7 +9191,7 @@ pub mod builder {
     impl ExecuteSavedQueryRequest {
         pub fn version<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.version = value
@@ -9192,7 +9279,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct FinalizeUploadRequest {
         parts: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<super::FinalizeUploadPart>>,
+            crate::transport::Nullable<::std::vec::Vec<super::FinalizeUploadPart>>,
             ::std::string::String,
         >,
     }
@@ -9207,7 +9294,7 @@ pub mod builder {
         pub fn parts<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<::std::vec::Vec<super::FinalizeUploadPart>>,
+                crate::transport::Nullable<::std::vec::Vec<super::FinalizeUploadPart>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -9345,15 +9432,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ForkDatabaseRequest {
         description: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         expires_at: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -9369,7 +9456,9 @@ pub mod builder {
     impl ForkDatabaseRequest {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -9381,7 +9470,9 @@ pub mod builder {
         }
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -9393,7 +9484,9 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -9961,7 +10054,9 @@ pub mod builder {
             ::std::string::String,
         >,
         rows: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>>,
+            ::std::option::Option<
+                ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
+            >,
             ::std::string::String,
         >,
         status: ::std::result::Result<
@@ -10054,7 +10149,7 @@ pub mod builder {
         where
             T: ::std::convert::TryInto<
                 ::std::option::Option<
-                    ::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>,
+                    ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
                 >,
             >,
             T::Error: ::std::fmt::Display,
@@ -12878,7 +12973,7 @@ pub mod builder {
             ::std::string::String,
         >,
         async_after_ms: ::std::result::Result<
-            ::std::option::Option<i64>,
+            crate::transport::Nullable<i64>,
             ::std::string::String,
         >,
         columns: ::std::result::Result<
@@ -12886,19 +12981,19 @@ pub mod builder {
             ::std::string::String,
         >,
         data: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         format: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::DataFormat>,
+            crate::transport::Nullable<crate::generated::types::DataFormat>,
             ::std::string::String,
         >,
         idempotency_key: ::std::result::Result<
-            ::std::option::Option<super::LoadManagedTableRequestIdempotencyKey>,
+            crate::transport::Nullable<super::LoadManagedTableRequestIdempotencyKey>,
             ::std::string::String,
         >,
         key: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
         mode: ::std::result::Result<
@@ -12906,11 +13001,11 @@ pub mod builder {
             ::std::string::String,
         >,
         result_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         upload_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -12943,7 +13038,7 @@ pub mod builder {
         }
         pub fn async_after_ms<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.async_after_ms = value
@@ -12972,7 +13067,9 @@ pub mod builder {
         }
         pub fn data<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.data = value
@@ -12983,7 +13080,7 @@ pub mod builder {
         pub fn format<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::DataFormat>,
+                crate::transport::Nullable<crate::generated::types::DataFormat>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -12995,7 +13092,7 @@ pub mod builder {
         pub fn idempotency_key<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<super::LoadManagedTableRequestIdempotencyKey>,
+                crate::transport::Nullable<super::LoadManagedTableRequestIdempotencyKey>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -13009,7 +13106,7 @@ pub mod builder {
         pub fn key<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -13030,7 +13127,9 @@ pub mod builder {
         }
         pub fn result_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.result_id = value
@@ -13042,7 +13141,9 @@ pub mod builder {
         }
         pub fn upload_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.upload_id = value
@@ -13539,7 +13640,7 @@ pub mod builder {
             Self { parts: Ok(value.parts) }
         }
     }
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct MintedUploadPartResponse {
         part_number: ::std::result::Result<
             ::std::num::NonZeroU64,
@@ -13692,23 +13793,23 @@ pub mod builder {
             ::std::string::String,
         >,
         async_after_ms: ::std::result::Result<
-            ::std::option::Option<i64>,
+            crate::transport::Nullable<i64>,
             ::std::string::String,
         >,
         database_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_catalog: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_schema: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         dialect: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::SqlDialect>,
+            crate::transport::Nullable<crate::generated::types::SqlDialect>,
             ::std::string::String,
         >,
         sql: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -13739,7 +13840,7 @@ pub mod builder {
         }
         pub fn async_after_ms<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.async_after_ms = value
@@ -13751,7 +13852,9 @@ pub mod builder {
         }
         pub fn database_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.database_id = value
@@ -13763,7 +13866,9 @@ pub mod builder {
         }
         pub fn default_catalog<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.default_catalog = value
@@ -13775,7 +13880,9 @@ pub mod builder {
         }
         pub fn default_schema<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.default_schema = value
@@ -13788,7 +13895,7 @@ pub mod builder {
         pub fn dialect<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::SqlDialect>,
+                crate::transport::Nullable<crate::generated::types::SqlDialect>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -13861,7 +13968,7 @@ pub mod builder {
         >,
         row_count: ::std::result::Result<u64, ::std::string::String>,
         rows: ::std::result::Result<
-            ::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>,
+            ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
             ::std::string::String,
         >,
         total_row_count: ::std::result::Result<
@@ -13969,6 +14076,9 @@ pub mod builder {
                 });
             self
         }
+        #[deprecated(
+            note = "Read `preview_row_count` for the rows in this body and `total_row_count` for the size of the whole result; the live service plans to drop this field."
+        )]
         pub fn row_count<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<u64>,
@@ -13984,7 +14094,7 @@ pub mod builder {
         pub fn rows<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::vec::Vec<::std::vec::Vec<::serde_json::Value>>,
+                ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -14030,6 +14140,7 @@ pub mod builder {
             self
         }
     }
+    #[allow(deprecated)]
     impl ::std::convert::TryFrom<QueryResponse> for super::QueryResponse {
         type Error = super::error::ConversionError;
         fn try_from(
@@ -14050,6 +14161,7 @@ pub mod builder {
             })
         }
     }
+    #[allow(deprecated)]
     impl ::std::convert::From<super::QueryResponse> for QueryResponse {
         fn from(value: super::QueryResponse) -> Self {
             Self {
@@ -14541,12 +14653,12 @@ pub mod builder {
             ::std::string::String,
         >,
         connection_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         data: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
         dataset_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         include_uncached: ::std::result::Result<
@@ -14554,11 +14666,11 @@ pub mod builder {
             ::std::string::String,
         >,
         schema_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -14588,7 +14700,9 @@ pub mod builder {
         }
         pub fn connection_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.connection_id = value
@@ -14610,7 +14724,9 @@ pub mod builder {
         }
         pub fn dataset_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.dataset_id = value
@@ -14634,7 +14750,9 @@ pub mod builder {
         }
         pub fn schema_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.schema_name = value
@@ -14646,7 +14764,9 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -17049,15 +17169,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct UpdateDatasetRequest {
         label: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         pinned_version: ::std::result::Result<
-            ::std::option::Option<i64>,
+            crate::transport::Nullable<i64>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -17073,7 +17193,9 @@ pub mod builder {
     impl UpdateDatasetRequest {
         pub fn label<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.label = value
@@ -17083,7 +17205,7 @@ pub mod builder {
         }
         pub fn pinned_version<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.pinned_version = value
@@ -17095,7 +17217,9 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -17252,10 +17376,10 @@ pub mod builder {
             }
         }
     }
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct UpdateEmbeddingProviderRequest {
         api_key: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         config: ::std::result::Result<
@@ -17263,11 +17387,11 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -17284,7 +17408,9 @@ pub mod builder {
     impl UpdateEmbeddingProviderRequest {
         pub fn api_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.api_key = value
@@ -17306,7 +17432,9 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -17316,7 +17444,9 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -17539,27 +17669,27 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct UpdateSavedQueryRequest {
         category_override: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::QueryCategory>,
+            crate::transport::Nullable<crate::generated::types::QueryCategory>,
             ::std::string::String,
         >,
         description: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         sql: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_size_override: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            crate::transport::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         tags: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
     }
@@ -17579,7 +17709,7 @@ pub mod builder {
         pub fn category_override<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::QueryCategory>,
+                crate::transport::Nullable<crate::generated::types::QueryCategory>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -17592,7 +17722,9 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -17604,7 +17736,9 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -17614,7 +17748,9 @@ pub mod builder {
         }
         pub fn sql<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.sql = value
@@ -17624,7 +17760,9 @@ pub mod builder {
         }
         pub fn table_size_override<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                crate::transport::Nullable<::std::string::String>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.table_size_override = value
@@ -17639,7 +17777,7 @@ pub mod builder {
         pub fn tags<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -17678,7 +17816,7 @@ pub mod builder {
             }
         }
     }
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct UpdateSecretRequest {
         value: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
@@ -18094,7 +18232,7 @@ pub mod builder {
             }
         }
     }
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct UploadSessionResponse {
         finalize_token: ::std::result::Result<
             ::std::string::String,
@@ -18659,6 +18797,9 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for name: {e}"));
             self
         }
+        #[deprecated(
+            note = "The live service no longer reports the namespace; nothing replaces it."
+        )]
         pub fn namespace<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -18696,6 +18837,7 @@ pub mod builder {
             self
         }
     }
+    #[allow(deprecated)]
     impl ::std::convert::TryFrom<WorkspaceDetail> for super::WorkspaceDetail {
         type Error = super::error::ConversionError;
         fn try_from(
@@ -18709,6 +18851,7 @@ pub mod builder {
             })
         }
     }
+    #[allow(deprecated)]
     impl ::std::convert::From<super::WorkspaceDetail> for WorkspaceDetail {
         fn from(value: super::WorkspaceDetail) -> Self {
             Self {
@@ -18781,6 +18924,9 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for name: {e}"));
             self
         }
+        #[deprecated(
+            note = "The live service no longer reports the namespace; nothing replaces it."
+        )]
         pub fn namespace<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -18818,6 +18964,7 @@ pub mod builder {
             self
         }
     }
+    #[allow(deprecated)]
     impl ::std::convert::TryFrom<WorkspaceListItem> for super::WorkspaceListItem {
         type Error = super::error::ConversionError;
         fn try_from(
@@ -18833,6 +18980,7 @@ pub mod builder {
             })
         }
     }
+    #[allow(deprecated)]
     impl ::std::convert::From<super::WorkspaceListItem> for WorkspaceListItem {
         fn from(value: super::WorkspaceListItem) -> Self {
             Self {
@@ -18960,6 +19108,61 @@ pub mod builder {
             }
         }
     }
+    impl ::std::fmt::Debug for CreateEmbeddingProviderRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CreateEmbeddingProviderRequest")
+                .field("api_key", &"***")
+                .field("config", &self.config)
+                .field("name", &self.name)
+                .field("provider_type", &self.provider_type)
+                .field("secret_name", &self.secret_name)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for CreateSecretRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CreateSecretRequest")
+                .field("name", &self.name)
+                .field("value", &"***")
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for MintedUploadPartResponse {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("MintedUploadPartResponse")
+                .field("part_number", &self.part_number)
+                .field("url", &"***")
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for UpdateEmbeddingProviderRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UpdateEmbeddingProviderRequest")
+                .field("api_key", &"***")
+                .field("config", &self.config)
+                .field("name", &self.name)
+                .field("secret_name", &self.secret_name)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for UpdateSecretRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UpdateSecretRequest").field("value", &"***").finish()
+        }
+    }
+    impl ::std::fmt::Debug for UploadSessionResponse {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UploadSessionResponse")
+                .field("finalize_token", &"***")
+                .field("headers", &self.headers)
+                .field("mode", &self.mode)
+                .field("part_size", &self.part_size)
+                .field("part_urls", &"***")
+                .field("upload_id", &self.upload_id)
+                .field("url", &"***")
+                .finish()
+        }
+    }
 }
 /// Error types.
 pub mod error {
@@ -18993,10 +19196,99 @@ pub mod error {
         }
     }
 }
+impl ::std::fmt::Debug for CreateEmbeddingProviderRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CreateEmbeddingProviderRequest")
+            .field("api_key", &"***")
+            .field("config", &self.config)
+            .field("name", &self.name)
+            .field("provider_type", &self.provider_type)
+            .field("secret_name", &self.secret_name)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for CreateSecretRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CreateSecretRequest")
+            .field("name", &self.name)
+            .field("value", &"***")
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for MintedUploadPartResponse {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MintedUploadPartResponse")
+            .field("part_number", &self.part_number)
+            .field("url", &"***")
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for UpdateEmbeddingProviderRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateEmbeddingProviderRequest")
+            .field("api_key", &"***")
+            .field("config", &self.config)
+            .field("name", &self.name)
+            .field("secret_name", &self.secret_name)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for UpdateSecretRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateSecretRequest").field("value", &"***").finish()
+    }
+}
+impl ::std::fmt::Debug for UploadSessionResponse {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UploadSessionResponse")
+            .field("finalize_token", &"***")
+            .field("headers", &self.headers)
+            .field("mode", &self.mode)
+            .field("part_size", &self.part_size)
+            .field("part_urls", &"***")
+            .field("upload_id", &self.upload_id)
+            .field("url", &"***")
+            .finish()
+    }
+}
+/// A value of an open enum that this version of the SDK does not know,
+/// kept verbatim.
+///
+/// Only deserialising or parsing makes one, and only from a value
+/// that no known variant stands for, so an `Other(..)` never equals a
+/// known variant. Read it with [`as_str`](UnknownValue::as_str).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownValue(::std::string::String);
+impl UnknownValue {
+    /// The value as the API sent it.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+impl ::std::fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl ::std::convert::AsRef<str> for UnknownValue {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
 /**File format of dataset source data.
 
-This enum is open: a value the API adds later deserialises as [`DataFormat::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`DataFormat::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](DataFormat::as_str):
+
+```ignore
+match value {
+    DataFormat::Csv => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum DataFormat {
     ///`csv`
     Csv,
@@ -19005,7 +19297,7 @@ pub enum DataFormat {
     ///`parquet`
     Parquet,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl DataFormat {
     /// Every value this version of the SDK knows, in spec order.
@@ -19030,7 +19322,7 @@ impl ::std::convert::From<&str> for DataFormat {
             "csv" => Self::Csv,
             "json" => Self::Json,
             "parquet" => Self::Parquet,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -19040,7 +19332,7 @@ impl ::std::convert::From<::std::string::String> for DataFormat {
             "csv" => Self::Csv,
             "json" => Self::Json,
             "parquet" => Self::Parquet,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -19093,8 +19385,18 @@ impl ::schemars::JsonSchema for DataFormat {
 }
 /**Outcome of the schema discovery that runs when a connection is registered.
 
-This enum is open: a value the API adds later deserialises as [`DiscoveryStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`DiscoveryStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](DiscoveryStatus::as_str):
+
+```ignore
+match value {
+    DiscoveryStatus::Success => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum DiscoveryStatus {
     ///`success`
     Success,
@@ -19103,7 +19405,7 @@ pub enum DiscoveryStatus {
     ///`failed`
     Failed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl DiscoveryStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -19128,7 +19430,7 @@ impl ::std::convert::From<&str> for DiscoveryStatus {
             "success" => Self::Success,
             "skipped" => Self::Skipped,
             "failed" => Self::Failed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -19138,7 +19440,7 @@ impl ::std::convert::From<::std::string::String> for DiscoveryStatus {
             "success" => Self::Success,
             "skipped" => Self::Skipped,
             "failed" => Self::Failed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -19192,15 +19494,25 @@ impl ::schemars::JsonSchema for DiscoveryStatus {
 }
 /**Where an embedding provider runs.
 
-This enum is open: a value the API adds later deserialises as [`EmbeddingProviderType::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`EmbeddingProviderType::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](EmbeddingProviderType::as_str):
+
+```ignore
+match value {
+    EmbeddingProviderType::Local => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EmbeddingProviderType {
     ///`local`
     Local,
     ///`service`
     Service,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl EmbeddingProviderType {
     /// Every value this version of the SDK knows, in spec order.
@@ -19223,7 +19535,7 @@ impl ::std::convert::From<&str> for EmbeddingProviderType {
         match value {
             "local" => Self::Local,
             "service" => Self::Service,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -19232,7 +19544,7 @@ impl ::std::convert::From<::std::string::String> for EmbeddingProviderType {
         match value.as_str() {
             "local" => Self::Local,
             "service" => Self::Service,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -19285,15 +19597,25 @@ impl ::schemars::JsonSchema for EmbeddingProviderType {
 }
 /**Whether an index is built and usable, or still being built.
 
-This enum is open: a value the API adds later deserialises as [`IndexStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`IndexStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](IndexStatus::as_str):
+
+```ignore
+match value {
+    IndexStatus::Ready => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum IndexStatus {
     ///`ready`
     Ready,
     ///`pending`
     Pending,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl IndexStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -19316,7 +19638,7 @@ impl ::std::convert::From<&str> for IndexStatus {
         match value {
             "ready" => Self::Ready,
             "pending" => Self::Pending,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -19325,7 +19647,7 @@ impl ::std::convert::From<::std::string::String> for IndexStatus {
         match value.as_str() {
             "ready" => Self::Ready,
             "pending" => Self::Pending,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -19379,8 +19701,18 @@ impl ::schemars::JsonSchema for IndexStatus {
 }
 /**Kind of index to build.
 
-This enum is open: a value the API adds later deserialises as [`IndexType::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`IndexType::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](IndexType::as_str):
+
+```ignore
+match value {
+    IndexType::Sorted => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum IndexType {
     ///`sorted`
     Sorted,
@@ -19389,7 +19721,7 @@ pub enum IndexType {
     ///`vector`
     Vector,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl IndexType {
     /// Every value this version of the SDK knows, in spec order.
@@ -19414,7 +19746,7 @@ impl ::std::convert::From<&str> for IndexType {
             "sorted" => Self::Sorted,
             "bm25" => Self::Bm25,
             "vector" => Self::Vector,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -19424,7 +19756,7 @@ impl ::std::convert::From<::std::string::String> for IndexType {
             "sorted" => Self::Sorted,
             "bm25" => Self::Bm25,
             "vector" => Self::Vector,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -19477,8 +19809,18 @@ impl ::schemars::JsonSchema for IndexType {
 }
 /**Lifecycle state of a background job.
 
-This enum is open: a value the API adds later deserialises as [`JobStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`JobStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](JobStatus::as_str):
+
+```ignore
+match value {
+    JobStatus::Pending => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum JobStatus {
     ///`pending`
     Pending,
@@ -19491,7 +19833,7 @@ pub enum JobStatus {
     ///`failed`
     Failed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl JobStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -19526,7 +19868,7 @@ impl ::std::convert::From<&str> for JobStatus {
             "succeeded" => Self::Succeeded,
             "partially_succeeded" => Self::PartiallySucceeded,
             "failed" => Self::Failed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -19538,7 +19880,7 @@ impl ::std::convert::From<::std::string::String> for JobStatus {
             "succeeded" => Self::Succeeded,
             "partially_succeeded" => Self::PartiallySucceeded,
             "failed" => Self::Failed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -19592,8 +19934,18 @@ impl ::schemars::JsonSchema for JobStatus {
 }
 /**The kind of work a background job performs. Seed-era servers also report the refresh and dataset job types, which the live service no longer has.
 
-This enum is open: a value the API adds later deserialises as [`JobType::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`JobType::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](JobType::as_str):
+
+```ignore
+match value {
+    JobType::Noop => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum JobType {
     ///`noop`
     Noop,
@@ -19630,7 +19982,7 @@ pub enum JobType {
     ///`database_fork`
     DatabaseFork,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl JobType {
     /// Every value this version of the SDK knows, in spec order.
@@ -19701,7 +20053,7 @@ impl ::std::convert::From<&str> for JobType {
             "ducklake_table_compaction" => Self::DucklakeTableCompaction,
             "table_constants_update" => Self::TableConstantsUpdate,
             "database_fork" => Self::DatabaseFork,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -19725,7 +20077,7 @@ impl ::std::convert::From<::std::string::String> for JobType {
             "ducklake_table_compaction" => Self::DucklakeTableCompaction,
             "table_constants_update" => Self::TableConstantsUpdate,
             "database_fork" => Self::DatabaseFork,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -19784,8 +20136,18 @@ impl ::schemars::JsonSchema for JobType {
 }
 /**How a load treats the rows already in a managed table: `replace` the contents, `append` to them, or match on key columns to `delete`, `update` or `upsert` rows. Seed-era servers may accept only `replace`.
 
-This enum is open: a value the API adds later deserialises as [`LoadMode::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`LoadMode::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](LoadMode::as_str):
+
+```ignore
+match value {
+    LoadMode::Replace => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum LoadMode {
     ///`replace`
     Replace,
@@ -19798,7 +20160,7 @@ pub enum LoadMode {
     ///`upsert`
     Upsert,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl LoadMode {
     /// Every value this version of the SDK knows, in spec order.
@@ -19833,7 +20195,7 @@ impl ::std::convert::From<&str> for LoadMode {
             "delete" => Self::Delete,
             "update" => Self::Update,
             "upsert" => Self::Upsert,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -19845,7 +20207,7 @@ impl ::std::convert::From<::std::string::String> for LoadMode {
             "delete" => Self::Delete,
             "update" => Self::Update,
             "upsert" => Self::Upsert,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -19899,15 +20261,25 @@ impl ::schemars::JsonSchema for LoadMode {
 }
 /**Where nulls go in a sort key's order.
 
-This enum is open: a value the API adds later deserialises as [`NullsPlacement::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`NullsPlacement::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](NullsPlacement::as_str):
+
+```ignore
+match value {
+    NullsPlacement::First => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum NullsPlacement {
     ///`first`
     First,
     ///`last`
     Last,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl NullsPlacement {
     /// Every value this version of the SDK knows, in spec order.
@@ -19930,7 +20302,7 @@ impl ::std::convert::From<&str> for NullsPlacement {
         match value {
             "first" => Self::First,
             "last" => Self::Last,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -19939,7 +20311,7 @@ impl ::std::convert::From<::std::string::String> for NullsPlacement {
         match value.as_str() {
             "first" => Self::First,
             "last" => Self::Last,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -19992,8 +20364,18 @@ impl ::schemars::JsonSchema for NullsPlacement {
 }
 /**How a partition value is derived from its column.
 
-This enum is open: a value the API adds later deserialises as [`PartitionTransform::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`PartitionTransform::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](PartitionTransform::as_str):
+
+```ignore
+match value {
+    PartitionTransform::Identity => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PartitionTransform {
     ///`identity`
     Identity,
@@ -20006,7 +20388,7 @@ pub enum PartitionTransform {
     ///`hour`
     Hour,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl PartitionTransform {
     /// Every value this version of the SDK knows, in spec order.
@@ -20041,7 +20423,7 @@ impl ::std::convert::From<&str> for PartitionTransform {
             "month" => Self::Month,
             "day" => Self::Day,
             "hour" => Self::Hour,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -20053,7 +20435,7 @@ impl ::std::convert::From<::std::string::String> for PartitionTransform {
             "month" => Self::Month,
             "day" => Self::Day,
             "hour" => Self::Hour,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -20107,8 +20489,18 @@ impl ::schemars::JsonSchema for PartitionTransform {
 }
 /**Provisioning state of a workspace.
 
-This enum is open: a value the API adds later deserialises as [`ProvisionStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`ProvisionStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](ProvisionStatus::as_str):
+
+```ignore
+match value {
+    ProvisionStatus::Pending => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ProvisionStatus {
     ///`pending`
     Pending,
@@ -20117,7 +20509,7 @@ pub enum ProvisionStatus {
     ///`failed`
     Failed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl ProvisionStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -20142,7 +20534,7 @@ impl ::std::convert::From<&str> for ProvisionStatus {
             "pending" => Self::Pending,
             "provisioned" => Self::Provisioned,
             "failed" => Self::Failed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -20152,7 +20544,7 @@ impl ::std::convert::From<::std::string::String> for ProvisionStatus {
             "pending" => Self::Pending,
             "provisioned" => Self::Provisioned,
             "failed" => Self::Failed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -20205,8 +20597,18 @@ impl ::schemars::JsonSchema for ProvisionStatus {
 }
 /**Shape of a saved query as classified from its SQL.
 
-This enum is open: a value the API adds later deserialises as [`QueryCategory::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`QueryCategory::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](QueryCategory::as_str):
+
+```ignore
+match value {
+    QueryCategory::FullScan => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum QueryCategory {
     ///`full_scan`
     FullScan,
@@ -20221,7 +20623,7 @@ pub enum QueryCategory {
     ///`join`
     Join,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl QueryCategory {
     /// Every value this version of the SDK knows, in spec order.
@@ -20259,7 +20661,7 @@ impl ::std::convert::From<&str> for QueryCategory {
             "point_lookup" => Self::PointLookup,
             "aggregation" => Self::Aggregation,
             "join" => Self::Join,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -20272,7 +20674,7 @@ impl ::std::convert::From<::std::string::String> for QueryCategory {
             "point_lookup" => Self::PointLookup,
             "aggregation" => Self::Aggregation,
             "join" => Self::Join,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -20327,8 +20729,18 @@ impl ::schemars::JsonSchema for QueryCategory {
 }
 /**Lifecycle state of a query run: `running` while it executes or its result is being saved, then one of the final states `succeeded`, `failed` or `interrupted` (stopped before finishing, for example because its server was replaced; safe to run again).
 
-This enum is open: a value the API adds later deserialises as [`QueryRunStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`QueryRunStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](QueryRunStatus::as_str):
+
+```ignore
+match value {
+    QueryRunStatus::Running => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum QueryRunStatus {
     ///`running`
     Running,
@@ -20339,7 +20751,7 @@ pub enum QueryRunStatus {
     ///`interrupted`
     Interrupted,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl QueryRunStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -20371,7 +20783,7 @@ impl ::std::convert::From<&str> for QueryRunStatus {
             "succeeded" => Self::Succeeded,
             "failed" => Self::Failed,
             "interrupted" => Self::Interrupted,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -20382,7 +20794,7 @@ impl ::std::convert::From<::std::string::String> for QueryRunStatus {
             "succeeded" => Self::Succeeded,
             "failed" => Self::Failed,
             "interrupted" => Self::Interrupted,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -20436,8 +20848,18 @@ impl ::schemars::JsonSchema for QueryRunStatus {
 }
 /**Encoding in which a stored result is returned.
 
-This enum is open: a value the API adds later deserialises as [`ResultFormat::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`ResultFormat::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](ResultFormat::as_str):
+
+```ignore
+match value {
+    ResultFormat::Arrow => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ResultFormat {
     ///`arrow`
     Arrow,
@@ -20450,7 +20872,7 @@ pub enum ResultFormat {
     ///`parquet`
     Parquet,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl ResultFormat {
     /// Every value this version of the SDK knows, in spec order.
@@ -20485,7 +20907,7 @@ impl ::std::convert::From<&str> for ResultFormat {
             "csv" => Self::Csv,
             "md" => Self::Md,
             "parquet" => Self::Parquet,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -20497,7 +20919,7 @@ impl ::std::convert::From<::std::string::String> for ResultFormat {
             "csv" => Self::Csv,
             "md" => Self::Md,
             "parquet" => Self::Parquet,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -20551,8 +20973,18 @@ impl ::schemars::JsonSchema for ResultFormat {
 }
 /**Persistence state of a stored query result.
 
-This enum is open: a value the API adds later deserialises as [`ResultStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`ResultStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](ResultStatus::as_str):
+
+```ignore
+match value {
+    ResultStatus::Pending => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ResultStatus {
     ///`pending`
     Pending,
@@ -20563,7 +20995,7 @@ pub enum ResultStatus {
     ///`failed`
     Failed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl ResultStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -20595,7 +21027,7 @@ impl ::std::convert::From<&str> for ResultStatus {
             "processing" => Self::Processing,
             "ready" => Self::Ready,
             "failed" => Self::Failed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -20606,7 +21038,7 @@ impl ::std::convert::From<::std::string::String> for ResultStatus {
             "processing" => Self::Processing,
             "ready" => Self::Ready,
             "failed" => Self::Failed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -20660,15 +21092,25 @@ impl ::schemars::JsonSchema for ResultStatus {
 }
 /**Order of a sort key.
 
-This enum is open: a value the API adds later deserialises as [`SortDirection::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`SortDirection::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](SortDirection::as_str):
+
+```ignore
+match value {
+    SortDirection::Asc => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SortDirection {
     ///`asc`
     Asc,
     ///`desc`
     Desc,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl SortDirection {
     /// Every value this version of the SDK knows, in spec order.
@@ -20691,7 +21133,7 @@ impl ::std::convert::From<&str> for SortDirection {
         match value {
             "asc" => Self::Asc,
             "desc" => Self::Desc,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -20700,7 +21142,7 @@ impl ::std::convert::From<::std::string::String> for SortDirection {
         match value.as_str() {
             "asc" => Self::Asc,
             "desc" => Self::Desc,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -20753,8 +21195,18 @@ impl ::schemars::JsonSchema for SortDirection {
 }
 /**SQL dialect a query is written in; anything but `hotsql` is translated to HotSQL first.
 
-This enum is open: a value the API adds later deserialises as [`SqlDialect::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`SqlDialect::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](SqlDialect::as_str):
+
+```ignore
+match value {
+    SqlDialect::Hotsql => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SqlDialect {
     ///`hotsql`
     Hotsql,
@@ -20765,7 +21217,7 @@ pub enum SqlDialect {
     ///`snowflake`
     Snowflake,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl SqlDialect {
     /// Every value this version of the SDK knows, in spec order.
@@ -20797,7 +21249,7 @@ impl ::std::convert::From<&str> for SqlDialect {
             "duckdb" => Self::Duckdb,
             "postgres" => Self::Postgres,
             "snowflake" => Self::Snowflake,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -20808,7 +21260,7 @@ impl ::std::convert::From<::std::string::String> for SqlDialect {
             "duckdb" => Self::Duckdb,
             "postgres" => Self::Postgres,
             "snowflake" => Self::Snowflake,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -20862,13 +21314,23 @@ impl ::schemars::JsonSchema for SqlDialect {
 }
 /**Checksum algorithm a caller may declare for an upload.
 
-This enum is open: a value the API adds later deserialises as [`UploadChecksumAlgorithm::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`UploadChecksumAlgorithm::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](UploadChecksumAlgorithm::as_str):
+
+```ignore
+match value {
+    UploadChecksumAlgorithm::Sha256 => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum UploadChecksumAlgorithm {
     ///`sha256`
     Sha256,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl UploadChecksumAlgorithm {
     /// Every value this version of the SDK knows, in spec order.
@@ -20889,7 +21351,7 @@ impl ::std::convert::From<&str> for UploadChecksumAlgorithm {
     fn from(value: &str) -> Self {
         match value {
             "sha256" => Self::Sha256,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -20897,7 +21359,7 @@ impl ::std::convert::From<::std::string::String> for UploadChecksumAlgorithm {
     fn from(value: ::std::string::String) -> Self {
         match value.as_str() {
             "sha256" => Self::Sha256,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -20951,15 +21413,25 @@ impl ::schemars::JsonSchema for UploadChecksumAlgorithm {
 }
 /**How the bytes of an upload session are sent to storage: `single`, one `PUT` of the whole file to `url`, or `multipart`, one `PUT` per part. Further modes may appear later.
 
-This enum is open: a value the API adds later deserialises as [`UploadMode::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`UploadMode::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](UploadMode::as_str):
+
+```ignore
+match value {
+    UploadMode::Single => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum UploadMode {
     ///`single`
     Single,
     ///`multipart`
     Multipart,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl UploadMode {
     /// Every value this version of the SDK knows, in spec order.
@@ -20982,7 +21454,7 @@ impl ::std::convert::From<&str> for UploadMode {
         match value {
             "single" => Self::Single,
             "multipart" => Self::Multipart,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -20991,7 +21463,7 @@ impl ::std::convert::From<::std::string::String> for UploadMode {
         match value.as_str() {
             "single" => Self::Single,
             "multipart" => Self::Multipart,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -21045,8 +21517,18 @@ impl ::schemars::JsonSchema for UploadMode {
 }
 /**Lifecycle state of an uploaded file.
 
-This enum is open: a value the API adds later deserialises as [`UploadStatus::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`UploadStatus::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](UploadStatus::as_str):
+
+```ignore
+match value {
+    UploadStatus::Pending => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum UploadStatus {
     ///`pending`
     Pending,
@@ -21055,7 +21537,7 @@ pub enum UploadStatus {
     ///`consumed`
     Consumed,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl UploadStatus {
     /// Every value this version of the SDK knows, in spec order.
@@ -21080,7 +21562,7 @@ impl ::std::convert::From<&str> for UploadStatus {
             "pending" => Self::Pending,
             "processing" => Self::Processing,
             "consumed" => Self::Consumed,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -21090,7 +21572,7 @@ impl ::std::convert::From<::std::string::String> for UploadStatus {
             "pending" => Self::Pending,
             "processing" => Self::Processing,
             "consumed" => Self::Consumed,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -21143,15 +21625,25 @@ impl ::schemars::JsonSchema for UploadStatus {
 }
 /**How a vector index organises its vectors. `hnsw` keeps a graph in memory: fastest searches, but memory grows with the table. `ivf` groups vectors into clusters and reads only the nearest ones: slower, yet memory follows the share of the index a search reads, so far larger tables remain searchable.
 
-This enum is open: a value the API adds later deserialises as [`VectorIndexAlgorithm::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`VectorIndexAlgorithm::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](VectorIndexAlgorithm::as_str):
+
+```ignore
+match value {
+    VectorIndexAlgorithm::Hnsw => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum VectorIndexAlgorithm {
     ///`hnsw`
     Hnsw,
     ///`ivf`
     Ivf,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl VectorIndexAlgorithm {
     /// Every value this version of the SDK knows, in spec order.
@@ -21174,7 +21666,7 @@ impl ::std::convert::From<&str> for VectorIndexAlgorithm {
         match value {
             "hnsw" => Self::Hnsw,
             "ivf" => Self::Ivf,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -21183,7 +21675,7 @@ impl ::std::convert::From<::std::string::String> for VectorIndexAlgorithm {
         match value.as_str() {
             "hnsw" => Self::Hnsw,
             "ivf" => Self::Ivf,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -21237,8 +21729,18 @@ impl ::schemars::JsonSchema for VectorIndexAlgorithm {
 }
 /**Distance metric of a vector index.
 
-This enum is open: a value the API adds later deserialises as [`VectorMetric::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`VectorMetric::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](VectorMetric::as_str):
+
+```ignore
+match value {
+    VectorMetric::L2 => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum VectorMetric {
     ///`l2`
     L2,
@@ -21247,7 +21749,7 @@ pub enum VectorMetric {
     ///`dot`
     Dot,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl VectorMetric {
     /// Every value this version of the SDK knows, in spec order.
@@ -21272,7 +21774,7 @@ impl ::std::convert::From<&str> for VectorMetric {
             "l2" => Self::L2,
             "cosine" => Self::Cosine,
             "dot" => Self::Dot,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -21282,7 +21784,7 @@ impl ::std::convert::From<::std::string::String> for VectorMetric {
             "l2" => Self::L2,
             "cosine" => Self::Cosine,
             "dot" => Self::Dot,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }
@@ -21335,8 +21837,18 @@ impl ::schemars::JsonSchema for VectorMetric {
 }
 /**Numeric precision at which a vector index stores vectors. Lower precision means a smaller index and, for `ivf`, fewer bytes read per search, at some cost in recall. `hnsw` accepts every value but `int8`; `ivf` accepts `int8` (its default) and `float32`; `float64` only for columns already holding double precision.
 
-This enum is open: a value the API adds later deserialises as [`VectorPrecision::Other`] instead of failing.*/
+This enum is open: a value the API adds later deserialises as [`VectorPrecision::Other`] instead of failing, and the enum is `#[non_exhaustive]`, so a later SDK version may turn such a value into a variant of its own. Match with a wildcard arm, or compare the wire text from [`as_str`](VectorPrecision::as_str):
+
+```ignore
+match value {
+    VectorPrecision::Float64 => { /* ... */ }
+    other => println!("not handled: {}", other.as_str()),
+}
+```
+
+A known value always decodes as its variant (also through `FromStr` and `From<&str>`), and `Other` can only hold a value no variant stands for, so equality is equality of the wire text.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum VectorPrecision {
     ///`float64`
     Float64,
@@ -21349,7 +21861,7 @@ pub enum VectorPrecision {
     ///`int8`
     Int8,
     /// A value this version of the SDK does not know, kept verbatim.
-    Other(::std::string::String),
+    Other(UnknownValue),
 }
 impl VectorPrecision {
     /// Every value this version of the SDK knows, in spec order.
@@ -21384,7 +21896,7 @@ impl ::std::convert::From<&str> for VectorPrecision {
             "float16" => Self::Float16,
             "float8" => Self::Float8,
             "int8" => Self::Int8,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(UnknownValue(other.to_owned())),
         }
     }
 }
@@ -21396,7 +21908,7 @@ impl ::std::convert::From<::std::string::String> for VectorPrecision {
             "float16" => Self::Float16,
             "float8" => Self::Float8,
             "int8" => Self::Int8,
-            _ => Self::Other(value),
+            _ => Self::Other(UnknownValue(value)),
         }
     }
 }

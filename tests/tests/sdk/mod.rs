@@ -36,6 +36,7 @@ impl Sdk {
     }
 
     /// Uploads `csv` and creates a dataset from it, queryable as `datasets.main.<table_name>`.
+    #[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
     pub async fn csv_dataset(&self, label: &str, csv: impl Into<Vec<u8>>) -> hotdata::types::CreateDatasetResponse {
         let upload = self
             .client
