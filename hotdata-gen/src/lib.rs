@@ -43,11 +43,15 @@ pub struct Settings {
     /// Rust path at which the generated root module is mounted, e.g.
     /// `crate::generated`. Open enums are referenced through it.
     pub module_path: String,
-    /// Rust path of the hand-written runtime the generated code calls: it
-    /// provides `Transport` (the client's inner type, which implements
-    /// progenitor's `ClientHooks`), `Error`, and the functions `send()` uses
-    /// to turn responses into values or errors (`decode_json`,
-    /// `error_response`, `request_error`, `collect_body`, `decode_slice`).
+    /// Rust path of the one module of the hand-written crate that the
+    /// generated code may call (its runtime contract). It provides
+    /// `Transport` (the client's inner type, which implements progenitor's
+    /// `ClientHooks`), `Error`, `Piece`, `QuerySome`, and the functions
+    /// `send()` and the outcomes use to turn responses into values or
+    /// errors (`decode_json`, `error_response`, `request_error`,
+    /// `collect_body`, `decode_slice`, `unexpected_status`). Apart from
+    /// [`Settings::module_path`] (the generated code itself), no other
+    /// `crate::` path appears in the output.
     pub runtime_path: String,
     /// The crate feature that turns on `schemars::JsonSchema` for every
     /// model. Deriving it for every type roughly doubles the models' compile
@@ -59,7 +63,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             module_path: "crate::generated".into(),
-            runtime_path: "crate::transport".into(),
+            runtime_path: "crate::contract".into(),
             schemars_feature: Some("schemars".into()),
         }
     }

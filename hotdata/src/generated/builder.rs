@@ -2,8 +2,8 @@
 
 #![allow(missing_debug_implementations, unused_imports, clippy::redundant_field_names)]
 #[allow(unused_imports)]
-use crate::transport::QuerySome as _;
-use crate::transport::Piece;
+use crate::contract::QuerySome as _;
+use crate::contract::Piece;
 use super::types;
 #[allow(unused_imports)]
 use super::{
@@ -26,7 +26,7 @@ impl<'a> ListConnectionTypes<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListConnectionTypesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_connection_types";
         let response = async move {
@@ -54,10 +54,10 @@ impl<'a> ListConnectionTypes<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -92,7 +92,7 @@ impl<'a> GetConnectionType<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ConnectionTypeDetail>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_connection_type";
         let response = async move {
@@ -126,10 +126,10 @@ impl<'a> GetConnectionType<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -149,7 +149,7 @@ impl<'a> ListConnections<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListConnectionsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_connections";
         let response = async move {
@@ -177,10 +177,10 @@ impl<'a> ListConnections<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -228,7 +228,7 @@ impl<'a> CreateConnection<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateConnectionResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_connection";
         let response = async move {
@@ -263,10 +263,10 @@ impl<'a> CreateConnection<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -302,7 +302,7 @@ impl<'a> GetConnection<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetConnectionResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_connection";
         let response = async move {
@@ -336,10 +336,10 @@ impl<'a> GetConnection<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -373,7 +373,7 @@ impl<'a> DeleteConnection<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_connection";
         let response = async move {
             let Self { client, connection_id } = self;
@@ -406,10 +406,10 @@ impl<'a> DeleteConnection<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -443,7 +443,7 @@ impl<'a> PurgeConnectionCache<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/cache`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "purge_connection_cache";
         let response = async move {
             let Self { client, connection_id } = self;
@@ -477,10 +477,10 @@ impl<'a> PurgeConnectionCache<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -516,7 +516,7 @@ impl<'a> CheckConnectionHealth<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ConnectionHealthResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "check_connection_health";
         let response = async move {
@@ -551,10 +551,10 @@ impl<'a> CheckConnectionHealth<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -615,7 +615,7 @@ impl<'a> DeleteManagedTable<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/schemas/{schema}/tables/{table}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_managed_table";
         let response = async move {
             let Self { client, connection_id, schema, table } = self;
@@ -654,10 +654,10 @@ impl<'a> DeleteManagedTable<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -746,7 +746,7 @@ impl<'a> LoadManagedTable<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::LoadManagedTableResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "load_managed_table";
         let response = async move {
@@ -794,10 +794,10 @@ impl<'a> LoadManagedTable<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -858,7 +858,7 @@ impl<'a> PurgeTableCache<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/cache`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "purge_table_cache";
         let response = async move {
             let Self { client, connection_id, schema, table } = self;
@@ -898,10 +898,10 @@ impl<'a> PurgeTableCache<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -964,7 +964,7 @@ impl<'a> ListIndexes<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListIndexesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_indexes";
         let response = async move {
@@ -1005,10 +1005,10 @@ impl<'a> ListIndexes<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1097,7 +1097,7 @@ impl<'a> CreateIndex<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::IndexInfoResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_index";
         let response = async move {
@@ -1144,10 +1144,10 @@ impl<'a> CreateIndex<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1222,7 +1222,7 @@ impl<'a> DeleteIndex<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/indexes/{index_name}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_index";
         let response = async move {
             let Self { client, connection_id, schema, table, index_name } = self;
@@ -1264,10 +1264,10 @@ impl<'a> DeleteIndex<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1330,7 +1330,7 @@ impl<'a> GetTableProfile<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::TableProfileResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_table_profile";
         let response = async move {
@@ -1371,10 +1371,10 @@ impl<'a> GetTableProfile<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1394,7 +1394,7 @@ impl<'a> ListWorkspaceContexts<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListWorkspaceContextsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_workspace_contexts";
         let response = async move {
@@ -1422,10 +1422,10 @@ impl<'a> ListWorkspaceContexts<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1476,7 +1476,7 @@ impl<'a> UpsertWorkspaceContext<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UpsertWorkspaceContextResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "upsert_workspace_context";
         let response = async move {
@@ -1511,10 +1511,10 @@ impl<'a> UpsertWorkspaceContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1549,7 +1549,7 @@ impl<'a> GetWorkspaceContext<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetWorkspaceContextResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_workspace_context";
         let response = async move {
@@ -1583,10 +1583,10 @@ impl<'a> GetWorkspaceContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1619,7 +1619,7 @@ impl<'a> DeleteWorkspaceContext<'a> {
     ///Sends a `DELETE` request to `/v1/context/{name}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_workspace_context";
         let response = async move {
             let Self { client, name } = self;
@@ -1652,10 +1652,10 @@ impl<'a> DeleteWorkspaceContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1675,7 +1675,7 @@ impl<'a> ListDatabases<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListDatabasesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_databases";
         let response = async move {
@@ -1703,10 +1703,10 @@ impl<'a> ListDatabases<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1754,7 +1754,7 @@ impl<'a> CreateDatabase<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateDatabaseResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_database";
         let response = async move {
@@ -1788,10 +1788,10 @@ impl<'a> CreateDatabase<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1827,7 +1827,7 @@ impl<'a> GetDatabase<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::DatabaseDetailResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_database";
         let response = async move {
@@ -1861,10 +1861,10 @@ impl<'a> GetDatabase<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1898,7 +1898,7 @@ impl<'a> DeleteDatabase<'a> {
     ///Sends a `DELETE` request to `/v1/databases/{database_id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_database";
         let response = async move {
             let Self { client, database_id } = self;
@@ -1931,10 +1931,10 @@ impl<'a> DeleteDatabase<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1996,7 +1996,7 @@ impl<'a> AttachDatabaseCatalog<'a> {
     ///Sends a `POST` request to `/v1/databases/{database_id}/catalogs`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "attach_database_catalog";
         let response = async move {
             let Self { client, database_id, body } = self;
@@ -2037,10 +2037,10 @@ impl<'a> AttachDatabaseCatalog<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2088,7 +2088,7 @@ impl<'a> DetachDatabaseCatalog<'a> {
     ///Sends a `DELETE` request to `/v1/databases/{database_id}/catalogs/{connection_id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "detach_database_catalog";
         let response = async move {
             let Self { client, database_id, connection_id } = self;
@@ -2124,10 +2124,10 @@ impl<'a> DetachDatabaseCatalog<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2163,7 +2163,7 @@ impl<'a> ListDatabaseContexts<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListDatabaseContextsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_database_contexts";
         let response = async move {
@@ -2198,10 +2198,10 @@ impl<'a> ListDatabaseContexts<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2265,7 +2265,7 @@ impl<'a> UpsertDatabaseContext<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UpsertDatabaseContextResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "upsert_database_context";
         let response = async move {
@@ -2307,10 +2307,10 @@ impl<'a> UpsertDatabaseContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2359,7 +2359,7 @@ impl<'a> GetDatabaseContext<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetDatabaseContextResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_database_context";
         let response = async move {
@@ -2396,10 +2396,10 @@ impl<'a> GetDatabaseContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2446,7 +2446,7 @@ impl<'a> DeleteDatabaseContext<'a> {
     ///Sends a `DELETE` request to `/v1/databases/{database_id}/context/{name}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_database_context";
         let response = async move {
             let Self { client, database_id, name } = self;
@@ -2482,10 +2482,10 @@ impl<'a> DeleteDatabaseContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2534,7 +2534,7 @@ impl<'a> ListDatasets<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListDatasetsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_datasets";
         let response = async move {
@@ -2566,10 +2566,10 @@ impl<'a> ListDatasets<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2617,7 +2617,7 @@ impl<'a> CreateDataset<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateDatasetResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_dataset";
         let response = async move {
@@ -2651,10 +2651,10 @@ impl<'a> CreateDataset<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2690,7 +2690,7 @@ impl<'a> ListDatasetIndexes<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListIndexesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_dataset_indexes";
         let response = async move {
@@ -2725,10 +2725,10 @@ impl<'a> ListDatasetIndexes<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2790,7 +2790,7 @@ impl<'a> CreateDatasetIndex<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::IndexInfoResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_dataset_index";
         let response = async move {
@@ -2831,10 +2831,10 @@ impl<'a> CreateDatasetIndex<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2882,7 +2882,7 @@ impl<'a> DeleteDatasetIndex<'a> {
     ///Sends a `DELETE` request to `/v1/datasets/{dataset_id}/indexes/{index_name}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_dataset_index";
         let response = async move {
             let Self { client, dataset_id, index_name } = self;
@@ -2918,10 +2918,10 @@ impl<'a> DeleteDatasetIndex<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2956,7 +2956,7 @@ impl<'a> GetDataset<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetDatasetResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_dataset";
         let response = async move {
@@ -2987,10 +2987,10 @@ impl<'a> GetDataset<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3051,7 +3051,7 @@ impl<'a> UpdateDataset<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UpdateDatasetResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "update_dataset";
         let response = async move {
@@ -3088,10 +3088,10 @@ impl<'a> UpdateDataset<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3124,7 +3124,7 @@ impl<'a> DeleteDataset<'a> {
     ///Sends a `DELETE` request to `/v1/datasets/{id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_dataset";
         let response = async move {
             let Self { client, id } = self;
@@ -3154,10 +3154,10 @@ impl<'a> DeleteDataset<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3219,7 +3219,7 @@ impl<'a> ListDatasetVersions<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListDatasetVersionsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_dataset_versions";
         let response = async move {
@@ -3258,10 +3258,10 @@ impl<'a> ListDatasetVersions<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3281,7 +3281,7 @@ impl<'a> ListEmbeddingProviders<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListEmbeddingProvidersResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_embedding_providers";
         let response = async move {
@@ -3309,10 +3309,10 @@ impl<'a> ListEmbeddingProviders<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3363,7 +3363,7 @@ impl<'a> CreateEmbeddingProvider<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateEmbeddingProviderResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_embedding_provider";
         let response = async move {
@@ -3398,10 +3398,10 @@ impl<'a> CreateEmbeddingProvider<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3436,7 +3436,7 @@ impl<'a> GetEmbeddingProvider<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::EmbeddingProviderResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_embedding_provider";
         let response = async move {
@@ -3470,10 +3470,10 @@ impl<'a> GetEmbeddingProvider<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3537,7 +3537,7 @@ impl<'a> UpdateEmbeddingProvider<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UpdateEmbeddingProviderResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "update_embedding_provider";
         let response = async move {
@@ -3578,10 +3578,10 @@ impl<'a> UpdateEmbeddingProvider<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3614,7 +3614,7 @@ impl<'a> DeleteEmbeddingProvider<'a> {
     ///Sends a `DELETE` request to `/v1/embedding-providers/{id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_embedding_provider";
         let response = async move {
             let Self { client, id } = self;
@@ -3647,10 +3647,10 @@ impl<'a> DeleteEmbeddingProvider<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3687,7 +3687,7 @@ impl<'a> ListUploads<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListUploadsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_uploads";
         let response = async move {
@@ -3717,10 +3717,10 @@ impl<'a> ListUploads<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3753,7 +3753,7 @@ impl<'a> UploadFile<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UploadResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "upload_file";
         let response = async move {
@@ -3789,10 +3789,10 @@ impl<'a> UploadFile<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3900,7 +3900,7 @@ impl<'a> InformationSchema<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::InformationSchemaResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "information_schema";
         let response = async move {
@@ -3948,10 +3948,10 @@ impl<'a> InformationSchema<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4030,7 +4030,7 @@ impl<'a> ListJobs<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListJobsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_jobs";
         let response = async move {
@@ -4066,10 +4066,10 @@ impl<'a> ListJobs<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4104,7 +4104,7 @@ impl<'a> GetJob<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::JobStatusResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_job";
         let response = async move {
@@ -4133,10 +4133,10 @@ impl<'a> GetJob<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4185,7 +4185,7 @@ impl<'a> ListSavedQueries<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListSavedQueriesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_saved_queries";
         let response = async move {
@@ -4217,10 +4217,10 @@ impl<'a> ListSavedQueries<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4268,7 +4268,7 @@ impl<'a> CreateSavedQuery<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SavedQueryDetail>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_saved_query";
         let response = async move {
@@ -4303,10 +4303,10 @@ impl<'a> CreateSavedQuery<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4341,7 +4341,7 @@ impl<'a> GetSavedQuery<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SavedQueryDetail>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_saved_query";
         let response = async move {
@@ -4372,10 +4372,10 @@ impl<'a> GetSavedQuery<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4436,7 +4436,7 @@ impl<'a> UpdateSavedQuery<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SavedQueryDetail>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "update_saved_query";
         let response = async move {
@@ -4474,10 +4474,10 @@ impl<'a> UpdateSavedQuery<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4510,7 +4510,7 @@ impl<'a> DeleteSavedQuery<'a> {
     ///Sends a `DELETE` request to `/v1/queries/{id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_saved_query";
         let response = async move {
             let Self { client, id } = self;
@@ -4540,10 +4540,10 @@ impl<'a> DeleteSavedQuery<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4606,7 +4606,7 @@ impl<'a> ExecuteSavedQuery<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::QueryResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "execute_saved_query";
         let response = async move {
@@ -4648,10 +4648,10 @@ impl<'a> ExecuteSavedQuery<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4713,7 +4713,7 @@ impl<'a> ListSavedQueryVersions<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListSavedQueryVersionsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_saved_query_versions";
         let response = async move {
@@ -4752,10 +4752,10 @@ impl<'a> ListSavedQueryVersions<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4812,7 +4812,7 @@ impl<'a> Query<'a> {
     ///Sends a `POST` request to `/v1/query`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::contract::Error> {
         const OPERATION: &str = "query";
         let response = async move {
             let Self { client, x_database_id, body } = self;
@@ -4847,11 +4847,11 @@ impl<'a> Query<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             200u16 => Ok(ResponseValue::stream(response)),
             202u16 => Ok(ResponseValue::stream(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4933,7 +4933,7 @@ impl<'a> ListQueryRuns<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListQueryRunsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_query_runs";
         let response = async move {
@@ -4969,10 +4969,10 @@ impl<'a> ListQueryRuns<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5007,7 +5007,7 @@ impl<'a> GetQueryRun<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::QueryRunInfo>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_query_run";
         let response = async move {
@@ -5041,10 +5041,10 @@ impl<'a> GetQueryRun<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5090,7 +5090,7 @@ impl<'a> Refresh<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::RefreshResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "refresh";
         let response = async move {
@@ -5124,10 +5124,10 @@ impl<'a> Refresh<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5176,7 +5176,7 @@ impl<'a> ListResults<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListResultsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_results";
         let response = async move {
@@ -5208,10 +5208,10 @@ impl<'a> ListResults<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5285,7 +5285,7 @@ impl<'a> GetResult<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetResultResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_result";
         let response = async move {
@@ -5322,11 +5322,11 @@ impl<'a> GetResult<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            202u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            202u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5346,7 +5346,7 @@ impl<'a> ListSandboxes<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListSandboxesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_sandboxes";
         let response = async move {
@@ -5374,10 +5374,10 @@ impl<'a> ListSandboxes<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5425,7 +5425,7 @@ impl<'a> CreateSandbox<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SandboxResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_sandbox";
         let response = async move {
@@ -5459,10 +5459,10 @@ impl<'a> CreateSandbox<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5498,7 +5498,7 @@ impl<'a> GetSandbox<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SandboxResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_sandbox";
         let response = async move {
@@ -5532,10 +5532,10 @@ impl<'a> GetSandbox<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5571,7 +5571,7 @@ impl<'a> DeleteSandbox<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::DeleteSandboxResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "delete_sandbox";
         let response = async move {
@@ -5605,10 +5605,10 @@ impl<'a> DeleteSandbox<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5670,7 +5670,7 @@ impl<'a> UpdateSandbox<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SandboxResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "update_sandbox";
         let response = async move {
@@ -5710,10 +5710,10 @@ impl<'a> UpdateSandbox<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5733,7 +5733,7 @@ impl<'a> ListSecrets<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListSecretsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_secrets";
         let response = async move {
@@ -5761,10 +5761,10 @@ impl<'a> ListSecrets<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5812,7 +5812,7 @@ impl<'a> CreateSecret<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateSecretResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_secret";
         let response = async move {
@@ -5846,10 +5846,10 @@ impl<'a> CreateSecret<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5884,7 +5884,7 @@ impl<'a> GetSecret<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetSecretResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_secret";
         let response = async move {
@@ -5918,10 +5918,10 @@ impl<'a> GetSecret<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5982,7 +5982,7 @@ impl<'a> UpdateSecret<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UpdateSecretResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "update_secret";
         let response = async move {
@@ -6022,10 +6022,10 @@ impl<'a> UpdateSecret<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6058,7 +6058,7 @@ impl<'a> DeleteSecret<'a> {
     ///Sends a `DELETE` request to `/v1/secrets/{name}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_secret";
         let response = async move {
             let Self { client, name } = self;
@@ -6091,10 +6091,10 @@ impl<'a> DeleteSecret<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6131,7 +6131,7 @@ impl<'a> ListWorkspaces<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListWorkspacesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_workspaces";
         let response = async move {
@@ -6162,10 +6162,10 @@ impl<'a> ListWorkspaces<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6213,7 +6213,7 @@ impl<'a> CreateWorkspace<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateWorkspaceResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_workspace";
         let response = async move {
@@ -6247,10 +6247,10 @@ impl<'a> CreateWorkspace<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6284,7 +6284,7 @@ impl<'a> DeleteWorkspace<'a> {
     ///Sends a `DELETE` request to `/v1/workspaces/{public_id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_workspace";
         let response = async move {
             let Self { client, public_id } = self;
@@ -6317,10 +6317,10 @@ impl<'a> DeleteWorkspace<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }

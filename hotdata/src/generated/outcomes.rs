@@ -22,29 +22,24 @@ impl QueryOutcome {
     /// Decodes a raw successful response by its status.
     pub async fn from_response(
         response: ResponseValue<ByteStream>,
-    ) -> ::std::result::Result<ResponseValue<Self>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<Self>, crate::contract::Error> {
         const OPERATION: &str = "query";
-        let (status, headers, body) = crate::transport::collect_body(OPERATION, response)
+        let (status, headers, body) = crate::contract::collect_body(OPERATION, response)
             .await?;
         let value = match status.as_u16() {
             200u16 => {
                 Self::Ok(
-                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                    crate::contract::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             202u16 => {
                 Self::Accepted(
-                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                    crate::contract::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             other => {
                 return Err(
-                    crate::transport::unexpected_status(
-                        OPERATION,
-                        other,
-                        &headers,
-                        &body,
-                    ),
+                    crate::contract::unexpected_status(OPERATION, other, &headers, &body),
                 );
             }
         };
@@ -55,7 +50,7 @@ impl<'a> super::builder::Query<'a> {
     ///Sends the request and decodes the body by status into [`QueryOutcome`].
     pub async fn send_outcome(
         self,
-    ) -> ::std::result::Result<ResponseValue<QueryOutcome>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<QueryOutcome>, crate::contract::Error> {
         QueryOutcome::from_response(self.send().await?).await
     }
 }

@@ -12,7 +12,7 @@ impl<'a> super::builder::InformationSchema<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::InformationSchemaResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<::std::string::String>)> = Some((self, None));
@@ -47,7 +47,7 @@ impl<'a> super::builder::InformationSchema<'a> {
     pub fn stream(
         self,
     ) -> impl Stream<
-        Item = ::std::result::Result<super::types::TableInfo, crate::transport::Error>,
+        Item = ::std::result::Result<super::types::TableInfo, crate::contract::Error>,
     > + Unpin + 'a {
         self.pages()
             .map_ok(|page| ::futures::stream::iter(
@@ -63,7 +63,7 @@ impl<'a> super::builder::ListDatasetVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListDatasetVersionsResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -97,7 +97,7 @@ impl<'a> super::builder::ListDatasetVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::DatasetVersionSummary,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -114,7 +114,7 @@ impl<'a> super::builder::ListDatasets<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListDatasetsResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -148,7 +148,7 @@ impl<'a> super::builder::ListDatasets<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::DatasetSummary,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -165,7 +165,7 @@ impl<'a> super::builder::ListQueryRuns<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListQueryRunsResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<::std::string::String>)> = Some((self, None));
@@ -200,7 +200,7 @@ impl<'a> super::builder::ListQueryRuns<'a> {
     pub fn stream(
         self,
     ) -> impl Stream<
-        Item = ::std::result::Result<super::types::QueryRunInfo, crate::transport::Error>,
+        Item = ::std::result::Result<super::types::QueryRunInfo, crate::contract::Error>,
     > + Unpin + 'a {
         self.pages()
             .map_ok(|page| ::futures::stream::iter(
@@ -216,7 +216,7 @@ impl<'a> super::builder::ListResults<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListResultsResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -248,7 +248,7 @@ impl<'a> super::builder::ListResults<'a> {
     pub fn stream(
         self,
     ) -> impl Stream<
-        Item = ::std::result::Result<super::types::ResultInfo, crate::transport::Error>,
+        Item = ::std::result::Result<super::types::ResultInfo, crate::contract::Error>,
     > + Unpin + 'a {
         self.pages()
             .map_ok(|page| ::futures::stream::iter(
@@ -264,7 +264,7 @@ impl<'a> super::builder::ListSavedQueries<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListSavedQueriesResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -298,7 +298,7 @@ impl<'a> super::builder::ListSavedQueries<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::SavedQuerySummary,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -315,7 +315,7 @@ impl<'a> super::builder::ListSavedQueryVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListSavedQueryVersionsResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -349,7 +349,7 @@ impl<'a> super::builder::ListSavedQueryVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::SavedQueryVersionInfo,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         self.pages()
