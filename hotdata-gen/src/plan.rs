@@ -51,6 +51,14 @@ pub struct OperationFacts {
     pub success: String,
     /// Human-readable error type.
     pub error: String,
+    /// Headers an API-key security scheme of the operation sends (the
+    /// operation's `security`, else the document's), as the spec spells them.
+    pub security_headers: Vec<String>,
+    /// Headers any response of the operation declares, as the spec spells
+    /// them, in order of first appearance.
+    pub response_headers: Vec<String>,
+    /// `deprecated: true` on the operation.
+    pub deprecated: bool,
 }
 
 /// One success outcome.
@@ -636,7 +644,21 @@ fn analyse_operation(
         }
     }
 
+    let mut response_headers: Vec<String> = Vec::new();
+    for r in responses.values() {
+        if let Some(headers) = resolve(doc, r).get("headers").and_then(Value::as_object) {
+            for name in headers.keys() {
+                if !response_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+                    response_headers.push(name.clone());
+                }
+            }
+        }
+    }
+
     Some(OperationFacts {
+        security_headers: security_headers(doc, op),
+        response_headers,
+        deprecated: op.get("deprecated") == Some(&json!(true)),
         operation_id: id.to_owned(),
         method: method.to_uppercase(),
         path: path.to_owned(),
@@ -651,6 +673,36 @@ fn analyse_operation(
         success: success_label,
         error: error_schema.unwrap_or_else(|| "()".into()),
     })
+}
+
+/// The header names of the API-key schemes in header that the operation's
+/// security requirements (or the document's, when it has none) name.
+fn security_headers(doc: &Value, op: &Value) -> Vec<String> {
+    let requirements = op
+        .get("security")
+        .or_else(|| doc.get("security"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for requirement in &requirements {
+        let Some(schemes) = requirement.as_object() else {
+            continue;
+        };
+        for scheme in schemes.keys() {
+            let Some(s) = doc.pointer(&pointer(["components", "securitySchemes", scheme.as_str()])) else {
+                continue;
+            };
+            if s.get("type") == Some(&json!("apiKey"))
+                && s.get("in") == Some(&json!("header"))
+                && let Some(name) = s.get("name").and_then(Value::as_str)
+                && !out.iter().any(|h| h.eq_ignore_ascii_case(name))
+            {
+                out.push(name.to_owned());
+            }
+        }
+    }
+    out
 }
 
 fn analyse_pagination(

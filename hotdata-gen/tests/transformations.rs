@@ -99,6 +99,12 @@ fn path_parameters_are_set_on_the_parsed_base_url() {
 }
 
 #[test]
+fn operation_table_holds_templates_and_header_names() {
+    let out = generated("path_params");
+    insta::assert_snapshot!("path_params_operations", out.files["operations.rs"]);
+}
+
+#[test]
 fn string_enums_become_open_enums() {
     let out = generated("open_enums");
     insta::assert_snapshot!(items(&out.files["types.rs"], &["RunStatus"]));

@@ -1,13 +1,10 @@
 //! Dataset calls the generated builders cannot express.
 
-use reqwest::Method;
-
 use crate::client::Client;
 use crate::error::Error;
+use crate::generated::operations::UPDATE_DATASET;
 use crate::generated::types;
-use crate::transport::{self, Piece};
-
-const UPDATE_DATASET: &str = "update_dataset";
+use crate::transport;
 
 impl Client {
     /// Removes a dataset's version pin, so queries read its latest version
@@ -26,15 +23,11 @@ impl Client {
     /// ```
     pub async fn unpin_dataset(&self, id: &str) -> Result<types::UpdateDatasetResponse, Error> {
         let request = self
-            .request(
-                UPDATE_DATASET,
-                Method::PUT,
-                &[Piece::Fixed("/v1/datasets/"), Piece::Param("id", id)],
-            )?
+            .request(&UPDATE_DATASET, &[id])?
             .json(&serde_json::json!({ "pinned_version": null }));
-        let response = self.execute_ok(UPDATE_DATASET, request).await?;
+        let response = self.execute_ok(UPDATE_DATASET.id, request).await?;
         Ok(
-            transport::decode_json::<types::UpdateDatasetResponse>(UPDATE_DATASET, response)
+            transport::decode_json::<types::UpdateDatasetResponse>(UPDATE_DATASET.id, response)
                 .await?
                 .into_inner(),
         )
