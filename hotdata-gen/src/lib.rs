@@ -5,7 +5,7 @@
 //! 1. [`load`]: read YAML or JSON.
 //! 2. [`lower::lower`]: OpenAPI 3.1 down to the 3.0 that `openapiv3` reads.
 //! 3. [`plan::plan`]: lint, and normalise what progenitor cannot express
-//!    (several 2xx bodies, several error bodies), collecting what the extra
+//!    (several 2xx bodies, error bodies left to the runtime), collecting what the extra
 //!    emitters need (outcomes, page streams, open enums).
 //! 4. progenitor (builder interface, separate tags, `JsonSchema` derived
 //!    behind the crate feature named in [`Settings::schemars_feature`]).
@@ -57,6 +57,9 @@ pub struct Settings {
     /// model. Deriving it for every type roughly doubles the models' compile
     /// time, so it is opt-in; `None` derives it unconditionally.
     pub schemars_feature: Option<String>,
+    /// The error type every generated call returns, as users name it; the
+    /// API surface shows it.
+    pub error_type: String,
 }
 
 impl Default for Settings {
@@ -65,6 +68,7 @@ impl Default for Settings {
             module_path: "crate::generated".into(),
             runtime_path: "crate::contract".into(),
             schemars_feature: Some("schemars".into()),
+            error_type: "hotdata::Error".into(),
         }
     }
 }
@@ -186,7 +190,7 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     files.insert("pagination.rs".into(), render(extras::pagination(&plan, &runtime))?);
     files.insert("operations.rs".into(), render(extras::operations(&plan))?);
 
-    let surface = surface::render(&plan);
+    let surface = surface::render(&plan, &settings.error_type);
     Ok(Output { files, surface, plan })
 }
 

@@ -388,14 +388,7 @@ impl<'a> DeleteConnection<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_connection",
             };
@@ -459,14 +452,7 @@ impl<'a> PurgeConnectionCache<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "purge_connection_cache",
             };
@@ -636,14 +622,7 @@ impl<'a> DeleteManagedTable<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_managed_table",
             };
@@ -880,14 +859,7 @@ impl<'a> PurgeTableCache<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "purge_table_cache",
             };
@@ -1246,14 +1218,7 @@ impl<'a> DeleteIndex<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_index",
             };
@@ -1634,14 +1599,7 @@ impl<'a> DeleteWorkspaceContext<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_workspace_context",
             };
@@ -1913,14 +1871,7 @@ impl<'a> DeleteDatabase<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_database",
             };
@@ -2018,15 +1969,7 @@ impl<'a> AttachDatabaseCatalog<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
             let info = OperationInfo {
                 operation_id: "attach_database_catalog",
             };
@@ -2106,14 +2049,7 @@ impl<'a> DetachDatabaseCatalog<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "detach_database_catalog",
             };
@@ -2464,14 +2400,7 @@ impl<'a> DeleteDatabaseContext<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_database_context",
             };
@@ -2900,14 +2829,7 @@ impl<'a> DeleteDatasetIndex<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_dataset_index",
             };
@@ -3136,14 +3058,7 @@ impl<'a> DeleteDataset<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_dataset",
             };
@@ -3629,14 +3544,7 @@ impl<'a> DeleteEmbeddingProvider<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_embedding_provider",
             };
@@ -4522,14 +4430,7 @@ impl<'a> DeleteSavedQuery<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_saved_query",
             };
@@ -6073,14 +5974,7 @@ impl<'a> DeleteSecret<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_secret",
             };
@@ -6299,14 +6193,7 @@ impl<'a> DeleteWorkspace<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_workspace",
             };
