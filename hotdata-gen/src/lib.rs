@@ -20,6 +20,7 @@ pub mod diag;
 mod extras;
 pub mod lower;
 pub mod plan;
+pub mod report;
 mod send;
 mod surface;
 mod walk;
