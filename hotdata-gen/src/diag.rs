@@ -54,6 +54,18 @@ pub enum GenError {
     Progenitor(String),
     /// The emitted code did not parse as Rust (a generator bug).
     Emit(String),
+    /// progenitor wrote a `send()` in a shape the rewrite does not know
+    /// (typically after a progenitor upgrade).
+    UnexpectedShape {
+        /// The operation whose `send()` it is (`(unknown)` when not found).
+        operation: String,
+        /// The builder type the `send()` belongs to.
+        builder: String,
+        /// What the rewrite looks for.
+        expected: String,
+        /// What it found instead, as tokens (`none` when absent).
+        found: String,
+    },
 }
 
 impl fmt::Display for GenError {
@@ -69,6 +81,16 @@ impl fmt::Display for GenError {
             }
             GenError::Progenitor(m) => write!(f, "progenitor rejected the spec: {m}"),
             GenError::Emit(m) => write!(f, "generated code is not valid Rust: {m}"),
+            GenError::UnexpectedShape {
+                operation,
+                builder,
+                expected,
+                found,
+            } => write!(
+                f,
+                "unexpected progenitor output in `{builder}::send()` of operation `{operation}`: \
+                 expected {expected}, found {found} (teach hotdata-gen/src/send.rs the new shape)"
+            ),
         }
     }
 }

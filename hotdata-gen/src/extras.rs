@@ -418,32 +418,123 @@ fn paginate(op: &str, p: &Pagination, runtime: &TokenStream) -> TokenStream {
     }
 }
 
+/// `X-Total-Row-Count` -> `X_TOTAL_ROW_COUNT`.
+fn const_name(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// The path template split at its parameters: `/a/{x}/b` ->
+/// `Fixed("/a/"), Param("x"), Fixed("/b")`.
+fn segments(path: &str) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        if open > 0 {
+            let text = &rest[..open];
+            out.push(quote! { Segment::Fixed(#text) });
+        }
+        let name = &rest[open + 1..close];
+        out.push(quote! { Segment::Param(#name) });
+        rest = &rest[close + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(quote! { Segment::Fixed(#rest) });
+    }
+    out
+}
+
+/// The first segment every path shares (`/v1`), or `""`.
+fn path_prefix(plan: &Plan) -> String {
+    let first = |p: &str| p.split('/').nth(1).map(|s| format!("/{s}"));
+    let mut prefixes = plan.operations.iter().map(|op| first(&op.path));
+    match prefixes.next().flatten() {
+        Some(p) if !p.contains('{') && prefixes.all(|q| q.as_deref() == Some(p.as_str())) => p,
+        _ => String::new(),
+    }
+}
+
 /// The `operations` module: what the spec says about each operation, for the
-/// runtime (tracing names the path template, retries read the method, the
-/// default database goes where the operation declares `X-Database-Id`).
+/// runtime and the hand-written flows, which build their requests from it
+/// instead of restating paths and header names (tracing names the path
+/// template, retries read the method, the default database goes where the
+/// operation declares `X-Database-Id`).
 pub(crate) fn operations(plan: &Plan) -> TokenStream {
     let mut ops: Vec<_> = plan.operations.iter().collect();
     ops.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
-    let rows = ops.iter().map(|op| {
+    let mut header_names: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    let mut consts = Vec::new();
+    let mut names = Vec::new();
+    for op in &ops {
         let id = &op.operation_id;
         let method = op.method.to_uppercase();
         let path = &op.path;
-        let headers = op
+        let segments = segments(path);
+        let headers: Vec<String> = op
             .parameters
             .iter()
             .filter(|(_, loc, _, _)| loc == "header")
-            .map(|(name, _, _, _)| name.to_ascii_lowercase());
-        quote! {
-            Operation { id: #id, method: #method, path: #path, header_parameters: &[ #( #headers ),* ] },
+            .map(|(name, _, _, _)| name.clone())
+            .chain(op.security_headers.iter().cloned())
+            .collect();
+        for h in headers.iter().chain(&op.response_headers) {
+            header_names.insert(const_name(h), h.to_ascii_lowercase());
         }
+        let headers = headers.iter().map(|h| h.to_ascii_lowercase());
+        let response_headers = op.response_headers.iter().map(|h| h.to_ascii_lowercase());
+        let name = format_ident!("{}", const_name(id));
+        let doc = format!(" `{method} {path}` (`{id}`).");
+        consts.push(quote! {
+            #[doc = #doc]
+            pub const #name: Operation = Operation {
+                id: #id,
+                method: #method,
+                path: #path,
+                segments: &[ #( #segments ),* ],
+                headers: &[ #( #headers ),* ],
+                response_headers: &[ #( #response_headers ),* ],
+            };
+        });
+        names.push(name);
+    }
+    let header_consts = header_names.iter().map(|(name, value)| {
+        let ident = format_ident!("{name}");
+        let doc = format!(" `{value}`.");
+        quote! { #[doc = #doc] pub const #ident: &str = #value; }
     });
     let sensitive = plan.annotations.sensitive_fields.iter().map(|(schema, fields)| {
         let fields = fields.iter();
         quote! { (#schema, &[ #( #fields ),* ]), }
     });
     let open_enums = plan.open_enums.keys();
+    let prefix = path_prefix(plan);
     quote! {
-        //! What the spec says about each operation, sorted by operation id.
+        //! What the spec says about each operation: one constant per
+        //! operation, named after its id, and every header name the spec uses.
+
+        /// One piece of a path template.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Segment {
+            /// Text sent as written, `/` included.
+            Fixed(&'static str),
+            /// A path parameter, by name.
+            Param(&'static str),
+        }
 
         /// One operation of the spec.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -454,12 +545,32 @@ pub(crate) fn operations(plan: &Plan) -> TokenStream {
             pub method: &'static str,
             /// The path template, as in the spec (`/v1/query-runs/{id}`).
             pub path: &'static str,
-            /// The header parameters the operation declares, lower case.
-            pub header_parameters: &'static [&'static str],
+            /// The path template split at its parameters.
+            pub segments: &'static [Segment],
+            /// The request headers the operation declares (header parameters,
+            /// then API-key security headers), lower case.
+            pub headers: &'static [&'static str],
+            /// The headers its responses declare, lower case.
+            pub response_headers: &'static [&'static str],
         }
 
+        impl Operation {
+            /// The names of the path parameters, in path order.
+            pub fn path_params(&self) -> impl Iterator<Item = &'static str> + 'static {
+                self.segments.iter().filter_map(|s| match *s {
+                    Segment::Param(name) => Some(name),
+                    Segment::Fixed(_) => None,
+                })
+            }
+        }
+
+        /// The first path segment every operation shares (`/v1`), or `""`.
+        pub const PATH_PREFIX: &str = #prefix;
+
+        #( #consts )*
+
         /// Every operation, sorted by id.
-        pub const OPERATIONS: &[Operation] = &[ #( #rows )* ];
+        pub const OPERATIONS: &[Operation] = &[ #( #names ),* ];
 
         /// Every model with `format: password` properties, sorted by name, with
         /// those properties' wire names. Their `Debug` (and that of their
@@ -472,6 +583,12 @@ pub(crate) fn operations(plan: &Plan) -> TokenStream {
         /// The operation with this id.
         pub fn find(id: &str) -> ::std::option::Option<&'static Operation> {
             OPERATIONS.binary_search_by(|op| op.id.cmp(id)).ok().and_then(|i| OPERATIONS.get(i))
+        }
+
+        /// Every header name the spec uses (parameters, security schemes,
+        /// response headers), lower case.
+        pub mod headers {
+            #( #header_consts )*
         }
     }
 }

@@ -5,7 +5,7 @@
 //! 1. [`load`]: read YAML or JSON.
 //! 2. [`lower::lower`]: OpenAPI 3.1 down to the 3.0 that `openapiv3` reads.
 //! 3. [`plan::plan`]: lint, and normalise what progenitor cannot express
-//!    (several 2xx bodies, several error bodies), collecting what the extra
+//!    (several 2xx bodies, error bodies left to the runtime), collecting what the extra
 //!    emitters need (outcomes, page streams, open enums).
 //! 4. progenitor (builder interface, separate tags, `JsonSchema` derived
 //!    behind the crate feature named in [`Settings::schemars_feature`]).
@@ -24,6 +24,7 @@ pub mod diag;
 mod extras;
 pub mod lower;
 pub mod plan;
+pub mod report;
 mod send;
 mod surface;
 mod walk;
@@ -47,26 +48,34 @@ pub struct Settings {
     /// Rust path at which the generated root module is mounted, e.g.
     /// `crate::generated`. Open enums are referenced through it.
     pub module_path: String,
-    /// Rust path of the hand-written runtime the generated code calls: it
-    /// provides `Transport` (the client's inner type, which implements
-    /// progenitor's `ClientHooks`), `Error`, and the functions `send()` uses
-    /// to turn responses into values or errors (`decode_json`,
-    /// `error_response`, `request_error`, `collect_body`, `decode_slice`),
-    /// and the types models hold: `Cell` (one JSON value kept as its text)
-    /// and `Nullable<T>` (unset, null or a value, with `is_unset`).
+    /// Rust path of the one module of the hand-written crate that the
+    /// generated code may call (its runtime contract). It provides
+    /// `Transport` (the client's inner type, which implements progenitor's
+    /// `ClientHooks`), `Error`, `Piece`, `QuerySome`, and the functions
+    /// `send()` and the outcomes use to turn responses into values or
+    /// errors (`decode_json`, `error_response`, `request_error`,
+    /// `collect_body`, `decode_slice`, `unexpected_status`), and the types
+    /// models hold: `Cell` (one JSON value kept as its text) and
+    /// `Nullable<T>` (unset, null or a value, with `is_unset`). Apart from
+    /// [`Settings::module_path`] (the generated code itself), no other
+    /// `crate::` path appears in the output.
     pub runtime_path: String,
     /// The crate feature that turns on `schemars::JsonSchema` for every
     /// model. Deriving it for every type roughly doubles the models' compile
     /// time, so it is opt-in; `None` derives it unconditionally.
     pub schemars_feature: Option<String>,
+    /// The error type every generated call returns, as users name it; the
+    /// API surface shows it.
+    pub error_type: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             module_path: "crate::generated".into(),
-            runtime_path: "crate::transport".into(),
+            runtime_path: "crate::contract".into(),
             schemars_feature: Some("schemars".into()),
+            error_type: "hotdata::Error".into(),
         }
     }
 }
@@ -199,7 +208,7 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     files.insert("pagination.rs".into(), render(extras::pagination(&plan, &runtime))?);
     files.insert("operations.rs".into(), render(extras::operations(&plan))?);
 
-    let surface = surface::render(&plan);
+    let surface = surface::render(&plan, &settings.error_type);
     Ok(Output { files, surface, plan })
 }
 

@@ -5,8 +5,9 @@
 //! Patterns handled, for every operation that has them:
 //! - several 2xx bodies of different types: progenitor sees one raw body; an
 //!   outcome enum decodes it by status ([`Outcome`]);
-//! - several error body schemas: progenitor sees one `oneOf` union of them
-//!   ([`Plan::error_unions`]);
+//! - error bodies: the runtime's error reads them whatever their schema, so
+//!   progenitor sees error responses without content, and schemas nothing
+//!   else reaches are not emitted ([`Plan::unreferenced_schemas`]);
 //! - `x-hotdata-pagination`: a pages and an items stream ([`Pagination`]);
 //! - string enums in `components/schemas`: an open enum with an
 //!   `Other(String)` catch-all replaces the closed one ([`OpenEnum`]).
@@ -32,8 +33,10 @@ pub struct Plan {
     pub paginations: BTreeMap<String, Pagination>,
     /// String enums to emit as open enums, by schema name.
     pub open_enums: BTreeMap<String, OpenEnum>,
-    /// Synthesised error unions, by schema name.
-    pub error_unions: BTreeMap<String, Vec<String>>,
+    /// Component schemas that are not emitted because no operation's
+    /// parameters, request body or success response reaches them (error
+    /// bodies, which the runtime's error reads, and unused schemas).
+    pub unreferenced_schemas: Vec<String>,
     /// Deprecations, secrets, lossless cells and explicit-null fields.
     pub annotations: crate::annotate::Annotations,
 }
@@ -51,8 +54,16 @@ pub struct OperationFacts {
     pub body: Option<(String, String)>,
     /// Human-readable success type.
     pub success: String,
-    /// Human-readable error type.
-    pub error: String,
+    /// The 4xx and 5xx statuses the spec declares, as written (`404`, `5XX`).
+    pub error_statuses: Vec<String>,
+    /// Headers an API-key security scheme of the operation sends (the
+    /// operation's `security`, else the document's), as the spec spells them.
+    pub security_headers: Vec<String>,
+    /// Headers any response of the operation declares, as the spec spells
+    /// them, in order of first appearance.
+    pub response_headers: Vec<String>,
+    /// `deprecated: true` on the operation.
+    pub deprecated: bool,
 }
 
 /// One success outcome.
@@ -67,8 +78,6 @@ pub struct OutcomeVariant {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub variants: Vec<OutcomeVariant>,
-    /// Component schema name of the error type, if the operation has one.
-    pub error: Option<String>,
 }
 
 /// The two paging styles the extension can declare.
@@ -97,8 +106,6 @@ pub struct Pagination {
     pub has_more_optional: bool,
     /// Whether that echoed offset is declared non-negative (a `u64` in Rust).
     pub offset_unsigned: bool,
-    /// Component schema name of the error type, if any.
-    pub error: Option<String>,
 }
 
 /// A string enum made open.
@@ -210,7 +217,6 @@ pub fn plan(doc: &mut Value) -> Result<Plan, Vec<Diagnostic>> {
 
     let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
     let mut rewrites: Vec<(String, Value)> = Vec::new();
-    let mut new_schemas: BTreeMap<String, Value> = BTreeMap::new();
 
     let paths = snapshot
         .get("paths")
@@ -265,7 +271,6 @@ pub fn plan(doc: &mut Value) -> Result<Plan, Vec<Diagnostic>> {
                 &op_ptr,
                 &mut plan,
                 &mut rewrites,
-                &mut new_schemas,
                 &mut local,
             );
             diags.extend(local.into_iter().map(|d| d.in_operation(Some(&id))));
@@ -284,12 +289,59 @@ pub fn plan(doc: &mut Value) -> Result<Plan, Vec<Diagnostic>> {
             *slot = value;
         }
     }
+    // Outcome bodies reach progenitor as raw bytes; the outcome enums name them.
+    let outcome_bodies = plan
+        .outcomes
+        .values()
+        .flat_map(|o| o.variants.iter().filter_map(|v| v.schema.clone()))
+        .collect::<Vec<_>>();
+    let reached = reachable_schemas(doc, &outcome_bodies);
     if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
-        for (name, s) in new_schemas {
-            schemas.insert(name, s);
+        schemas.retain(|name, _| {
+            let keep = reached.contains(name);
+            if !keep {
+                plan.unreferenced_schemas.push(name.clone());
+            }
+            keep
+        });
+    }
+    plan.open_enums.retain(|name, _| reached.contains(name));
+    Ok(plan)
+}
+
+/// The component schemas the operations reach: through parameters, request
+/// bodies and responses (following `$ref`s into `components`), then through
+/// the schemas themselves. `also` are reached too (with what they reach).
+fn reachable_schemas(doc: &Value, also: &[String]) -> BTreeSet<String> {
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+                    out.push(r.to_owned());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
         }
     }
-    Ok(plan)
+    let mut reached = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    let mut todo = Vec::new();
+    refs(doc.get("paths").unwrap_or(&Value::Null), &mut todo);
+    todo.extend(also.iter().map(|name| format!("#/components/schemas/{name}")));
+    while let Some(r) = todo.pop() {
+        if !seen.insert(r.clone()) {
+            continue;
+        }
+        if let Some(name) = r.strip_prefix("#/components/schemas/") {
+            reached.insert(name.to_owned());
+        }
+        if let Some(target) = r.strip_prefix('#').and_then(|ptr| doc.pointer(ptr)) {
+            refs(target, &mut todo);
+        }
+    }
+    reached
 }
 
 fn lint_components(doc: &Value, diags: &mut Vec<Diagnostic>) {
@@ -353,7 +405,6 @@ fn analyse_operation(
     op_ptr: &str,
     plan: &mut Plan,
     rewrites: &mut Vec<(String, Value)>,
-    new_schemas: &mut BTreeMap<String, Value>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<OperationFacts> {
     // ---- parameters
@@ -529,55 +580,21 @@ fn analyse_operation(
         return None;
     }
 
-    // ---- errors: one type, or a union of the named ones
-    let error_kinds: BTreeSet<BodyKind> = errors.iter().map(|(_, k)| k.clone()).collect();
-    let mut error_schema: Option<String> = None;
-    if error_kinds.len() == 1 {
-        if let Some(BodyKind::Named(n)) = error_kinds.iter().next() {
-            error_schema = Some(n.clone());
-        }
-    } else if error_kinds.len() > 1 {
-        let mut names = Vec::new();
-        for (code, k) in &errors {
-            match k {
-                BodyKind::Named(n) => names.push(n.clone()),
-                _ => diags.push(Diagnostic::new(
-                    format!("{op_ptr}/responses/{code}"),
-                    format!(
-                        "error response {code} has {} while other error responses have other bodies",
-                        match k {
-                            BodyKind::None => "no body",
-                            BodyKind::Inline(_) => "an inline schema",
-                            _ => "a non-JSON body",
-                        }
-                    ),
-                    "give every error response of this operation a JSON body with a named schema",
-                )),
-            }
-        }
-        names.sort();
-        names.dedup();
-        let union = names.join("Or");
-        new_schemas.entry(union.clone()).or_insert_with(|| {
-            json!({
-                "description": format!("Any of the error bodies {} this API sends.", names.join(", ")),
-                "oneOf": names.iter().map(|n| json!({"$ref": format!("#/components/schemas/{n}")})).collect::<Vec<_>>()
-            })
+    // ---- errors: read by the runtime, whatever their body. Every generated
+    // `send()` returns the runtime's error, which keeps status, headers and
+    // body, so progenitor is shown error responses without content: it then
+    // needs no error type, and schemas only error bodies use are not emitted.
+    let mut error_statuses = Vec::new();
+    for (code, _) in &errors {
+        error_statuses.push(code.clone());
+        let resolved = resolve(doc, &responses[code]);
+        let mut bare = json!({
+            "description": resolved.get("description").cloned().unwrap_or_else(|| json!("")),
         });
-        plan.error_unions.insert(union.clone(), names);
-        for (code, _) in &errors {
-            let resolved = resolve(doc, &responses[code]).clone();
-            let mut inline = resolved;
-            if let Some(content) = inline.get_mut("content").and_then(Value::as_object_mut) {
-                for (mt, m) in content.iter_mut() {
-                    if mt == "application/json" || mt.starts_with("application/json;") {
-                        m["schema"] = json!({"$ref": format!("#/components/schemas/{union}")});
-                    }
-                }
-            }
-            rewrites.push((format!("{op_ptr}/responses/{}", crate::diag::escape(code)), inline));
+        if let Some(h) = resolved.get("headers") {
+            bare["headers"] = h.clone();
         }
-        error_schema = Some(union);
+        rewrites.push((format!("{op_ptr}/responses/{}", crate::diag::escape(code)), bare));
     }
 
     // ---- success: one type, or an outcome decoded by status
@@ -617,13 +634,7 @@ fn analyse_operation(
             rewrites.push((format!("{op_ptr}/responses/{}", crate::diag::escape(code)), raw));
         }
         success_label = format!("{}Outcome", pascal(id));
-        plan.outcomes.insert(
-            id.to_owned(),
-            Outcome {
-                variants,
-                error: error_schema.clone(),
-            },
-        );
+        plan.outcomes.insert(id.to_owned(), Outcome { variants });
     } else {
         success_label = match success_kinds.iter().next() {
             Some(BodyKind::Named(n)) => n.clone(),
@@ -636,12 +647,26 @@ fn analyse_operation(
     // ---- pagination
     if let Some(ext) = op.get(PAGINATION_EXTENSION) {
         let eptr = format!("{op_ptr}/{PAGINATION_EXTENSION}");
-        if let Some(p) = analyse_pagination(doc, ext, &eptr, &parameters, &success, error_schema.clone(), diags) {
+        if let Some(p) = analyse_pagination(doc, ext, &eptr, &parameters, &success, diags) {
             plan.paginations.insert(id.to_owned(), p);
         }
     }
 
+    let mut response_headers: Vec<String> = Vec::new();
+    for r in responses.values() {
+        if let Some(headers) = resolve(doc, r).get("headers").and_then(Value::as_object) {
+            for name in headers.keys() {
+                if !response_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+                    response_headers.push(name.clone());
+                }
+            }
+        }
+    }
+
     Some(OperationFacts {
+        security_headers: security_headers(doc, op),
+        response_headers,
+        deprecated: op.get("deprecated") == Some(&json!(true)),
         operation_id: id.to_owned(),
         method: method.to_uppercase(),
         path: path.to_owned(),
@@ -654,8 +679,38 @@ fn analyse_operation(
         parameters,
         body,
         success: success_label,
-        error: error_schema.unwrap_or_else(|| "()".into()),
+        error_statuses,
     })
+}
+
+/// The header names of the API-key schemes in header that the operation's
+/// security requirements (or the document's, when it has none) name.
+fn security_headers(doc: &Value, op: &Value) -> Vec<String> {
+    let requirements = op
+        .get("security")
+        .or_else(|| doc.get("security"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for requirement in &requirements {
+        let Some(schemes) = requirement.as_object() else {
+            continue;
+        };
+        for scheme in schemes.keys() {
+            let Some(s) = doc.pointer(&pointer(["components", "securitySchemes", scheme.as_str()])) else {
+                continue;
+            };
+            if s.get("type") == Some(&json!("apiKey"))
+                && s.get("in") == Some(&json!("header"))
+                && let Some(name) = s.get("name").and_then(Value::as_str)
+                && !out.iter().any(|h| h.eq_ignore_ascii_case(name))
+            {
+                out.push(name.to_owned());
+            }
+        }
+    }
+    out
 }
 
 fn analyse_pagination(
@@ -664,7 +719,6 @@ fn analyse_pagination(
     eptr: &str,
     parameters: &[(String, String, bool, String)],
     success: &[(String, BodyKind)],
-    error: Option<String>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Pagination> {
     let before = diags.len();
@@ -769,7 +823,6 @@ fn analyse_pagination(
             .and_then(|o| o.get("minimum"))
             .and_then(Value::as_f64)
             .is_some_and(|m| m >= 0.0),
-        error,
     })
 }
 

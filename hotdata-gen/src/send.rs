@@ -48,14 +48,17 @@ pub(crate) fn rewrite(items: &mut Vec<Item>, runtime: &TokenStream) -> Result<()
     let none = BTreeSet::new();
     for item in items.iter_mut() {
         let Item::Impl(imp) = item else { continue };
-        let fields = self_ident(&imp.self_ty)
-            .and_then(|name| optional.get(&name))
-            .unwrap_or(&none);
+        let builder = self_ident(&imp.self_ty);
+        let fields = builder.as_ref().and_then(|name| optional.get(name)).unwrap_or(&none);
         for member in &mut imp.items {
             if let ImplItem::Fn(f) = member
                 && f.sig.ident == "send"
             {
-                rewrite_fn(f, runtime, fields)?;
+                let mut at = Site {
+                    builder: builder.clone().unwrap_or_else(|| "?".into()),
+                    operation: None,
+                };
+                rewrite_fn(f, runtime, fields, &mut at)?;
             }
         }
     }
@@ -67,6 +70,41 @@ pub(crate) fn rewrite(items: &mut Vec<Item>, runtime: &TokenStream) -> Result<()
     Ok(())
 }
 
+/// Where a rewrite is, for its error messages.
+struct Site {
+    builder: String,
+    operation: Option<String>,
+}
+
+impl Site {
+    /// What the rewrite expected, and what it found instead.
+    fn unexpected(&self, expected: &str, found: &dyn ToTokens) -> GenError {
+        let mut found = found.to_token_stream().to_string();
+        if found.len() > 240 {
+            let mut end = 240;
+            while !found.is_char_boundary(end) {
+                end -= 1;
+            }
+            found.truncate(end);
+            found.push_str(" ..");
+        }
+        self.error(expected, format!("`{found}`"))
+    }
+
+    fn missing(&self, expected: &str) -> GenError {
+        self.error(expected, "none".into())
+    }
+
+    fn error(&self, expected: &str, found: String) -> GenError {
+        GenError::UnexpectedShape {
+            operation: self.operation.clone().unwrap_or_else(|| "(unknown)".into()),
+            builder: self.builder.clone(),
+            expected: expected.to_owned(),
+            found,
+        }
+    }
+}
+
 fn self_ident(ty: &syn::Type) -> Option<String> {
     match ty {
         syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
@@ -74,19 +112,79 @@ fn self_ident(ty: &syn::Type) -> Option<String> {
     }
 }
 
+/// Whether `path` ends with the segments `tail` (`["QueryParam", "new"]`
+/// matches `progenitor_client::QueryParam::new`).
+fn path_ends(path: &syn::Path, tail: &[&str]) -> bool {
+    path.segments.len() >= tail.len()
+        && path
+            .segments
+            .iter()
+            .rev()
+            .zip(tail.iter().rev())
+            .all(|(seg, want)| seg.ident == want)
+}
+
+/// The expression is the plain path `name`.
+fn is_name(expr: &Expr, name: &str) -> bool {
+    matches!(expr, Expr::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+/// The arguments of `expr` when it is a call of a path ending in `tail`.
+fn call_of<'a>(expr: &'a Expr, tail: &[&str]) -> Option<&'a syn::punctuated::Punctuated<Expr, syn::Token![,]>> {
+    match expr {
+        Expr::Call(call) => match call.func.as_ref() {
+            Expr::Path(p) if path_ends(&p.path, tail) => Some(&call.args),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The one argument of `expr` when it is `tail(arg)`.
+fn single_arg<'a>(expr: &'a Expr, tail: &[&str]) -> Option<&'a Expr> {
+    call_of(expr, tail).filter(|args| args.len() == 1).map(|args| &args[0])
+}
+
+/// The identifier a `let` binds, and whether it is `mut`.
+fn binding(local: &syn::Local) -> Option<(&syn::Ident, bool)> {
+    match &local.pat {
+        syn::Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => Some((&p.ident, p.mutability.is_some())),
+        _ => None,
+    }
+}
+
+/// A string literal's value.
+fn str_lit(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s), ..
+        }) => Some(s.value()),
+        _ => None,
+    }
+}
+
 /// For each builder struct, the fields that hold an optional parameter
 /// (`Result<Option<T>, String>`).
 fn optional_fields(items: &[Item]) -> BTreeMap<String, BTreeSet<String>> {
+    /// The first generic type argument of a path type ending in `name`.
+    fn first_arg<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
+        let syn::Type::Path(p) = ty else { return None };
+        let last = p.path.segments.last().filter(|s| s.ident == name)?;
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        match args.args.first() {
+            Some(syn::GenericArgument::Type(t)) => Some(t),
+            _ => None,
+        }
+    }
     let mut out = BTreeMap::new();
     for item in items {
         let Item::Struct(st) = item else { continue };
         let fields = st
             .fields
             .iter()
-            .filter(|f| {
-                let ty = f.ty.to_token_stream().to_string();
-                ty.starts_with("Result < Option <")
-            })
+            .filter(|f| first_arg(&f.ty, "Result").is_some_and(|inner| first_arg(inner, "Option").is_some()))
             .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
             .collect();
         out.insert(st.ident.to_string(), fields);
@@ -106,28 +204,39 @@ fn mentions(stmt: &Stmt, name: &str) -> bool {
     walk(stmt.to_token_stream(), name)
 }
 
+/// `header_map.append(HeaderName::from_static("api-version"), ..);`
+fn is_api_version_header(stmt: &Stmt) -> bool {
+    let Stmt::Expr(Expr::MethodCall(call), Some(_)) = stmt else {
+        return false;
+    };
+    call.method == "append"
+        && is_name(&call.receiver, "header_map")
+        && call.args.len() == 2
+        && single_arg(&call.args[0], &["HeaderName", "from_static"])
+            .and_then(str_lit)
+            .is_some_and(|name| name == "api-version")
+}
+
 /// Drops the `api-version` header: its `append` statement, and the header
 /// map itself when nothing else goes into it.
-fn drop_api_version(stmts: &mut Vec<Stmt>, f: &ImplItemFn) -> Result<(), GenError> {
+fn drop_api_version(stmts: &mut Vec<Stmt>, at: &Site) -> Result<(), GenError> {
     let before = stmts.len();
-    stmts.retain(|s| {
-        !s.to_token_stream()
-            .to_string()
-            .contains("from_static (\"api-version\")")
-    });
-    if stmts.len() != before - 1 {
-        return Err(emit_err("no single `api-version` header statement", f));
+    stmts.retain(|s| !is_api_version_header(s));
+    if stmts.len() + 1 != before {
+        return Err(at.missing("one `header_map.append(HeaderName::from_static(\"api-version\"), ..);` statement"));
     }
     let users = stmts.iter().filter(|s| mentions(s, "header_map")).count();
     // Left: `let mut header_map = ..;` and the request chain's `.headers(header_map)`.
     if users == 2 {
-        stmts.retain(|s| !matches!(s, Stmt::Local(l) if l.pat.to_token_stream().to_string() == "mut header_map"));
+        stmts.retain(
+            |s| !matches!(s, Stmt::Local(l) if binding(l).is_some_and(|(name, is_mut)| name == "header_map" && is_mut)),
+        );
         let mut strip = StripHeaders { removed: 0 };
         for s in stmts.iter_mut() {
             strip.visit_stmt_mut(s);
         }
         if strip.removed != 1 {
-            return Err(emit_err("no single `.headers(header_map)` call", f));
+            return Err(at.missing("one `.headers(header_map)` call in the request chain"));
         }
     }
     Ok(())
@@ -136,58 +245,63 @@ fn drop_api_version(stmts: &mut Vec<Stmt>, f: &ImplItemFn) -> Result<(), GenErro
 /// `let url = format!("{}/a/{}/b", client.baseurl, encode_path(&x.to_string()),);`
 /// -> `let url = client.inner.url(&[Fixed("/a/"), Param("x", &x.to_string()), Fixed("/b")])
 /// .map_err(Error::InvalidRequest)?;`
-fn rewrite_url(stmts: &mut [Stmt], f: &ImplItemFn) -> Result<(), GenError> {
+fn rewrite_url(stmts: &mut [Stmt], at: &Site) -> Result<(), GenError> {
     use syn::punctuated::Punctuated;
     let mut found = 0;
     for stmt in stmts.iter_mut() {
         let Stmt::Local(local) = stmt else { continue };
-        if local.pat.to_token_stream().to_string() != "url" {
+        if binding(local).is_none_or(|(name, _)| name != "url") {
             continue;
         }
-        let Some(Expr::Macro(mac)) = local.init.as_ref().map(|i| i.expr.as_ref()) else {
-            return Err(emit_err("`url` is not built with `format!`", f));
+        let Some(init) = local.init.as_ref().map(|i| i.expr.as_ref()) else {
+            return Err(at.unexpected("`let url = format!(..)`", local));
+        };
+        let Expr::Macro(mac) = init else {
+            return Err(at.unexpected("`url` built with `format!`", init));
         };
         if !mac.mac.path.is_ident("format") {
-            return Err(emit_err("`url` is not built with `format!`", f));
+            return Err(at.unexpected("`url` built with `format!`", init));
         }
         let args = mac
             .mac
             .parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated)
-            .map_err(|e| emit_err(&format!("`format!` arguments: {e}"), f))?;
+            .map_err(|e| at.unexpected(&format!("`format!` arguments that parse ({e})"), &mac.mac))?;
         let mut args = args.into_iter();
-        let Some(Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(template),
-            ..
-        })) = args.next()
-        else {
-            return Err(emit_err("`format!` without a literal template", f));
+        let template = args
+            .next()
+            .ok_or_else(|| at.unexpected("a literal `format!` template", &mac.mac))?;
+        let Some(template) = str_lit(&template) else {
+            return Err(at.unexpected("a literal `format!` template", &template));
         };
-        if args.next().map(|a| a.to_token_stream().to_string()).as_deref() != Some("client . baseurl") {
-            return Err(emit_err("URL does not start with `client.baseurl`", f));
+        match args.next() {
+            Some(Expr::Field(field))
+                if is_name(&field.base, "client")
+                    && matches!(&field.member, syn::Member::Named(m) if m == "baseurl") => {}
+            Some(other) => return Err(at.unexpected("`client.baseurl` as the first URL argument", &other)),
+            None => return Err(at.missing("`client.baseurl` as the first URL argument")),
         }
-        let template = template.value();
         let Some(rest) = template.strip_prefix("{}") else {
-            return Err(emit_err("URL template does not start with the base URL", f));
+            return Err(at.unexpected("a URL template starting with the base URL `{}`", &template));
         };
         if rest.contains("{{") || rest.contains("}}") {
-            return Err(emit_err("escaped braces in the URL template", f));
+            return Err(at.unexpected("a URL template without escaped braces", &template));
         }
         let mut pieces = Vec::new();
         for (i, text) in rest.split("{}").enumerate() {
             if i > 0 {
                 let arg = args
                     .next()
-                    .ok_or_else(|| emit_err("fewer URL arguments than `{}`", f))?;
-                let (name, value) =
-                    path_param(&arg).ok_or_else(|| emit_err("URL argument is not `encode_path(&x.to_string())`", f))?;
+                    .ok_or_else(|| at.missing(&format!("a URL argument for each `{{}}` of {template:?}")))?;
+                let (name, value) = path_param(&arg)
+                    .ok_or_else(|| at.unexpected("a path parameter as `encode_path(&x.to_string())`", &arg))?;
                 pieces.push(quote! { Piece::Param(#name, #value) });
             }
             if !text.is_empty() {
                 pieces.push(quote! { Piece::Fixed(#text) });
             }
         }
-        if args.next().is_some() {
-            return Err(emit_err("more URL arguments than `{}`", f));
+        if let Some(extra) = args.next() {
+            return Err(at.unexpected(&format!("no more URL arguments than `{{}}` in {template:?}"), &extra));
         }
         let pieces = pieces.iter().map(|p| quote! { #p, });
         let init: Expr = syn::parse_quote! {
@@ -199,18 +313,16 @@ fn rewrite_url(stmts: &mut [Stmt], f: &ImplItemFn) -> Result<(), GenError> {
         found += 1;
     }
     if found != 1 {
-        return Err(emit_err("no single `let url = format!(..)`", f));
+        return Err(at.missing("exactly one `let url = format!(..);`"));
     }
     Ok(())
 }
 
 /// `encode_path(&x.to_string())` -> the name `x` and `&x.to_string()`.
 fn path_param(arg: &Expr) -> Option<(String, &syn::ExprReference)> {
-    let Expr::Call(call) = arg else { return None };
-    if call.func.to_token_stream().to_string() != "encode_path" || call.args.len() != 1 {
+    let Expr::Reference(r) = single_arg(arg, &["encode_path"])? else {
         return None;
-    }
-    let Expr::Reference(r) = &call.args[0] else { return None };
+    };
     let Expr::MethodCall(m) = r.expr.as_ref() else {
         return None;
     };
@@ -234,7 +346,7 @@ impl VisitMut for StripHeaders {
         if let Expr::MethodCall(call) = expr
             && call.method == "headers"
             && call.args.len() == 1
-            && call.args[0].to_token_stream().to_string() == "header_map"
+            && is_name(&call.args[0], "header_map")
         {
             let receiver = (*call.receiver).clone();
             *expr = receiver;
@@ -258,42 +370,45 @@ impl VisitMut for OptionalQuery<'_> {
             return;
         }
         let Expr::Reference(r) = &call.args[0] else { return };
-        let Expr::Call(new) = r.expr.as_ref() else { return };
-        if !new.func.to_token_stream().to_string().ends_with("QueryParam :: new") || new.args.len() != 2 {
+        let Some(args) = call_of(&r.expr, &["QueryParam", "new"]).filter(|a| a.len() == 2) else {
             return;
-        }
-        let (name, value) = (&new.args[0], &new.args[1]);
+        };
+        let (name, value) = (&args[0], &args[1]);
         let Expr::Reference(v) = value else { return };
-        if !self.optional.contains(&v.expr.to_token_stream().to_string()) {
+        let is_optional = match v.expr.as_ref() {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| self.optional.contains(&i.to_string())),
+            _ => false,
+        };
+        if !is_optional {
             return;
         }
+        let (name, value) = (name.clone(), value.clone());
         call.method = syn::Ident::new("query_some", call.method.span());
         call.args = syn::parse_quote! { #name, #value };
     }
 }
 
-fn emit_err(what: &str, f: &ImplItemFn) -> GenError {
-    GenError::Emit(format!(
-        "unexpected progenitor output in `send()` ({what}): {}",
-        f.sig.to_token_stream()
-    ))
-}
-
 /// `Result<ResponseValue<T>, Error<E>>` -> `ResponseValue<T>`.
-fn success_type(f: &ImplItemFn) -> Result<syn::Type, GenError> {
+fn success_type(f: &ImplItemFn, at: &Site) -> Result<syn::Type, GenError> {
+    let expected = "a return type `Result<ResponseValue<T>, Error<E>>`";
     let syn::ReturnType::Type(_, ty) = &f.sig.output else {
-        return Err(emit_err("no return type", f));
+        return Err(at.missing(expected));
     };
     let syn::Type::Path(p) = ty.as_ref() else {
-        return Err(emit_err("return type is not a path", f));
+        return Err(at.unexpected(expected, ty));
     };
-    let last = p.path.segments.last().ok_or_else(|| emit_err("empty return type", f))?;
+    let Some(last) = p.path.segments.last().filter(|s| s.ident == "Result") else {
+        return Err(at.unexpected(expected, ty));
+    };
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return Err(emit_err("return type is not `Result<..>`", f));
+        return Err(at.unexpected(expected, ty));
     };
     match args.args.first() {
         Some(syn::GenericArgument::Type(t)) => Ok(t.clone()),
-        _ => Err(emit_err("return type has no success type", f)),
+        _ => Err(at.unexpected(expected, ty)),
     }
 }
 
@@ -304,13 +419,11 @@ fn operation_id(stmts: &[Stmt]) -> Option<String> {
         let Expr::Struct(st) = local.init.as_ref()?.expr.as_ref() else {
             return None;
         };
-        st.fields.iter().find_map(|field| match (&field.member, &field.expr) {
-            (
-                syn::Member::Named(name),
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s), ..
-                }),
-            ) if name == "operation_id" => Some(s.value()),
+        if !path_ends(&st.path, &["OperationInfo"]) {
+            return None;
+        }
+        st.fields.iter().find_map(|field| match &field.member {
+            syn::Member::Named(name) if name == "operation_id" => str_lit(&field.expr),
             _ => None,
         })
     })
@@ -327,15 +440,57 @@ fn unblock(expr: &Expr) -> &Expr {
     }
 }
 
-fn rewrite_fn(f: &mut ImplItemFn, runtime: &TokenStream, optional: &BTreeSet<String>) -> Result<(), GenError> {
-    let success = success_type(f)?;
+/// What one arm of progenitor's status `match` does.
+enum Arm {
+    /// `ResponseValue::from_response(response).await`: decode JSON.
+    Json,
+    /// `Ok(ResponseValue::empty(response))` or `Ok(ResponseValue::stream(response))`.
+    Keep,
+    /// `Err(Error::ErrorResponse(..))` or `Err(Error::UnexpectedResponse(response))`.
+    Failure,
+}
+
+fn classify_arm(body: &Expr) -> Option<Arm> {
+    let is_response = |e: &Expr| is_name(e, "response");
+    if let Expr::Await(a) = body
+        && single_arg(&a.base, &["ResponseValue", "from_response"]).is_some_and(is_response)
+    {
+        return Some(Arm::Json);
+    }
+    if let Some(inner) = single_arg(body, &["Ok"]) {
+        let kept = ["empty", "stream"]
+            .iter()
+            .any(|kind| single_arg(inner, &["ResponseValue", kind]).is_some_and(is_response));
+        return kept.then_some(Arm::Keep);
+    }
+    if let Some(inner) = single_arg(body, &["Err"]) {
+        let failure = single_arg(inner, &["Error", "ErrorResponse"]).is_some()
+            || single_arg(inner, &["Error", "UnexpectedResponse"]).is_some_and(is_response);
+        return failure.then_some(Arm::Failure);
+    }
+    None
+}
+
+fn rewrite_fn(
+    f: &mut ImplItemFn,
+    runtime: &TokenStream,
+    optional: &BTreeSet<String>,
+    at: &mut Site,
+) -> Result<(), GenError> {
+    at.operation = operation_id(&f.block.stmts);
+    if at.operation.is_none() {
+        return Err(at.missing("`let info = OperationInfo { operation_id: \"..\", .. };`"));
+    }
+    let success = success_type(f, at)?;
     let mut stmts = std::mem::take(&mut f.block.stmts);
-    let Some(Stmt::Expr(Expr::Match(m), None)) = stmts.pop() else {
-        return Err(emit_err("does not end in a `match` on the status", f));
+    let m = match stmts.pop() {
+        Some(Stmt::Expr(Expr::Match(m), None)) => m,
+        Some(other) => return Err(at.unexpected("a final `match response.status().as_u16() { .. }`", &other)),
+        None => return Err(at.missing("a body")),
     };
-    let op = operation_id(&stmts).ok_or_else(|| emit_err("no `OperationInfo`", f))?;
-    drop_api_version(&mut stmts, f)?;
-    rewrite_url(&mut stmts, f)?;
+    let op = at.operation.clone().unwrap_or_default();
+    drop_api_version(&mut stmts, at)?;
+    rewrite_url(&mut stmts, at)?;
     let mut queries = OptionalQuery { optional };
     for s in &mut stmts {
         queries.visit_stmt_mut(s);
@@ -344,21 +499,22 @@ fn rewrite_fn(f: &mut ImplItemFn, runtime: &TokenStream, optional: &BTreeSet<Str
     let mut arms = Vec::new();
     for arm in m.arms {
         let inner = unblock(&arm.body);
-        let body = inner.to_token_stream().to_string();
         let is_wildcard = matches!(arm.pat, syn::Pat::Wild(_));
-        if is_wildcard || body.contains("Error :: ErrorResponse") || body.contains("Error :: UnexpectedResponse") {
-            continue;
-        }
         let pat = &arm.pat;
-        if body == "ResponseValue :: from_response (response) . await" {
-            arms.push(quote! { #pat => #runtime::decode_json(OPERATION, response).await, });
-        } else if body.starts_with("Ok (ResponseValue :: empty (response))")
-            || body.starts_with("Ok (ResponseValue :: stream (response))")
-            || body.starts_with("Ok (ResponseValue :: upgrade (response)")
-        {
-            arms.push(quote! { #pat => #inner, });
-        } else {
-            return Err(emit_err(&format!("unknown success arm `{body}`"), f));
+        match classify_arm(inner) {
+            Some(Arm::Failure) => continue,
+            Some(Arm::Json) if !is_wildcard => {
+                arms.push(quote! { #pat => #runtime::decode_json(OPERATION, response).await, });
+            }
+            Some(Arm::Keep) if !is_wildcard => arms.push(quote! { #pat => #inner, }),
+            _ => {
+                return Err(at.unexpected(
+                    "a status arm that decodes JSON (`ResponseValue::from_response(response).await`), \
+                     keeps an empty or streamed body (`Ok(ResponseValue::empty|stream(response))`) \
+                     or fails (`Err(Error::ErrorResponse|UnexpectedResponse(..))`)",
+                    &arm,
+                ));
+            }
         }
     }
 
@@ -377,4 +533,182 @@ fn rewrite_fn(f: &mut ImplItemFn, runtime: &TokenStream, optional: &BTreeSet<Str
         }
     }};
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A builder in the shape progenitor writes: one optional query
+    /// parameter, one path parameter, a JSON success and an error body.
+    fn builder() -> Vec<Item> {
+        let file: syn::File = syn::parse_quote! {
+            pub struct GetThing<'a> {
+                client: &'a super::Client,
+                id: Result<::std::string::String, String>,
+                limit: Result<Option<u64>, String>,
+            }
+            impl<'a> GetThing<'a> {
+                pub async fn send(self) -> Result<ResponseValue<types::Thing>, Error<types::ApiError>> {
+                    let Self { client, id, limit } = self;
+                    let id = id.map_err(Error::InvalidRequest)?;
+                    let limit = limit.map_err(Error::InvalidRequest)?;
+                    let url = format!("{}/v1/things/{}", client.baseurl, encode_path(&id.to_string()),);
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                    header_map.append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .query(&progenitor_client::QueryParam::new("limit", &limit))
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo { operation_id: "get_thing" };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => ResponseValue::from_response(response).await,
+                        404u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                        _ => Err(Error::UnexpectedResponse(response)),
+                    }
+                }
+            }
+        };
+        file.items
+    }
+
+    fn runtime() -> TokenStream {
+        quote! { crate::contract }
+    }
+
+    /// `builder()` with its `send()` changed by `mutate`, rewritten.
+    fn rewrite_mutated(mutate: impl FnOnce(&mut ImplItemFn)) -> Result<Vec<Item>, GenError> {
+        let mut items = builder();
+        let Item::Impl(imp) = &mut items[1] else { panic!("impl") };
+        let ImplItem::Fn(send) = &mut imp.items[0] else {
+            panic!("send")
+        };
+        mutate(send);
+        rewrite(&mut items, &runtime()).map(|()| items)
+    }
+
+    fn error_of(mutate: impl FnOnce(&mut ImplItemFn)) -> String {
+        match rewrite_mutated(mutate) {
+            Err(e) => e.to_string(),
+            Ok(items) => panic!(
+                "an unexpected shape was accepted:\n{}",
+                prettyplease::unparse(&syn::File {
+                    shebang: None,
+                    attrs: vec![],
+                    items
+                })
+            ),
+        }
+    }
+
+    /// Replaces the statement that binds `name` with `replacement`.
+    fn replace_let(send: &mut ImplItemFn, name: &str, replacement: Stmt) {
+        let slot = send
+            .block
+            .stmts
+            .iter_mut()
+            .find(|s| matches!(s, Stmt::Local(l) if binding(l).is_some_and(|(n, _)| n == name)))
+            .expect("statement");
+        *slot = replacement;
+    }
+
+    #[test]
+    fn the_expected_shape_is_rewritten() {
+        let items = rewrite_mutated(|_| {}).expect("rewrites");
+        let text = prettyplease::unparse(&syn::File {
+            shebang: None,
+            attrs: vec![],
+            items,
+        });
+        assert!(
+            text.contains("Piece::Fixed(\"/v1/things/\"), Piece::Param(\"id\", &id.to_string())"),
+            "{text}"
+        );
+        assert!(text.contains(".query_some(\"limit\", &limit)"), "{text}");
+        assert!(!text.contains("api-version") && !text.contains("header_map"), "{text}");
+        assert!(
+            text.contains("crate::contract::decode_json(OPERATION, response)"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("ErrorResponse") && !text.contains("UnexpectedResponse"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_url_not_built_on_the_base_url_names_the_operation_and_the_expectation() {
+        let err = error_of(|send| {
+            replace_let(
+                send,
+                "url",
+                syn::parse_quote! { let url = format!("{}/v1/things/{}", client.other, encode_path(&id.to_string()),); },
+            )
+        });
+        assert_eq!(
+            err,
+            "unexpected progenitor output in `GetThing::send()` of operation `get_thing`: \
+             expected `client.baseurl` as the first URL argument, found `client . other` \
+             (teach hotdata-gen/src/send.rs the new shape)"
+        );
+    }
+
+    #[test]
+    fn an_unknown_path_encoding_is_refused() {
+        let err = error_of(|send| {
+            replace_let(
+                send,
+                "url",
+                syn::parse_quote! { let url = format!("{}/v1/things/{}", client.baseurl, percent_encode(&id.to_string()),); },
+            )
+        });
+        assert!(
+            err.contains("of operation `get_thing`: expected a path parameter as `encode_path(&x.to_string())`, found `percent_encode"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_success_arm_is_refused() {
+        let err = error_of(|send| {
+            let Some(Stmt::Expr(Expr::Match(m), None)) = send.block.stmts.last_mut() else {
+                panic!("match")
+            };
+            *m.arms[0].body = syn::parse_quote! { ResponseValue::upgrade(response).await };
+        });
+        assert!(
+            err.contains("`GetThing::send()` of operation `get_thing`: expected a status arm"),
+            "{err}"
+        );
+        assert!(
+            err.contains("found `200u16 => ResponseValue :: upgrade (response) . await"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_api_version_header_and_a_missing_operation_info_are_reported() {
+        let err = error_of(|send| send.block.stmts.retain(|s| !is_api_version_header(s)));
+        assert!(
+            err.contains("of operation `get_thing`: expected one `header_map.append(HeaderName::from_static(\"api-version\"), ..);` statement, found none"),
+            "{err}"
+        );
+        let err = error_of(|send| {
+            replace_let(send, "info", syn::parse_quote! { let info = (); });
+        });
+        assert!(
+            err.contains("`GetThing::send()` of operation `(unknown)`: expected `let info = OperationInfo"),
+            "{err}"
+        );
+    }
 }

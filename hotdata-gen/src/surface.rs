@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 
 use crate::plan::Plan;
 
-/// `METHOD path  operation(inputs) -> success ! error [extras]`, grouped by tag.
-pub(crate) fn render(plan: &Plan) -> String {
+/// `METHOD path  operation(inputs) -> success ! error on statuses [extras]`,
+/// grouped by tag. `error` is the error type every call returns.
+pub(crate) fn render(plan: &Plan, error: &str) -> String {
     let mut ops: Vec<_> = plan.operations.iter().collect();
     ops.sort_by(|a, b| (a.tag.as_deref(), &a.operation_id).cmp(&(b.tag.as_deref(), &b.operation_id)));
     let mut out = String::new();
@@ -48,17 +49,28 @@ pub(crate) fn render(plan: &Plan) -> String {
         } else {
             format!("  [{}]", extras.join(", "))
         };
+        let statuses = if op.error_statuses.is_empty() {
+            String::new()
+        } else {
+            format!(" on {}", op.error_statuses.join("|"))
+        };
         let _ = writeln!(
             out,
-            "{:<6} {}\n       {}({}) -> {} ! {}{}",
+            "{:<6} {}\n       {}({}) -> {} ! {error}{statuses}{}",
             op.method,
             op.path,
             op.operation_id,
             inputs.join(", "),
             op.success,
-            op.error,
             extras
         );
+    }
+    if !plan.unreferenced_schemas.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n[schemas not emitted: no operation's input or success output reaches them]"
+        );
+        let _ = writeln!(out, "{}", plan.unreferenced_schemas.join(", "));
     }
     if !plan.open_enums.is_empty() {
         let _ = writeln!(out, "\n[open enums]");

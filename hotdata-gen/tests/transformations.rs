@@ -89,13 +89,24 @@ fn several_2xx_bodies_become_an_outcome_enum() {
 }
 
 #[test]
-fn several_error_bodies_become_one_union() {
-    let out = generated("error_union");
-    insta::assert_snapshot!(
-        "error_union_type",
-        items(&out.files["types.rs"], &["ApiErrorOrGeneric"])
-    );
-    insta::assert_snapshot!("error_union_surface", out.surface);
+fn error_bodies_are_left_to_the_runtime_error() {
+    let out = generated("error_bodies");
+    let types: syn::File = syn::parse_file(&out.files["types.rs"]).expect("parses");
+    let mut public = Vec::new();
+    for item in &types.items {
+        match item {
+            syn::Item::Struct(s) => public.push(s.ident.to_string()),
+            syn::Item::Enum(e) => public.push(e.ident.to_string()),
+            _ => {}
+        }
+    }
+    assert_eq!(public, ["Thing"], "only the success body is a type");
+    assert_eq!(out.plan.unreferenced_schemas, ["ApiError", "Unused", "Generic"]);
+    for file in out.files.values() {
+        assert!(!file.contains("ApiError") && !file.contains("Generic"), "{file}");
+    }
+    // The surface names the error users get and the statuses it stands for.
+    insta::assert_snapshot!("error_bodies_surface", out.surface);
 }
 
 #[test]
@@ -118,7 +129,7 @@ fn send_returns_the_runtime_error_and_keeps_failed_responses() {
     insta::assert_snapshot!("operations_table", out.files["operations.rs"]);
     let client = &out.files["mod.rs"];
     assert!(
-        client.contains("pub(crate) inner: crate::transport::Transport"),
+        client.contains("pub(crate) inner: crate::contract::Transport"),
         "{client}"
     );
     assert!(!client.contains("impl ClientHooks"), "the runtime implements the hooks");
@@ -131,6 +142,12 @@ fn path_parameters_are_set_on_the_parsed_base_url() {
     assert!(!builder.contains("format!"), "{builder}");
     assert!(!builder.contains("encode_path"), "{builder}");
     insta::assert_snapshot!("send_path_params_builder", builder);
+}
+
+#[test]
+fn operation_table_holds_templates_and_header_names() {
+    let out = generated("path_params");
+    insta::assert_snapshot!("path_params_operations", out.files["operations.rs"]);
 }
 
 #[test]
@@ -229,4 +246,92 @@ fn garbage_is_a_parse_error_not_a_panic() {
     for text in ["{", "openapi: 2.0\ninfo: {}", "[1, 2]", ""] {
         assert!(generate(text, &Settings::default()).is_err(), "{text:?} generated");
     }
+}
+
+/// Every `crate::` path in the generated files, with its items.
+fn crate_paths(out: &Output) -> Vec<(String, String)> {
+    let mut paths = Vec::new();
+    for (file, text) in &out.files {
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("crate::") {
+            let tail = &rest[at + "crate::".len()..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                .unwrap_or(tail.len());
+            paths.push((file.clone(), tail[..end].trim_end_matches(':').to_owned()));
+            rest = &tail[end..];
+        }
+    }
+    paths
+}
+
+#[test]
+fn generated_code_reaches_the_crate_only_through_the_runtime_contract() {
+    let settings = Settings::default();
+    let runtime = settings
+        .runtime_path
+        .strip_prefix("crate::")
+        .expect("runtime path is in the crate");
+    let own = settings
+        .module_path
+        .strip_prefix("crate::")
+        .expect("module path is in the crate");
+    // What `hotdata/src/contract.rs` re-exports; the two lists change together.
+    let contract = [
+        "Cell",
+        "Error",
+        "Nullable",
+        "Piece",
+        "QuerySome",
+        "Transport",
+        "collect_body",
+        "decode_json",
+        "decode_slice",
+        "error_response",
+        "request_error",
+        "unexpected_status",
+    ];
+    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/openapi.yaml")).expect("spec");
+    let mut outputs = vec![(
+        "spec/openapi.yaml".to_owned(),
+        generate(&spec, &settings).expect("spec generates"),
+    )];
+    for name in [
+        "outcomes",
+        "pagination",
+        "path_params",
+        "open_enums",
+        "error_bodies",
+        "cells_and_nulls",
+    ] {
+        outputs.push((name.to_owned(), generated(name)));
+    }
+    let mut used = std::collections::BTreeSet::new();
+    for (source, out) in &outputs {
+        for (file, path) in crate_paths(out) {
+            // `Nullable::is_unset` is the item `Nullable`.
+            let item = path
+                .strip_prefix(runtime)
+                .and_then(|p| p.strip_prefix("::"))
+                .map(|p| p.split("::").next().unwrap_or(p));
+            if let Some(item) = item {
+                assert!(
+                    contract.contains(&item),
+                    "{source}: {file} uses `crate::{path}`, which the runtime contract does not offer"
+                );
+                used.insert(item.to_owned());
+            } else {
+                assert!(
+                    path.starts_with(&format!("{own}::")),
+                    "{source}: {file} uses `crate::{path}`; generated code may only use `{}` and itself",
+                    settings.runtime_path
+                );
+            }
+        }
+    }
+    let unused: Vec<_> = contract.iter().filter(|c| !used.contains(**c)).collect();
+    assert!(
+        unused.is_empty(),
+        "the contract offers {unused:?}, which nothing generated uses"
+    );
 }

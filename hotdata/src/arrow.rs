@@ -9,12 +9,12 @@ use arrow_buffer::Buffer;
 use arrow_ipc::reader::StreamDecoder;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
-use reqwest::Method;
 use reqwest::header::{ACCEPT, HeaderValue};
 
 use crate::error::Error;
+use crate::generated::operations::GET_RESULT;
 use crate::generated::types::ResultFormat;
-use crate::results::{OPERATION, ResultRequest, fetch_ready, path};
+use crate::results::{OPERATION, ResultRequest, fetch_ready};
 
 /// The media type of an Arrow IPC stream.
 const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
@@ -45,10 +45,9 @@ impl ResultRequest<'_> {
         if let Some(l) = self.limit {
             query.push(("limit", l.to_string()));
         }
-        let url_path = path(&self.id);
         let response = fetch_ready(client, &self.id, self.wait, || {
             Ok(client
-                .request(OPERATION, Method::GET, &url_path)?
+                .request(&GET_RESULT, &[&self.id])?
                 .query(&query)
                 .header(ACCEPT, HeaderValue::from_static(ARROW_STREAM)))
         })

@@ -10,9 +10,10 @@ use reqwest::header::HeaderValue;
 use crate::config::{self, EnvSource};
 use crate::error::Error;
 use crate::generated;
+use crate::generated::operations::Operation;
 use crate::retry::RetryPolicy;
 use crate::runs::{JobHandle, QueryRunHandle};
-use crate::transport::{Piece, Transport};
+use crate::transport::Transport;
 
 /// Where the Hotdata API lives unless told otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.hotdata.dev";
@@ -21,7 +22,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.hotdata.dev";
 pub const USER_AGENT_VALUE: &str = concat!("hotdata-rust/", env!("CARGO_PKG_VERSION"));
 
 /// The header naming the workspace a request acts on.
-pub const WORKSPACE_HEADER: &str = "x-workspace-id";
+pub const WORKSPACE_HEADER: &str = crate::generated::operations::headers::X_WORKSPACE_ID;
 
 /// An API key. It is sent only in the `Authorization` header, marked
 /// sensitive, and never shown by `Debug` or `Display`.
@@ -171,19 +172,16 @@ impl Client {
         JobHandle::new(self.clone(), id.into())
     }
 
-    /// A request for `operation` to the path made of `pieces` (starting with
-    /// `/v1/`) on the base URL, built with the shared HTTP client. Send it
-    /// with [`execute`](Self::execute). A path parameter that is empty, `.`
-    /// or `..` is an [`Error::InvalidArgument`].
-    pub(crate) fn request(
-        &self,
-        operation: &'static str,
-        method: reqwest::Method,
-        pieces: &[Piece<'_>],
-    ) -> Result<reqwest::RequestBuilder, Error> {
-        let url = self.api.inner.url(pieces).map_err(|message| {
-            crate::transport::request_error(operation, progenitor_client::Error::InvalidRequest(message))
-        })?;
+    /// A request for the operation `op`, with the method and path template
+    /// the spec gives it and `args` as its path parameters (in path order),
+    /// on the base URL, built with the shared HTTP client. Send it with
+    /// [`execute`](Self::execute). A path parameter that is empty, `.` or
+    /// `..` is an [`Error::InvalidArgument`].
+    pub(crate) fn request(&self, op: &'static Operation, args: &[&str]) -> Result<reqwest::RequestBuilder, Error> {
+        let invalid =
+            |message: String| crate::transport::request_error(op.id, progenitor_client::Error::InvalidRequest(message));
+        let method = reqwest::Method::from_bytes(op.method.as_bytes()).map_err(|e| invalid(e.to_string()))?;
+        let url = self.api.inner.operation_url(op, args).map_err(invalid)?;
         Ok(self.api.client.request(method, url))
     }
 
@@ -607,7 +605,10 @@ fn normalise_base_url(raw: &str) -> Result<String, Error> {
         )));
     }
     let mut text = url.as_str().trim_end_matches('/').to_owned();
-    if let Some(stripped) = text.strip_suffix("/v1") {
+    let prefix = crate::generated::operations::PATH_PREFIX;
+    if let Some(stripped) = text.strip_suffix(prefix)
+        && !prefix.is_empty()
+    {
         text = stripped.to_owned();
     }
     Ok(text)

@@ -15,8 +15,14 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 pub const BODY_EXCERPT_LIMIT: usize = 512;
 
 /// The response headers that may carry a request or trace id, in the order
-/// they are consulted.
-pub const REQUEST_ID_HEADERS: [&str; 4] = ["x-request-id", "x-trace-id", "x-amzn-requestid", "traceparent"];
+/// they are consulted: the one the spec declares, then those proxies and
+/// tracing add.
+pub const REQUEST_ID_HEADERS: [&str; 4] = [
+    crate::generated::operations::headers::X_REQUEST_ID,
+    "x-trace-id",
+    "x-amzn-requestid",
+    "traceparent",
+];
 
 /// Everything that can go wrong in this crate.
 ///

@@ -20,7 +20,7 @@ pub(crate) fn request_url(
             operation,
             None,
             None,
-            "Link",
+            crate::generated::operations::headers::LINK,
             format!(
                 "the next-page link points at another origin ({}); refusing to send credentials there",
                 url.origin().ascii_serialization()

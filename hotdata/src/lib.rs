@@ -122,6 +122,7 @@ pub mod arrow;
 pub mod blocking;
 mod client;
 pub mod config;
+mod contract;
 mod datasets;
 mod error;
 mod http;

@@ -4,17 +4,16 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
-use reqwest::Method;
-
 use crate::client::Client;
 use crate::error::Error;
+use crate::generated::operations::{EXECUTE_SAVED_QUERY, Operation, QUERY};
 use crate::generated::types;
 use crate::http;
 use crate::rows::{Rows, decode};
 use crate::runs::QueryRunHandle;
-use crate::transport::{self, DATABASE_HEADER, Piece};
+use crate::transport::{self, DATABASE_HEADER};
 
-const OPERATION: &str = "query";
+const OPERATION: &str = QUERY.id;
 /// The smallest `async_after` the API accepts.
 pub const MIN_ASYNC_AFTER: Duration = Duration::from_millis(1000);
 
@@ -173,10 +172,7 @@ impl<'a> Query<'a> {
             default_schema: self.default_schema.into(),
             sql: self.sql,
         };
-        let mut request = self
-            .client
-            .request(OPERATION, Method::POST, &[Piece::Fixed("/v1/query")])?
-            .json(&body);
+        let mut request = self.client.request(&QUERY, &[])?.json(&body);
         if let Some(db) = &self.database {
             request = request.header(DATABASE_HEADER, db);
         }
@@ -222,7 +218,8 @@ async fn read_rows(operation: &'static str, mut response: reqwest::Response) -> 
     }
 }
 
-const SAVED_OPERATION: &str = "execute_saved_query";
+const SAVED: &Operation = &EXECUTE_SAVED_QUERY;
+const SAVED_OPERATION: &str = SAVED.id;
 
 impl Client {
     /// Runs a saved query's SQL and returns its rows, as exactly as
@@ -270,12 +267,7 @@ impl<'a> SavedQueryExecution<'a> {
         let body = types::ExecuteSavedQueryRequest {
             version: self.version.into(),
         };
-        let path = [
-            Piece::Fixed("/v1/queries/"),
-            Piece::Param("id", &self.id),
-            Piece::Fixed("/execute"),
-        ];
-        let request = self.client.request(SAVED_OPERATION, Method::POST, &path)?.json(&body);
+        let request = self.client.request(SAVED, &[&self.id])?.json(&body);
         let response = self.client.execute_ok(SAVED_OPERATION, request).await?;
         read_rows(SAVED_OPERATION, response).await
     }

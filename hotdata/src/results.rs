@@ -6,24 +6,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
-use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::generated::operations::{GET_RESULT, headers};
 use crate::generated::types;
 use crate::http;
 use crate::rows::{ColumnIndex, Decoded, Row, Rows, Value, decode};
-use crate::transport::Piece;
 
-pub(crate) const OPERATION: &str = "get_result";
+pub(crate) const OPERATION: &str = GET_RESULT.id;
 /// How long a fetch waits for a pending result unless told otherwise.
 pub const DEFAULT_RESULT_WAIT: Duration = Duration::from_secs(300);
 /// Rows per request for [`ResultRequest::pages`] and
 /// [`ResultRequest::stream`] unless told otherwise.
 pub const DEFAULT_PAGE_SIZE: u64 = 10_000;
 /// The response header with the row count of the whole stored result.
-const TOTAL_ROW_COUNT_HEADER: &str = "x-total-row-count";
+const TOTAL_ROW_COUNT_HEADER: &str = headers::X_TOTAL_ROW_COUNT;
 /// Pause between polls when a pending answer gives no `Retry-After`.
 const FIRST_POLL_DELAY: Duration = Duration::from_millis(250);
 const MAX_POLL_DELAY: Duration = Duration::from_secs(5);
@@ -141,7 +140,7 @@ impl<'a> ResultRequest<'a> {
         let (client, id, wait) = (self.client, self.id.clone(), self.wait);
         let query = self.query(None);
         fetch_page(client, &id, wait, || {
-            Ok(client.request(OPERATION, Method::GET, &path(&id))?.query(&query))
+            Ok(client.request(&GET_RESULT, &[&id])?.query(&query))
         })
         .await
     }
@@ -165,7 +164,7 @@ impl<'a> ResultRequest<'a> {
                     None => return Ok(None),
                     Some(Next::First) => {
                         fetch_page(client, &id, wait, || {
-                            Ok(client.request(OPERATION, Method::GET, &path(&id))?.query(&query))
+                            Ok(client.request(&GET_RESULT, &[&id])?.query(&query))
                         })
                         .await?
                     }
@@ -267,11 +266,6 @@ impl SharedRow {
     }
 }
 
-/// The path of `GET /v1/results/{id}`.
-pub(crate) fn path(id: &str) -> [Piece<'_>; 2] {
-    [Piece::Fixed("/v1/results/"), Piece::Param("id", id)]
-}
-
 /// Sends the request built by `build` until the result is ready, waiting
 /// out `202` answers for at most `wait`.
 pub(crate) async fn fetch_ready(
@@ -337,7 +331,16 @@ async fn fetch_page(
         .find_map(next_link)
         .map(|link| response.url().join(link))
         .transpose()
-        .map_err(|e| Error::decode(OPERATION, Some(status), Some(&headers), "Link", e.to_string(), b""))?;
+        .map_err(|e| {
+            Error::decode(
+                OPERATION,
+                Some(status),
+                Some(&headers),
+                headers::LINK,
+                e.to_string(),
+                b"",
+            )
+        })?;
     let body = http::read_body(OPERATION, response).await?;
     match decode(OPERATION, Some(status), Some(&headers), body)? {
         Decoded { rows: Some(rows), .. } => Ok(ResultPage {

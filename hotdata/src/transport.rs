@@ -21,14 +21,11 @@ use tracing::Instrument as _;
 pub(crate) use crate::error::Error;
 use crate::error::{self, request_id};
 use crate::generated;
-/// Types the generated models hold: a lossless row cell and a tri-state
-/// request field.
-pub use crate::nullable::Nullable;
+use crate::generated::operations::{Operation, Segment};
 use crate::retry::RetryPolicy;
-pub use crate::rows::Cell;
 
-/// The header that scopes a query to one database.
-pub const DATABASE_HEADER: &str = "x-database-id";
+/// The header that scopes a query to one database (from the spec).
+pub const DATABASE_HEADER: &str = generated::operations::headers::X_DATABASE_ID;
 
 /// Who requests are sent as and how they are retried: the inner value of the
 /// generated client. Built by [`ClientBuilder`](crate::ClientBuilder); cheap
@@ -119,15 +116,51 @@ impl Transport {
     /// `..`: such a value would silently address another resource (an empty
     /// id turns `/v1/results/{id}` into the list of results).
     pub(crate) fn url(&self, pieces: &[Piece<'_>]) -> std::result::Result<Url, String> {
+        self.with_path(|path| {
+            for piece in pieces {
+                match *piece {
+                    Piece::Fixed(text) => path.push_str(text),
+                    Piece::Param(name, value) => push_segment(path, name, value)?,
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The URL of `op` (its path template from the spec) with `args` as its
+    /// path parameters, in path order; checked like [`url`](Self::url).
+    /// Fails when `args` does not have one value per path parameter.
+    pub(crate) fn operation_url(&self, op: &Operation, args: &[&str]) -> std::result::Result<Url, String> {
+        let wanted = op.path_params().count();
+        if wanted != args.len() {
+            return Err(format!(
+                "{} takes {wanted} path parameter(s) ({}), got {}",
+                op.path,
+                op.path_params().collect::<Vec<_>>().join(", "),
+                args.len()
+            ));
+        }
+        self.with_path(|path| {
+            let mut args = args.iter();
+            for segment in op.segments {
+                match *segment {
+                    Segment::Fixed(text) => path.push_str(text),
+                    Segment::Param(name) => push_segment(path, name, args.next().copied().unwrap_or_default())?,
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The base URL with the path `fill` appends to the base URL's own path.
+    fn with_path(
+        &self,
+        fill: impl FnOnce(&mut String) -> std::result::Result<(), String>,
+    ) -> std::result::Result<Url, String> {
         let shared = &self.shared;
         let mut path = String::with_capacity(shared.prefix.len() + 48);
         path.push_str(&shared.prefix);
-        for piece in pieces {
-            match *piece {
-                Piece::Fixed(text) => path.push_str(text),
-                Piece::Param(name, value) => push_segment(&mut path, name, value)?,
-            }
-        }
+        fill(&mut path)?;
         let mut url = shared.base.clone();
         url.set_path(&path);
         Ok(url)
@@ -152,7 +185,7 @@ impl Transport {
                 .or_insert_with(|| ws.clone());
         }
         if let Some(db) = &shared.database
-            && generated::operations::find(operation).is_some_and(|op| op.header_parameters.contains(&DATABASE_HEADER))
+            && generated::operations::find(operation).is_some_and(|op| op.headers.contains(&DATABASE_HEADER))
         {
             headers
                 .entry(HeaderName::from_static(DATABASE_HEADER))
@@ -636,6 +669,24 @@ mod tests {
                 "{id:?}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn operation_urls_come_from_the_spec_template() {
+        use crate::generated::operations::{EXECUTE_SAVED_QUERY, QUERY};
+        let t = transport("https://h.example/prefix/");
+        let url = t.operation_url(&EXECUTE_SAVED_QUERY, &["q 1"]).expect("one parameter");
+        assert_eq!(
+            url.path(),
+            format!("/prefix{}", EXECUTE_SAVED_QUERY.path.replace("{id}", "q%201"))
+        );
+        assert_eq!(
+            t.operation_url(&QUERY, &[]).expect("none").path(),
+            format!("/prefix{}", QUERY.path)
+        );
+        let err = t.operation_url(&EXECUTE_SAVED_QUERY, &[]).expect_err("missing");
+        assert!(err.contains("takes 1 path parameter(s) (id), got 0"), "{err}");
+        assert!(t.operation_url(&EXECUTE_SAVED_QUERY, &[".."]).is_err());
     }
 
     #[test]

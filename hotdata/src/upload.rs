@@ -7,18 +7,18 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use reqwest::Method;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use tokio::io::{AsyncRead, AsyncReadExt as _};
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::generated::operations::UPLOAD_FILE;
 use crate::generated::outcomes::LoadManagedTableOutcome;
 use crate::generated::prelude::*;
 use crate::generated::types;
-use crate::transport::{self, Piece};
+use crate::transport;
 
-const OPERATION: &str = "upload_file";
+const OPERATION: &str = UPLOAD_FILE.id;
 /// Bytes read from the source per chunk sent; memory use stays near this.
 pub const UPLOAD_CHUNK_SIZE: usize = 256 * 1024;
 
@@ -206,7 +206,7 @@ impl Client {
         } = options;
         let body = reqwest::Body::wrap_stream(chunks(Box::pin(reader), size, progress));
         let mut request = self
-            .request(OPERATION, Method::POST, &[Piece::Fixed("/v1/files")])?
+            .request(&UPLOAD_FILE, &[])?
             .header(
                 CONTENT_TYPE,
                 content_type.as_deref().unwrap_or("application/octet-stream"),

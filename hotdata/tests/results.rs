@@ -193,7 +193,7 @@ async fn next_links_to_other_origins_are_refused() {
         .await
         .unwrap_err();
     match err {
-        Error::Decode(d) => assert_eq!(d.path, "Link"),
+        Error::Decode(d) => assert_eq!(d.path, "link"),
         other => panic!("{other:?}"),
     }
     assert_eq!(stub.received().len(), 1);

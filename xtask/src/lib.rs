@@ -90,7 +90,66 @@ pub fn drift(out: &Output, dir: &Path) -> Result<(), String> {
     if report.is_empty() { Ok(()) } else { Err(report) }
 }
 
+/// The spec to compare against: the file at `base` when one exists, else
+/// `spec/openapi.yaml` at the git revision `base` (`HEAD` when `None`).
+pub fn base_spec(base: Option<&str>) -> Result<String, String> {
+    let root = workspace_root();
+    let base = base.unwrap_or("HEAD");
+    let file = root.join(base);
+    if Path::new(base).is_file() || file.is_file() {
+        let path = if Path::new(base).is_file() {
+            PathBuf::from(base)
+        } else {
+            file
+        };
+        return std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    }
+    let output = std::process::Command::new("git")
+        .current_dir(&root)
+        .args(["show", &format!("{base}:{SPEC}")])
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{base:?} is neither a file nor a git revision with {SPEC}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("{SPEC} at {base} is not UTF-8: {e}"))
+}
+
+/// What the working spec changes for users relative to `base` (see
+/// [`base_spec`]), as Markdown for `CHANGELOG.md`.
+pub fn report(base: Option<&str>) -> Result<String, String> {
+    let before = base_spec(base)?;
+    let path = workspace_root().join(SPEC);
+    let after = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    hotdata_gen::report::render(&before, &after).map_err(|e| e.to_string())
+}
+
 /// Lines of code in the generated files.
 pub fn line_count(out: &Output) -> usize {
     out.files.values().map(|t| t.lines().count()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_file_is_read_and_the_same_spec_reports_nothing() {
+        let text = base_spec(Some(SPEC)).expect("the spec is a file");
+        assert!(text.contains("openapi:"));
+        let report = report(Some(SPEC)).expect("report");
+        assert!(report.contains("- none visible to users"), "{report}");
+    }
+
+    #[test]
+    fn an_unknown_base_is_an_error_naming_it() {
+        let err = base_spec(Some("no-such-rev-or-file")).expect_err("unknown");
+        assert!(
+            err.contains("\"no-such-rev-or-file\" is neither a file nor a git revision"),
+            "{err}"
+        );
+    }
 }

@@ -2,21 +2,30 @@
 
 use std::process::{Command, ExitCode};
 
-use xtask::{GENERATED, SPEC, drift, generate, line_count, workspace_root, write};
+use xtask::{GENERATED, SPEC, drift, generate, line_count, report, workspace_root, write};
 
-const USAGE: &str = "usage: cargo xtask <regen|check|ci>
-  regen   rewrite hotdata/src/generated/ and the insta snapshots from spec/openapi.yaml
+const USAGE: &str = "usage: cargo xtask <regen|report|check|ci> [--base <file|rev>]
+  regen   rewrite hotdata/src/generated/ and the insta snapshots from spec/openapi.yaml,
+          then print what the spec change does to users (against --base, default HEAD)
+  report  only print that report, ready to paste into CHANGELOG.md
   check   fail with a diff if anything generated or snapshotted is stale
   ci      everything CI runs: fmt, clippy, spec validation, check, tests, docs";
 
 fn main() -> ExitCode {
-    let task = std::env::args().nth(1).unwrap_or_default();
-    let result = match task.as_str() {
-        "regen" => regen(),
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().cloned().unwrap_or_default();
+    let base = match args.get(1..).unwrap_or_default() {
+        [] => Ok(None),
+        [flag, base] if flag == "--base" && matches!(task.as_str(), "regen" | "report") => Ok(Some(base.clone())),
+        _ => Err(USAGE.to_owned()),
+    };
+    let result = base.and_then(|base| match task.as_str() {
+        "regen" => regen(base.as_deref()),
+        "report" => report(base.as_deref()).map(|text| print!("{text}")),
         "check" => check(),
         "ci" => ci(),
         _ => Err(USAGE.to_owned()),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -26,7 +35,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn regen() -> Result<(), String> {
+fn regen(base: Option<&str>) -> Result<(), String> {
     let root = workspace_root();
     let (out, took) = generate(&root.join(SPEC))?;
     write(&out, &root.join(GENERATED))?;
@@ -39,6 +48,10 @@ fn regen() -> Result<(), String> {
     );
     snapshots("always")?;
     println!("snapshots rewritten; review them with `git diff`");
+    match report(base) {
+        Ok(text) => println!("\n{text}"),
+        Err(e) => println!("\nno report of the spec change: {e}"),
+    }
     Ok(())
 }
 

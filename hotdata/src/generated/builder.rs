@@ -2,8 +2,8 @@
 
 #![allow(missing_debug_implementations, unused_imports, clippy::redundant_field_names)]
 #[allow(unused_imports)]
-use crate::transport::QuerySome as _;
-use crate::transport::Piece;
+use crate::contract::QuerySome as _;
+use crate::contract::Piece;
 use super::types;
 #[allow(unused_imports)]
 use super::{
@@ -26,7 +26,7 @@ impl<'a> ListConnectionTypes<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListConnectionTypesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_connection_types";
         let response = async move {
@@ -54,10 +54,10 @@ impl<'a> ListConnectionTypes<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -92,7 +92,7 @@ impl<'a> GetConnectionType<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ConnectionTypeDetail>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_connection_type";
         let response = async move {
@@ -126,10 +126,10 @@ impl<'a> GetConnectionType<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -149,7 +149,7 @@ impl<'a> ListConnections<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListConnectionsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_connections";
         let response = async move {
@@ -177,10 +177,10 @@ impl<'a> ListConnections<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -228,7 +228,7 @@ impl<'a> CreateConnection<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateConnectionResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_connection";
         let response = async move {
@@ -263,10 +263,10 @@ impl<'a> CreateConnection<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -302,7 +302,7 @@ impl<'a> GetConnection<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetConnectionResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_connection";
         let response = async move {
@@ -336,10 +336,10 @@ impl<'a> GetConnection<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -373,7 +373,7 @@ impl<'a> DeleteConnection<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_connection";
         let response = async move {
             let Self { client, connection_id } = self;
@@ -388,14 +388,7 @@ impl<'a> DeleteConnection<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_connection",
             };
@@ -406,10 +399,10 @@ impl<'a> DeleteConnection<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -443,7 +436,7 @@ impl<'a> PurgeConnectionCache<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/cache`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "purge_connection_cache";
         let response = async move {
             let Self { client, connection_id } = self;
@@ -459,14 +452,7 @@ impl<'a> PurgeConnectionCache<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "purge_connection_cache",
             };
@@ -477,10 +463,10 @@ impl<'a> PurgeConnectionCache<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -516,7 +502,7 @@ impl<'a> CheckConnectionHealth<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ConnectionHealthResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "check_connection_health";
         let response = async move {
@@ -551,10 +537,10 @@ impl<'a> CheckConnectionHealth<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -615,7 +601,7 @@ impl<'a> DeleteManagedTable<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/schemas/{schema}/tables/{table}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_managed_table";
         let response = async move {
             let Self { client, connection_id, schema, table } = self;
@@ -636,14 +622,7 @@ impl<'a> DeleteManagedTable<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_managed_table",
             };
@@ -654,10 +633,10 @@ impl<'a> DeleteManagedTable<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -744,7 +723,7 @@ impl<'a> LoadManagedTable<'a> {
     ///Sends a `POST` request to `/v1/connections/{connection_id}/schemas/{schema}/tables/{table}/loads`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::contract::Error> {
         const OPERATION: &str = "load_managed_table";
         let response = async move {
             let Self { client, connection_id, schema, table, body } = self;
@@ -783,11 +762,11 @@ impl<'a> LoadManagedTable<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             200u16 => Ok(ResponseValue::stream(response)),
             202u16 => Ok(ResponseValue::stream(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -848,7 +827,7 @@ impl<'a> PurgeTableCache<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/cache`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "purge_table_cache";
         let response = async move {
             let Self { client, connection_id, schema, table } = self;
@@ -870,14 +849,7 @@ impl<'a> PurgeTableCache<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "purge_table_cache",
             };
@@ -888,10 +860,10 @@ impl<'a> PurgeTableCache<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -954,7 +926,7 @@ impl<'a> ListIndexes<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListIndexesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_indexes";
         let response = async move {
@@ -995,10 +967,10 @@ impl<'a> ListIndexes<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1085,7 +1057,7 @@ impl<'a> CreateIndex<'a> {
     ///Sends a `POST` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/indexes`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::contract::Error> {
         const OPERATION: &str = "create_index";
         let response = async move {
             let Self { client, connection_id, schema, table, body } = self;
@@ -1123,11 +1095,11 @@ impl<'a> CreateIndex<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             201u16 => Ok(ResponseValue::stream(response)),
             202u16 => Ok(ResponseValue::stream(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1202,7 +1174,7 @@ impl<'a> DeleteIndex<'a> {
     ///Sends a `DELETE` request to `/v1/connections/{connection_id}/tables/{schema}/{table}/indexes/{index_name}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_index";
         let response = async move {
             let Self { client, connection_id, schema, table, index_name } = self;
@@ -1226,14 +1198,7 @@ impl<'a> DeleteIndex<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_index",
             };
@@ -1244,10 +1209,10 @@ impl<'a> DeleteIndex<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1310,7 +1275,7 @@ impl<'a> GetTableProfile<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::TableProfileResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_table_profile";
         let response = async move {
@@ -1351,10 +1316,10 @@ impl<'a> GetTableProfile<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1374,7 +1339,7 @@ impl<'a> ListWorkspaceContexts<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListWorkspaceContextsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_workspace_contexts";
         let response = async move {
@@ -1402,10 +1367,10 @@ impl<'a> ListWorkspaceContexts<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1456,7 +1421,7 @@ impl<'a> UpsertWorkspaceContext<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UpsertWorkspaceContextResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "upsert_workspace_context";
         let response = async move {
@@ -1491,10 +1456,10 @@ impl<'a> UpsertWorkspaceContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1529,7 +1494,7 @@ impl<'a> GetWorkspaceContext<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetWorkspaceContextResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_workspace_context";
         let response = async move {
@@ -1563,10 +1528,10 @@ impl<'a> GetWorkspaceContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1599,7 +1564,7 @@ impl<'a> DeleteWorkspaceContext<'a> {
     ///Sends a `DELETE` request to `/v1/context/{name}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_workspace_context";
         let response = async move {
             let Self { client, name } = self;
@@ -1614,14 +1579,7 @@ impl<'a> DeleteWorkspaceContext<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_workspace_context",
             };
@@ -1632,10 +1590,10 @@ impl<'a> DeleteWorkspaceContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1716,7 +1674,7 @@ impl<'a> ListDatabases<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListDatabasesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_databases";
         let response = async move {
@@ -1752,10 +1710,10 @@ impl<'a> ListDatabases<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1803,7 +1761,7 @@ impl<'a> CreateDatabase<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateDatabaseResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_database";
         let response = async move {
@@ -1837,11 +1795,11 @@ impl<'a> CreateDatabase<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1877,7 +1835,7 @@ impl<'a> GetDatabase<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::DatabaseDetailResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_database";
         let response = async move {
@@ -1911,10 +1869,10 @@ impl<'a> GetDatabase<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -1948,7 +1906,7 @@ impl<'a> DeleteDatabase<'a> {
     ///Sends a `DELETE` request to `/v1/databases/{database_id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_database";
         let response = async move {
             let Self { client, database_id } = self;
@@ -1963,14 +1921,7 @@ impl<'a> DeleteDatabase<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_database",
             };
@@ -1981,10 +1932,10 @@ impl<'a> DeleteDatabase<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2046,7 +1997,7 @@ impl<'a> AttachDatabaseCatalog<'a> {
     ///Sends a `POST` request to `/v1/databases/{database_id}/catalogs`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "attach_database_catalog";
         let response = async move {
             let Self { client, database_id, body } = self;
@@ -2068,15 +2019,7 @@ impl<'a> AttachDatabaseCatalog<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
             let info = OperationInfo {
                 operation_id: "attach_database_catalog",
             };
@@ -2087,10 +2030,10 @@ impl<'a> AttachDatabaseCatalog<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2138,7 +2081,7 @@ impl<'a> DetachDatabaseCatalog<'a> {
     ///Sends a `DELETE` request to `/v1/databases/{database_id}/catalogs/{connection_id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "detach_database_catalog";
         let response = async move {
             let Self { client, database_id, connection_id } = self;
@@ -2156,14 +2099,7 @@ impl<'a> DetachDatabaseCatalog<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "detach_database_catalog",
             };
@@ -2174,10 +2110,10 @@ impl<'a> DetachDatabaseCatalog<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2213,7 +2149,7 @@ impl<'a> ListDatabaseContexts<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListDatabaseContextsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_database_contexts";
         let response = async move {
@@ -2248,10 +2184,10 @@ impl<'a> ListDatabaseContexts<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2315,7 +2251,7 @@ impl<'a> UpsertDatabaseContext<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UpsertDatabaseContextResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "upsert_database_context";
         let response = async move {
@@ -2357,10 +2293,10 @@ impl<'a> UpsertDatabaseContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2409,7 +2345,7 @@ impl<'a> GetDatabaseContext<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetDatabaseContextResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_database_context";
         let response = async move {
@@ -2446,10 +2382,10 @@ impl<'a> GetDatabaseContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2496,7 +2432,7 @@ impl<'a> DeleteDatabaseContext<'a> {
     ///Sends a `DELETE` request to `/v1/databases/{database_id}/context/{name}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_database_context";
         let response = async move {
             let Self { client, database_id, name } = self;
@@ -2514,14 +2450,7 @@ impl<'a> DeleteDatabaseContext<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_database_context",
             };
@@ -2532,10 +2461,10 @@ impl<'a> DeleteDatabaseContext<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2584,7 +2513,7 @@ impl<'a> ListDatasets<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListDatasetsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_datasets";
         let response = async move {
@@ -2616,10 +2545,10 @@ impl<'a> ListDatasets<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2667,7 +2596,7 @@ impl<'a> CreateDataset<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateDatasetResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_dataset";
         let response = async move {
@@ -2701,10 +2630,10 @@ impl<'a> CreateDataset<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2740,7 +2669,7 @@ impl<'a> ListDatasetIndexes<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListIndexesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_dataset_indexes";
         let response = async move {
@@ -2775,10 +2704,10 @@ impl<'a> ListDatasetIndexes<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2840,7 +2769,7 @@ impl<'a> CreateDatasetIndex<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::IndexInfoResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_dataset_index";
         let response = async move {
@@ -2881,10 +2810,10 @@ impl<'a> CreateDatasetIndex<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -2932,7 +2861,7 @@ impl<'a> DeleteDatasetIndex<'a> {
     ///Sends a `DELETE` request to `/v1/datasets/{dataset_id}/indexes/{index_name}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_dataset_index";
         let response = async move {
             let Self { client, dataset_id, index_name } = self;
@@ -2950,14 +2879,7 @@ impl<'a> DeleteDatasetIndex<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_dataset_index",
             };
@@ -2968,10 +2890,10 @@ impl<'a> DeleteDatasetIndex<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3006,7 +2928,7 @@ impl<'a> GetDataset<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetDatasetResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_dataset";
         let response = async move {
@@ -3037,10 +2959,10 @@ impl<'a> GetDataset<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3101,7 +3023,7 @@ impl<'a> UpdateDataset<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UpdateDatasetResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "update_dataset";
         let response = async move {
@@ -3138,10 +3060,10 @@ impl<'a> UpdateDataset<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3174,7 +3096,7 @@ impl<'a> DeleteDataset<'a> {
     ///Sends a `DELETE` request to `/v1/datasets/{id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_dataset";
         let response = async move {
             let Self { client, id } = self;
@@ -3186,14 +3108,7 @@ impl<'a> DeleteDataset<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_dataset",
             };
@@ -3204,10 +3119,10 @@ impl<'a> DeleteDataset<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3269,7 +3184,7 @@ impl<'a> ListDatasetVersions<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListDatasetVersionsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_dataset_versions";
         let response = async move {
@@ -3308,10 +3223,10 @@ impl<'a> ListDatasetVersions<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3331,7 +3246,7 @@ impl<'a> ListEmbeddingProviders<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListEmbeddingProvidersResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_embedding_providers";
         let response = async move {
@@ -3359,10 +3274,10 @@ impl<'a> ListEmbeddingProviders<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3413,7 +3328,7 @@ impl<'a> CreateEmbeddingProvider<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateEmbeddingProviderResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_embedding_provider";
         let response = async move {
@@ -3448,10 +3363,10 @@ impl<'a> CreateEmbeddingProvider<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3486,7 +3401,7 @@ impl<'a> GetEmbeddingProvider<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::EmbeddingProviderResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_embedding_provider";
         let response = async move {
@@ -3520,10 +3435,10 @@ impl<'a> GetEmbeddingProvider<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3587,7 +3502,7 @@ impl<'a> UpdateEmbeddingProvider<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UpdateEmbeddingProviderResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "update_embedding_provider";
         let response = async move {
@@ -3628,10 +3543,10 @@ impl<'a> UpdateEmbeddingProvider<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3664,7 +3579,7 @@ impl<'a> DeleteEmbeddingProvider<'a> {
     ///Sends a `DELETE` request to `/v1/embedding-providers/{id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_embedding_provider";
         let response = async move {
             let Self { client, id } = self;
@@ -3679,14 +3594,7 @@ impl<'a> DeleteEmbeddingProvider<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_embedding_provider",
             };
@@ -3697,10 +3605,10 @@ impl<'a> DeleteEmbeddingProvider<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3737,7 +3645,7 @@ impl<'a> ListUploads<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListUploadsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_uploads";
         let response = async move {
@@ -3767,10 +3675,10 @@ impl<'a> ListUploads<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3803,7 +3711,7 @@ impl<'a> UploadFile<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UploadResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "upload_file";
         let response = async move {
@@ -3839,10 +3747,10 @@ impl<'a> UploadFile<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -3950,7 +3858,7 @@ impl<'a> InformationSchema<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::InformationSchemaResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "information_schema";
         let response = async move {
@@ -3998,10 +3906,10 @@ impl<'a> InformationSchema<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4080,7 +3988,7 @@ impl<'a> ListJobs<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListJobsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_jobs";
         let response = async move {
@@ -4116,10 +4024,10 @@ impl<'a> ListJobs<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4154,7 +4062,7 @@ impl<'a> GetJob<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::JobStatusResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_job";
         let response = async move {
@@ -4183,10 +4091,10 @@ impl<'a> GetJob<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4235,7 +4143,7 @@ impl<'a> ListSavedQueries<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListSavedQueriesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_saved_queries";
         let response = async move {
@@ -4267,10 +4175,10 @@ impl<'a> ListSavedQueries<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4318,7 +4226,7 @@ impl<'a> CreateSavedQuery<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SavedQueryDetail>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_saved_query";
         let response = async move {
@@ -4353,10 +4261,10 @@ impl<'a> CreateSavedQuery<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4391,7 +4299,7 @@ impl<'a> GetSavedQuery<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SavedQueryDetail>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_saved_query";
         let response = async move {
@@ -4422,10 +4330,10 @@ impl<'a> GetSavedQuery<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4486,7 +4394,7 @@ impl<'a> UpdateSavedQuery<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SavedQueryDetail>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "update_saved_query";
         let response = async move {
@@ -4524,10 +4432,10 @@ impl<'a> UpdateSavedQuery<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4560,7 +4468,7 @@ impl<'a> DeleteSavedQuery<'a> {
     ///Sends a `DELETE` request to `/v1/queries/{id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_saved_query";
         let response = async move {
             let Self { client, id } = self;
@@ -4572,14 +4480,7 @@ impl<'a> DeleteSavedQuery<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_saved_query",
             };
@@ -4590,10 +4491,10 @@ impl<'a> DeleteSavedQuery<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4671,7 +4572,7 @@ impl<'a> ExecuteSavedQuery<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::QueryResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "execute_saved_query";
         let response = async move {
@@ -4719,10 +4620,10 @@ impl<'a> ExecuteSavedQuery<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4784,7 +4685,7 @@ impl<'a> ListSavedQueryVersions<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListSavedQueryVersionsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_saved_query_versions";
         let response = async move {
@@ -4823,10 +4724,10 @@ impl<'a> ListSavedQueryVersions<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -4883,7 +4784,7 @@ impl<'a> Query<'a> {
     ///Sends a `POST` request to `/v1/query`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::contract::Error> {
         const OPERATION: &str = "query";
         let response = async move {
             let Self { client, x_database_id, body } = self;
@@ -4918,11 +4819,11 @@ impl<'a> Query<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             200u16 => Ok(ResponseValue::stream(response)),
             202u16 => Ok(ResponseValue::stream(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5019,7 +4920,7 @@ impl<'a> ListQueryRuns<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListQueryRunsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_query_runs";
         let response = async move {
@@ -5061,10 +4962,10 @@ impl<'a> ListQueryRuns<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5114,7 +5015,7 @@ impl<'a> GetQueryRun<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::QueryRunInfo>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_query_run";
         let response = async move {
@@ -5154,10 +5055,10 @@ impl<'a> GetQueryRun<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5203,7 +5104,7 @@ impl<'a> Refresh<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::RefreshResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "refresh";
         let response = async move {
@@ -5237,10 +5138,10 @@ impl<'a> Refresh<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5304,7 +5205,7 @@ impl<'a> ListResults<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListResultsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_results";
         let response = async move {
@@ -5342,10 +5243,10 @@ impl<'a> ListResults<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5434,7 +5335,7 @@ impl<'a> GetResult<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetResultResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_result";
         let response = async move {
@@ -5477,11 +5378,11 @@ impl<'a> GetResult<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            202u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            202u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5501,7 +5402,7 @@ impl<'a> ListSandboxes<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListSandboxesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_sandboxes";
         let response = async move {
@@ -5529,10 +5430,10 @@ impl<'a> ListSandboxes<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5580,7 +5481,7 @@ impl<'a> CreateSandbox<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SandboxResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_sandbox";
         let response = async move {
@@ -5614,10 +5515,10 @@ impl<'a> CreateSandbox<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5653,7 +5554,7 @@ impl<'a> GetSandbox<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SandboxResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_sandbox";
         let response = async move {
@@ -5687,10 +5588,10 @@ impl<'a> GetSandbox<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5726,7 +5627,7 @@ impl<'a> DeleteSandbox<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::DeleteSandboxResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "delete_sandbox";
         let response = async move {
@@ -5760,10 +5661,10 @@ impl<'a> DeleteSandbox<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5825,7 +5726,7 @@ impl<'a> UpdateSandbox<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::SandboxResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "update_sandbox";
         let response = async move {
@@ -5865,10 +5766,10 @@ impl<'a> UpdateSandbox<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5888,7 +5789,7 @@ impl<'a> ListSecrets<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListSecretsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_secrets";
         let response = async move {
@@ -5916,10 +5817,10 @@ impl<'a> ListSecrets<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -5967,7 +5868,7 @@ impl<'a> CreateSecret<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateSecretResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_secret";
         let response = async move {
@@ -6001,10 +5902,10 @@ impl<'a> CreateSecret<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6039,7 +5940,7 @@ impl<'a> GetSecret<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::GetSecretResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_secret";
         let response = async move {
@@ -6073,10 +5974,10 @@ impl<'a> GetSecret<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6137,7 +6038,7 @@ impl<'a> UpdateSecret<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UpdateSecretResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "update_secret";
         let response = async move {
@@ -6177,10 +6078,10 @@ impl<'a> UpdateSecret<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6213,7 +6114,7 @@ impl<'a> DeleteSecret<'a> {
     ///Sends a `DELETE` request to `/v1/secrets/{name}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_secret";
         let response = async move {
             let Self { client, name } = self;
@@ -6228,14 +6129,7 @@ impl<'a> DeleteSecret<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_secret",
             };
@@ -6246,10 +6140,10 @@ impl<'a> DeleteSecret<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6286,7 +6180,7 @@ impl<'a> ListWorkspaces<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListWorkspacesResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_workspaces";
         let response = async move {
@@ -6317,10 +6211,10 @@ impl<'a> ListWorkspaces<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6368,7 +6262,7 @@ impl<'a> CreateWorkspace<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateWorkspaceResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_workspace";
         let response = async move {
@@ -6402,10 +6296,10 @@ impl<'a> CreateWorkspace<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6439,7 +6333,7 @@ impl<'a> DeleteWorkspace<'a> {
     ///Sends a `DELETE` request to `/v1/workspaces/{public_id}`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<()>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_workspace";
         let response = async move {
             let Self { client, public_id } = self;
@@ -6454,14 +6348,7 @@ impl<'a> DeleteWorkspace<'a> {
                 )
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_workspace",
             };
@@ -6472,10 +6359,10 @@ impl<'a> DeleteWorkspace<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6511,7 +6398,7 @@ impl<'a> GetUsage<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::WorkspaceUsageResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_usage";
         let response = async move {
@@ -6541,10 +6428,10 @@ impl<'a> GetUsage<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6594,7 +6481,7 @@ impl<'a> BulkCreateDatabases<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::DatabaseBatchResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "bulk_create_databases";
         let response = async move {
@@ -6629,10 +6516,10 @@ impl<'a> BulkCreateDatabases<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            202u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            202u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6668,7 +6555,7 @@ impl<'a> GetDatabaseBatch<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::DatabaseBatchResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_database_batch";
         let response = async move {
@@ -6702,10 +6589,10 @@ impl<'a> GetDatabaseBatch<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6741,7 +6628,7 @@ impl<'a> DeleteDatabaseBatch<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::DeleteDatabaseBatchResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "delete_database_batch";
         let response = async move {
@@ -6775,10 +6662,10 @@ impl<'a> DeleteDatabaseBatch<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6813,7 +6700,7 @@ impl<'a> LookupDatabaseByName<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::DatabaseDetailResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "lookup_database_by_name";
         let response = async move {
@@ -6843,10 +6730,10 @@ impl<'a> LookupDatabaseByName<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6897,7 +6784,7 @@ impl<'a> CountDatabases<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::DatabaseCountResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "count_databases";
         let response = async move {
@@ -6929,10 +6816,10 @@ impl<'a> CountDatabases<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -6994,7 +6881,7 @@ impl<'a> ForkDatabase<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::CreateDatabaseResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "fork_database";
         let response = async move {
@@ -7035,10 +6922,10 @@ impl<'a> ForkDatabase<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -7089,7 +6976,7 @@ impl<'a> GetDatabaseLineage<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::DatabaseLineageResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "get_database_lineage";
         let response = async move {
@@ -7126,10 +7013,10 @@ impl<'a> GetDatabaseLineage<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -7191,7 +7078,7 @@ impl<'a> AddDatabaseSchema<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ManagedSchemaResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "add_database_schema";
         let response = async move {
@@ -7233,10 +7120,10 @@ impl<'a> AddDatabaseSchema<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -7312,7 +7199,7 @@ impl<'a> AddDatabaseTable<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ManagedTableResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "add_database_table";
         let response = async move {
@@ -7356,10 +7243,10 @@ impl<'a> AddDatabaseTable<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -7446,7 +7333,7 @@ impl<'a> LoadDatabaseTable<'a> {
     ///Sends a `POST` request to `/v1/databases/{database_id}/schemas/{schema}/tables/{table}/loads`
     pub async fn send(
         self,
-    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::contract::Error> {
         const OPERATION: &str = "load_database_table";
         let response = async move {
             let Self { client, database_id, schema, table, body } = self;
@@ -7485,11 +7372,11 @@ impl<'a> LoadDatabaseTable<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
             200u16 => Ok(ResponseValue::stream(response)),
             202u16 => Ok(ResponseValue::stream(response)),
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -7580,7 +7467,7 @@ impl<'a> SetDatabaseTableConstantPerKey<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ManagedTableConstantPerKeyResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "set_database_table_constant_per_key";
         let response = async move {
@@ -7628,10 +7515,10 @@ impl<'a> SetDatabaseTableConstantPerKey<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -7693,7 +7580,7 @@ impl<'a> AddManagedSchema<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ManagedSchemaResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "add_managed_schema";
         let response = async move {
@@ -7735,10 +7622,10 @@ impl<'a> AddManagedSchema<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -7814,7 +7701,7 @@ impl<'a> AddManagedTable<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ManagedTableResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "add_managed_table";
         let response = async move {
@@ -7858,10 +7745,10 @@ impl<'a> AddManagedTable<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -7952,7 +7839,7 @@ impl<'a> SetManagedTableConstantPerKey<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ManagedTableConstantPerKeyResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "set_managed_table_constant_per_key";
         let response = async move {
@@ -8000,10 +7887,10 @@ impl<'a> SetManagedTableConstantPerKey<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -8128,7 +8015,7 @@ impl<'a> ListIndexesCollection<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::ListIndexesPageResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "list_indexes_collection";
         let response = async move {
@@ -8181,10 +8068,10 @@ impl<'a> ListIndexesCollection<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -8232,7 +8119,7 @@ impl<'a> CreateUploadSessionHandler<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::UploadSessionResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_upload_session_handler";
         let response = async move {
@@ -8266,10 +8153,10 @@ impl<'a> CreateUploadSessionHandler<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -8319,7 +8206,7 @@ impl<'a> CreateUploadSessionsBatchHandler<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::BatchCreateUploadResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "create_upload_sessions_batch_handler";
         let response = async move {
@@ -8354,10 +8241,10 @@ impl<'a> CreateUploadSessionsBatchHandler<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            201u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            201u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -8435,7 +8322,7 @@ impl<'a> FinalizeUploadHandler<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::FinalizeUploadResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "finalize_upload_handler";
         let response = async move {
@@ -8485,10 +8372,10 @@ impl<'a> FinalizeUploadHandler<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }
@@ -8566,7 +8453,7 @@ impl<'a> MintUploadPartsHandler<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<types::MintUploadPartsResponse>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         const OPERATION: &str = "mint_upload_parts_handler";
         let response = async move {
@@ -8616,10 +8503,10 @@ impl<'a> MintUploadPartsHandler<'a> {
             ::std::result::Result::<_, Error<()>>::Ok(response)
         }
             .await
-            .map_err(|e| crate::transport::request_error(OPERATION, e))?;
+            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
         match response.status().as_u16() {
-            200u16 => crate::transport::decode_json(OPERATION, response).await,
-            _ => Err(crate::transport::error_response(OPERATION, response).await),
+            200u16 => crate::contract::decode_json(OPERATION, response).await,
+            _ => Err(crate::contract::error_response(OPERATION, response).await),
         }
     }
 }

@@ -16,7 +16,7 @@ Version: 1.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::transport::Transport,
+    pub(crate) inner: crate::contract::Transport,
 }
 impl Client {
     /// Create a new client.
@@ -24,7 +24,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::transport::Transport) -> Self {
+    pub fn new(baseurl: &str, inner: crate::contract::Transport) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -43,7 +43,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::transport::Transport,
+        inner: crate::contract::Transport,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -52,7 +52,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::contract::Transport> for Client {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -62,7 +62,7 @@ impl ClientInfo<crate::transport::Transport> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::transport::Transport {
+    fn inner(&self) -> &crate::contract::Transport {
         &self.inner
     }
 }
@@ -70,7 +70,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        Client: ClientHooks<crate::contract::Transport>,
     {}
 };
 ///Look up which source types can be connected and what configuration and credentials each one needs.

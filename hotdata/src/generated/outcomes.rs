@@ -22,29 +22,24 @@ impl CreateIndexOutcome {
     /// Decodes a raw successful response by its status.
     pub async fn from_response(
         response: ResponseValue<ByteStream>,
-    ) -> ::std::result::Result<ResponseValue<Self>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<Self>, crate::contract::Error> {
         const OPERATION: &str = "create_index";
-        let (status, headers, body) = crate::transport::collect_body(OPERATION, response)
+        let (status, headers, body) = crate::contract::collect_body(OPERATION, response)
             .await?;
         let value = match status.as_u16() {
             201u16 => {
                 Self::Created(
-                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                    crate::contract::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             202u16 => {
                 Self::Accepted(
-                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                    crate::contract::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             other => {
                 return Err(
-                    crate::transport::unexpected_status(
-                        OPERATION,
-                        other,
-                        &headers,
-                        &body,
-                    ),
+                    crate::contract::unexpected_status(OPERATION, other, &headers, &body),
                 );
             }
         };
@@ -57,7 +52,7 @@ impl<'a> super::builder::CreateIndex<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<CreateIndexOutcome>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         CreateIndexOutcome::from_response(self.send().await?).await
     }
@@ -81,29 +76,24 @@ impl LoadDatabaseTableOutcome {
     /// Decodes a raw successful response by its status.
     pub async fn from_response(
         response: ResponseValue<ByteStream>,
-    ) -> ::std::result::Result<ResponseValue<Self>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<Self>, crate::contract::Error> {
         const OPERATION: &str = "load_database_table";
-        let (status, headers, body) = crate::transport::collect_body(OPERATION, response)
+        let (status, headers, body) = crate::contract::collect_body(OPERATION, response)
             .await?;
         let value = match status.as_u16() {
             200u16 => {
                 Self::Ok(
-                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                    crate::contract::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             202u16 => {
                 Self::Accepted(
-                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                    crate::contract::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             other => {
                 return Err(
-                    crate::transport::unexpected_status(
-                        OPERATION,
-                        other,
-                        &headers,
-                        &body,
-                    ),
+                    crate::contract::unexpected_status(OPERATION, other, &headers, &body),
                 );
             }
         };
@@ -116,7 +106,7 @@ impl<'a> super::builder::LoadDatabaseTable<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<LoadDatabaseTableOutcome>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         LoadDatabaseTableOutcome::from_response(self.send().await?).await
     }
@@ -140,29 +130,24 @@ impl LoadManagedTableOutcome {
     /// Decodes a raw successful response by its status.
     pub async fn from_response(
         response: ResponseValue<ByteStream>,
-    ) -> ::std::result::Result<ResponseValue<Self>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<Self>, crate::contract::Error> {
         const OPERATION: &str = "load_managed_table";
-        let (status, headers, body) = crate::transport::collect_body(OPERATION, response)
+        let (status, headers, body) = crate::contract::collect_body(OPERATION, response)
             .await?;
         let value = match status.as_u16() {
             200u16 => {
                 Self::Ok(
-                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                    crate::contract::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             202u16 => {
                 Self::Accepted(
-                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                    crate::contract::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             other => {
                 return Err(
-                    crate::transport::unexpected_status(
-                        OPERATION,
-                        other,
-                        &headers,
-                        &body,
-                    ),
+                    crate::contract::unexpected_status(OPERATION, other, &headers, &body),
                 );
             }
         };
@@ -175,7 +160,7 @@ impl<'a> super::builder::LoadManagedTable<'a> {
         self,
     ) -> ::std::result::Result<
         ResponseValue<LoadManagedTableOutcome>,
-        crate::transport::Error,
+        crate::contract::Error,
     > {
         LoadManagedTableOutcome::from_response(self.send().await?).await
     }
@@ -199,29 +184,24 @@ impl QueryOutcome {
     /// Decodes a raw successful response by its status.
     pub async fn from_response(
         response: ResponseValue<ByteStream>,
-    ) -> ::std::result::Result<ResponseValue<Self>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<Self>, crate::contract::Error> {
         const OPERATION: &str = "query";
-        let (status, headers, body) = crate::transport::collect_body(OPERATION, response)
+        let (status, headers, body) = crate::contract::collect_body(OPERATION, response)
             .await?;
         let value = match status.as_u16() {
             200u16 => {
                 Self::Ok(
-                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                    crate::contract::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             202u16 => {
                 Self::Accepted(
-                    crate::transport::decode_slice(OPERATION, status, &headers, &body)?,
+                    crate::contract::decode_slice(OPERATION, status, &headers, &body)?,
                 )
             }
             other => {
                 return Err(
-                    crate::transport::unexpected_status(
-                        OPERATION,
-                        other,
-                        &headers,
-                        &body,
-                    ),
+                    crate::contract::unexpected_status(OPERATION, other, &headers, &body),
                 );
             }
         };
@@ -232,7 +212,7 @@ impl<'a> super::builder::Query<'a> {
     ///Sends the request and decodes the body by status into [`QueryOutcome`].
     pub async fn send_outcome(
         self,
-    ) -> ::std::result::Result<ResponseValue<QueryOutcome>, crate::transport::Error> {
+    ) -> ::std::result::Result<ResponseValue<QueryOutcome>, crate::contract::Error> {
         QueryOutcome::from_response(self.send().await?).await
     }
 }

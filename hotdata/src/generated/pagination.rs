@@ -12,7 +12,7 @@ impl<'a> super::builder::InformationSchema<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::InformationSchemaResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<::std::string::String>)> = Some((self, None));
@@ -47,7 +47,7 @@ impl<'a> super::builder::InformationSchema<'a> {
     pub fn stream(
         self,
     ) -> impl Stream<
-        Item = ::std::result::Result<super::types::TableInfo, crate::transport::Error>,
+        Item = ::std::result::Result<super::types::TableInfo, crate::contract::Error>,
     > + Unpin + 'a {
         self.pages()
             .map_ok(|page| ::futures::stream::iter(
@@ -63,7 +63,7 @@ impl<'a> super::builder::ListDatabases<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListDatabasesResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<::std::string::String>)> = Some((self, None));
@@ -100,7 +100,7 @@ impl<'a> super::builder::ListDatabases<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::DatabaseSummary,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -117,7 +117,7 @@ impl<'a> super::builder::ListDatasetVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListDatasetVersionsResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -151,7 +151,7 @@ impl<'a> super::builder::ListDatasetVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::DatasetVersionSummary,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -168,7 +168,7 @@ impl<'a> super::builder::ListDatasets<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListDatasetsResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -202,7 +202,7 @@ impl<'a> super::builder::ListDatasets<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::DatasetSummary,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -219,7 +219,7 @@ impl<'a> super::builder::ListIndexesCollection<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListIndexesPageResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<::std::string::String>)> = Some((self, None));
@@ -256,7 +256,7 @@ impl<'a> super::builder::ListIndexesCollection<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::IndexEntryResponse,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -273,7 +273,7 @@ impl<'a> super::builder::ListQueryRuns<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListQueryRunsResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<::std::string::String>)> = Some((self, None));
@@ -308,7 +308,7 @@ impl<'a> super::builder::ListQueryRuns<'a> {
     pub fn stream(
         self,
     ) -> impl Stream<
-        Item = ::std::result::Result<super::types::QueryRunInfo, crate::transport::Error>,
+        Item = ::std::result::Result<super::types::QueryRunInfo, crate::contract::Error>,
     > + Unpin + 'a {
         self.pages()
             .map_ok(|page| ::futures::stream::iter(
@@ -324,7 +324,7 @@ impl<'a> super::builder::ListResults<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListResultsResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -356,7 +356,7 @@ impl<'a> super::builder::ListResults<'a> {
     pub fn stream(
         self,
     ) -> impl Stream<
-        Item = ::std::result::Result<super::types::ResultInfo, crate::transport::Error>,
+        Item = ::std::result::Result<super::types::ResultInfo, crate::contract::Error>,
     > + Unpin + 'a {
         self.pages()
             .map_ok(|page| ::futures::stream::iter(
@@ -372,7 +372,7 @@ impl<'a> super::builder::ListSavedQueries<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListSavedQueriesResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -406,7 +406,7 @@ impl<'a> super::builder::ListSavedQueries<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::SavedQuerySummary,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         self.pages()
@@ -423,7 +423,7 @@ impl<'a> super::builder::ListSavedQueryVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             ResponseValue<super::types::ListSavedQueryVersionsResponse>,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         let start: Option<(Self, Option<u64>)> = Some((self, None));
@@ -457,7 +457,7 @@ impl<'a> super::builder::ListSavedQueryVersions<'a> {
     ) -> impl Stream<
         Item = ::std::result::Result<
             super::types::SavedQueryVersionInfo,
-            crate::transport::Error,
+            crate::contract::Error,
         >,
     > + Unpin + 'a {
         self.pages()

@@ -64,77 +64,6 @@ impl AddManagedTableRequest {
         Default::default()
     }
 }
-///The code and message describing a single API error.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-pub struct ApiErrorDetail {
-    ///Stable, machine-readable identifier for the kind of error, for example `OVERLOADED` (load shedding, retryable), `RESULT_TOO_LARGE` (a JSON result over the memory budget) or `PERSISTENCE_UNAVAILABLE` (a result could not be saved, retryable).
-    pub code: ::std::string::String,
-    ///Explanation of the error intended for humans.
-    pub message: ::std::string::String,
-}
-impl ApiErrorDetail {
-    pub fn builder() -> builder::ApiErrorDetail {
-        Default::default()
-    }
-}
-///Envelope used by endpoints that return structured errors.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-pub struct ApiErrorResponse {
-    pub error: ApiErrorDetail,
-}
-impl ApiErrorResponse {
-    pub fn builder() -> builder::ApiErrorResponse {
-        Default::default()
-    }
-}
-///Any of the error bodies ApiErrorResponse, GenericErrorResponse this API sends.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-pub enum ApiErrorResponseOrGenericErrorResponse {
-    ApiErrorResponse(ApiErrorResponse),
-    GenericErrorResponse(GenericErrorResponse),
-}
-impl ::std::convert::From<ApiErrorResponse> for ApiErrorResponseOrGenericErrorResponse {
-    fn from(value: ApiErrorResponse) -> Self {
-        Self::ApiErrorResponse(value)
-    }
-}
-impl ::std::convert::From<GenericErrorResponse>
-for ApiErrorResponseOrGenericErrorResponse {
-    fn from(value: GenericErrorResponse) -> Self {
-        Self::GenericErrorResponse(value)
-    }
-}
-///Any of the error bodies ApiErrorResponse, GenericErrorResponse, GetResultResponse this API sends.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-pub enum ApiErrorResponseOrGenericErrorResponseOrGetResultResponse {
-    ApiErrorResponse(ApiErrorResponse),
-    GenericErrorResponse(GenericErrorResponse),
-    GetResultResponse(GetResultResponse),
-}
-impl ::std::convert::From<ApiErrorResponse>
-for ApiErrorResponseOrGenericErrorResponseOrGetResultResponse {
-    fn from(value: ApiErrorResponse) -> Self {
-        Self::ApiErrorResponse(value)
-    }
-}
-impl ::std::convert::From<GenericErrorResponse>
-for ApiErrorResponseOrGenericErrorResponseOrGetResultResponse {
-    fn from(value: GenericErrorResponse) -> Self {
-        Self::GenericErrorResponse(value)
-    }
-}
-impl ::std::convert::From<GetResultResponse>
-for ApiErrorResponseOrGenericErrorResponseOrGetResultResponse {
-    fn from(value: GetResultResponse) -> Self {
-        Self::GetResultResponse(value)
-    }
-}
 ///Body of a 202 reply when a query continues in the background, or when an Arrow answer is too large to send inline. Poll `status_url`, sending the same `X-Database-Id` the query was scoped with, until the run reaches a final state, then fetch its result.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -158,8 +87,8 @@ impl AsyncQueryResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct AttachDatabaseCatalogRequest {
     ///Name under which the catalog is exposed inside the database; if null or omitted, the connection's own name is used.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub alias: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub alias: crate::contract::Nullable<::std::string::String>,
     ///ID of the existing connection to attach.
     pub connection_id: ::std::string::String,
 }
@@ -268,20 +197,20 @@ pub struct BulkCreateDatabasesRequest {
     ///Number of databases to create, from 1 to 10000.
     pub count: ::std::num::NonZeroU64,
     ///Name each database's default catalog answers to, with the same rules as on a single create; `default` when omitted.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub default_catalog: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub default_catalog: crate::contract::Nullable<::std::string::String>,
     ///Schema that unqualified table names resolve to inside each database.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub default_schema: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub default_schema: crate::contract::Nullable<::std::string::String>,
     ///When the databases expire, as an RFC 3339 timestamp or a relative duration such as `24h`, `90m` or `7d`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub expires_at: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub expires_at: crate::contract::Nullable<::std::string::String>,
     ///Caller-chosen key that makes the request safe to retry: a repeat with a key already used returns the original batch (same `batch_id`, same databases) rather than creating more. The key alone identifies the request, so a reused key with a different `count` or template also returns the original batch without complaint; use a new key for each distinct request.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub idempotency_key: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub idempotency_key: crate::contract::Nullable<::std::string::String>,
     ///Pattern for the display label of each database; it must contain `{index}`, which is replaced by the database's zero-based position padded with zeros to the width of the largest index (with `count` 100, `tenant-{index}` gives `tenant-00` to `tenant-99`). A pattern without `{index}` is rejected. Each label also gets a suffix identifying the batch. When omitted, labels are derived from each database's ID.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub name_template: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub name_template: crate::contract::Nullable<::std::string::String>,
     ///Schemas and tables to declare on every database of the batch, in the shape a single create accepts; omitted or empty leaves the databases without tables.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub schemas: ::std::vec::Vec<DatabaseDefaultSchemaDecl>,
@@ -617,11 +546,11 @@ pub struct CreateConnectionRequest {
     ///Name for the connection, used to reference its tables in SQL.
     pub name: ::std::string::String,
     ///ID of an existing secret (e.g. `secr_abc123`) to authenticate with; cannot be combined with `secret_name`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub secret_id: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub secret_id: crate::contract::Nullable<::std::string::String>,
     ///Name of an existing secret to authenticate with; cannot be combined with `secret_id`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub secret_name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub secret_name: crate::contract::Nullable<::std::string::String>,
     ///Seed-era servers only: when true, the connection was registered without discovering its tables. The live service no longer takes this field and always runs discovery.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[deprecated(
@@ -634,8 +563,8 @@ pub struct CreateConnectionRequest {
     #[deprecated(
         note = "Not accepted by the live service, which picks the storage itself; leave it out."
     )]
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub storage_backend: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub storage_backend: crate::contract::Nullable<::std::string::String>,
 }
 impl CreateConnectionRequest {
     pub fn builder() -> builder::CreateConnectionRequest {
@@ -669,20 +598,20 @@ impl CreateConnectionResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatabaseRequest {
     ///Name the database's default catalog answers to inside its query scope. It must be a valid SQL identifier (lowercase letters, digits and `_`, not starting with a digit) other than `hotdata` or `information_schema`; defaults to `default`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub default_catalog: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub default_catalog: crate::contract::Nullable<::std::string::String>,
     ///Schema that unqualified table names resolve to inside the database, given as a valid SQL identifier. When omitted, a database declaring exactly one schema uses that schema and any other uses `main`. Fully qualified names are unaffected, and a query's own `default_schema` takes precedence.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub default_schema: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub default_schema: crate::contract::Nullable<::std::string::String>,
     ///When the database should expire, given either as an absolute RFC 3339 time or as a duration relative to now ending in `h`, `m` or `d` (e.g. `24h`, `7d`). Cleanup happens no earlier than this time. When omitted or empty, the live service keeps the database indefinitely; seed-era servers applied a `24h` default.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub expires_at: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub expires_at: crate::contract::Nullable<::std::string::String>,
     ///When true, and a database with the requested `name` already exists, that database is returned (status `200`, `created: false`) instead of creating another. Requires `name`; names are compared ignoring surrounding whitespace and the case of unaccented Latin letters and digits, as in `GET /v1/databases/by-name`. The existing database is returned as is: the other fields of this request are neither compared nor applied. Not understood by seed-era servers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub if_not_exists: ::std::option::Option<bool>,
     ///Optional display label; it need not be unique and cannot be used to address the database (the legacy key `description` is also accepted). When omitted, the live service assigns a label derived from the database's ID.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub name: crate::contract::Nullable<::std::string::String>,
     ///Schemas and tables to declare on the default catalog at creation; data for them is loaded later. Omitted or empty means the default catalog starts with no declared tables.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub schemas: ::std::vec::Vec<DatabaseDefaultSchemaDecl>,
@@ -732,11 +661,11 @@ pub struct CreateDatasetRequest {
     pub label: ::std::string::String,
     pub source: DatasetSource,
     ///Storage engine for the table, `parquet` (the default) or `ducklake`; `ducklake` needs DuckLake metadata configured on the engine and cannot be combined with a saved-query source or explicit geometry columns.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub storage_backend: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub storage_backend: crate::contract::Nullable<::std::string::String>,
     ///Table name to use in SQL; when omitted or `null`, one is generated from `label`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub table_name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub table_name: crate::contract::Nullable<::std::string::String>,
 }
 impl CreateDatasetRequest {
     pub fn builder() -> builder::CreateDatasetRequest {
@@ -770,8 +699,8 @@ impl CreateDatasetResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateEmbeddingProviderRequest {
     ///Key for a service provider, sent inline and stored by the service as a managed secret; cannot be combined with `secret_name`. Needed when the provider's endpoint is not on the operator's approved list.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub api_key: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub api_key: crate::contract::Nullable<::std::string::String>,
     ///Settings specific to the provider, such as model name, base URL or dimensions.
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -779,8 +708,8 @@ pub struct CreateEmbeddingProviderRequest {
     pub name: ::std::string::String,
     pub provider_type: crate::generated::types::EmbeddingProviderType,
     ///Name of an already stored secret holding the key, typically for `service` providers. Such a secret is only sent to approved origins (by default OpenAI's public API); for other endpoints pass `api_key` instead.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub secret_name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub secret_name: crate::contract::Nullable<::std::string::String>,
 }
 impl CreateEmbeddingProviderRequest {
     pub fn builder() -> builder::CreateEmbeddingProviderRequest {
@@ -816,35 +745,35 @@ pub struct CreateIndexRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///With `async`, how long (in milliseconds, at least 1000 and at most the server's limit) to wait for the build: 201 with the index if it finished in time, otherwise 202. Out-of-range values, or setting it without `async`, give 400.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub async_after_ms: crate::transport::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub async_after_ms: crate::contract::Nullable<i64>,
     ///Columns the index covers; mandatory for every index type.
     pub columns: ::std::vec::Vec<::std::string::String>,
     ///Optional note describing what the embedded content is, for example "product descriptions".
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub description: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub description: crate::contract::Nullable<::std::string::String>,
     ///Size of the generated embedding vectors, for models that offer several sizes; `null` or omitted uses the model's default.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub dimensions: crate::transport::Nullable<u64>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub dimensions: crate::contract::Nullable<u64>,
     ///Provider that embeds a text column for a vector index (either algorithm); the index is then built on the generated column (`{column}_embedding` unless `output_column` says otherwise). Later loads and text searches embed with the same provider and are refused if its model or endpoint changes; a new API key is fine. Dropping the index keeps the generated column.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub embedding_provider_id: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub embedding_provider_id: crate::contract::Nullable<::std::string::String>,
     ///Name for the new index, unique per table.
     pub index_name: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub index_type: ::std::option::Option<crate::generated::types::IndexType>,
     ///Distance function for vector indexes, `l2`, `cosine` or `dot`; if omitted, vector columns use `l2` and embedded text columns use the provider's preferred metric. `ivf` takes only `l2` or `cosine`, so a provider preferring `dot` needs an explicit metric there.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub metric: crate::transport::Nullable<crate::generated::types::VectorMetric>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub metric: crate::contract::Nullable<crate::generated::types::VectorMetric>,
     ///For `ivf`: how many clusters to divide the vectors into; more clusters means less data read per search at equal effort. Absent lets the service choose from the table size. The built index may end up with fewer clusters than asked.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub nlist: crate::transport::Nullable<::std::num::NonZeroU64>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub nlist: crate::contract::Nullable<::std::num::NonZeroU64>,
     ///Name for the generated embedding column, overriding the default `{column}_embedding`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub output_column: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub output_column: crate::contract::Nullable<::std::string::String>,
     ///For `ivf`: share of the index a search reads, above 0 and at most 1; higher finds more true neighbours but takes longer. A fraction rather than a cluster count, so it keeps its meaning when `nlist` changes. Absent uses the service default.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub probe_fraction: crate::transport::Nullable<f64>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub probe_fraction: crate::contract::Nullable<f64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub vector_precision: ::std::option::Option<
         crate::generated::types::VectorPrecision,
@@ -876,15 +805,15 @@ impl CreateSandboxRequest {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSavedQueryRequest {
     ///Optional free-text explanation of what the query does.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub description: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub description: crate::contract::Nullable<::std::string::String>,
     ///Display name for the saved query.
     pub name: ::std::string::String,
     ///SQL statement to store as the first version.
     pub sql: ::std::string::String,
     ///Optional labels for organizing saved queries.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub tags: crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub tags: crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
 }
 impl CreateSavedQueryRequest {
     pub fn builder() -> builder::CreateSavedQueryRequest {
@@ -926,28 +855,28 @@ impl CreateSecretResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateUploadRequest {
     ///Algorithm of an optional integrity checksum you provide; only `sha256` is accepted. Give it together with `checksum_value`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub checksum_algo: crate::transport::Nullable<
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub checksum_algo: crate::contract::Nullable<
         crate::generated::types::UploadChecksumAlgorithm,
     >,
     ///The checksum of the file computed with `checksum_algo`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub checksum_value: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub checksum_value: crate::contract::Nullable<::std::string::String>,
     ///Content encoding to record for the file, e.g. `gzip`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub content_encoding: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub content_encoding: crate::contract::Nullable<::std::string::String>,
     ///Media type to record for the file, e.g. that of Parquet, CSV or JSON; it helps a later load detect the format.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub content_type: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub content_type: crate::contract::Nullable<::std::string::String>,
     ///Exact size of the file in bytes. When given, an oversized file is refused right away and the stored size is compared with it at finalize (a mismatch fails the finalize). Leave it out for a streaming upload: the session is then always multipart with no part URLs up front (mint them through `POST /v1/uploads/{upload_id}/parts`), and finalize only checks the file is non-empty and within the limit.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub declared_size_bytes: crate::transport::Nullable<u64>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub declared_size_bytes: crate::contract::Nullable<u64>,
     ///Original file name, kept for your own reference; it changes nothing about the upload or the load.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub filename: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub filename: crate::contract::Nullable<::std::string::String>,
     ///Preferred part size in bytes for a multipart upload. A hint only: the service fits it into its allowed range and part-count limit, and ignores it for single-`PUT` uploads.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub part_size: crate::transport::Nullable<u64>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub part_size: crate::contract::Nullable<u64>,
 }
 impl CreateUploadRequest {
     pub fn builder() -> builder::CreateUploadRequest {
@@ -1316,8 +1245,8 @@ impl EmbeddingProviderResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ExecuteSavedQueryRequest {
     ///Version number to run; when null or omitted the latest version is used.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub version: crate::transport::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub version: crate::contract::Nullable<i64>,
 }
 impl ExecuteSavedQueryRequest {
     pub fn builder() -> builder::ExecuteSavedQueryRequest {
@@ -1343,8 +1272,8 @@ impl FinalizeUploadPart {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct FinalizeUploadRequest {
     ///Every part of a multipart upload with its ETag; leave out for a single-`PUT` upload.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub parts: crate::transport::Nullable<::std::vec::Vec<FinalizeUploadPart>>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub parts: crate::contract::Nullable<::std::vec::Vec<FinalizeUploadPart>>,
 }
 impl FinalizeUploadRequest {
     pub fn builder() -> builder::FinalizeUploadRequest {
@@ -1377,14 +1306,14 @@ impl FinalizeUploadResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ForkDatabaseRequest {
     ///Note on why the fork is taken, kept with the fork's record and returned in `forked_from` and in the lineage of both databases. Surrounding whitespace is trimmed and an empty value counts as absent; at most 4096 bytes, with line breaks and tabs allowed but no other control characters.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub description: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub description: crate::contract::Nullable<::std::string::String>,
     ///When the fork expires, as an RFC 3339 timestamp or a relative duration such as `24h` or `7d`. When omitted, a source expiry still in the future is carried over; otherwise the fork does not expire.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub expires_at: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub expires_at: crate::contract::Nullable<::std::string::String>,
     ///Display label of the fork. When omitted, the source's label plus a short suffix from the fork's ID is used (or the ID-derived label alone when the source has no usable label).
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub name: crate::contract::Nullable<::std::string::String>,
 }
 impl ForkDatabaseRequest {
     pub fn builder() -> builder::ForkDatabaseRequest {
@@ -1412,20 +1341,6 @@ pub struct ForkedFromInfo {
 }
 impl ForkedFromInfo {
     pub fn builder() -> builder::ForkedFromInfo {
-        Default::default()
-    }
-}
-///Plain error body carrying an HTTP status and a message.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-pub struct GenericErrorResponse {
-    ///Explanation of the error.
-    pub message: ::std::string::String,
-    ///HTTP status code of the error.
-    pub status: i64,
-}
-impl GenericErrorResponse {
-    pub fn builder() -> builder::GenericErrorResponse {
         Default::default()
     }
 }
@@ -1512,7 +1427,7 @@ pub struct GetResultResponse {
     ///Row data, each row being an array of values aligned with `columns`; null unless the result is ready. Floating-point infinities and NaN appear as null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rows: ::std::option::Option<
-        ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
+        ::std::vec::Vec<::std::vec::Vec<crate::contract::Cell>>,
     >,
     pub status: crate::generated::types::ResultStatus,
     ///Number of rows in the whole result, ignoring `offset` and `limit`, the same value as the `X-Total-Row-Count` header; when `row_count` is smaller, further rows remain. Sent by the live service whenever the result is ready; seed-era servers omit it.
@@ -2179,32 +2094,32 @@ pub struct LoadManagedTableRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///With `async`, how long (in milliseconds, at least 1000 and at most the server's limit) to wait for the load before answering: it answers 200 with the result if the load finished in time, otherwise 202. Out-of-range values, or setting it without `async`, give 400.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub async_after_ms: crate::transport::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub async_after_ms: crate::contract::Nullable<i64>,
     ///Declared column types for inline `data`, by column name; it must name every CSV column and nothing else, and is rejected with any other source. Types are inferred when absent. A value is a type name such as `BIGINT` or `DECIMAL(10,2)`, or an object with `type`, `precision` and `scale`. Known types: VARCHAR, TEXT, STRING, CHAR, BOOLEAN, TINYINT, SMALLINT, INTEGER, BIGINT, UTINYINT, USMALLINT, UINTEGER, UBIGINT, REAL, FLOAT, DOUBLE, DECIMAL, NUMERIC, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, BINARY, BLOB, UUID and JSON.
     #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
     pub columns: ::std::collections::HashMap<::std::string::String, ColumnDefinition>,
     ///CSV text with a header row, loaded without a separate upload; the quickest path for small tables. At most 2 MiB, beyond which the service answers 413 with error code `INLINE_DATA_TOO_LARGE` (upload the file instead). Column types are inferred unless `columns` gives them. Exactly one of `upload_id`, `result_id` and `data` must be set.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub data: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub data: crate::contract::Nullable<::std::string::String>,
     ///Format of the source: `csv`, `json` (one JSON object per line, not an array) or `parquet`. When absent, an upload's format is worked out from its content type and then its bytes. Inline `data` accepts only `csv` (its default); a `result_id` load must leave it out.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub format: crate::transport::Nullable<crate::generated::types::DataFormat>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub format: crate::contract::Nullable<crate::generated::types::DataFormat>,
     ///A caller-chosen token (a fresh UUID per batch works well, at most 255 characters) that makes an inline `data` load safe to resend: repeating the request with the same key after a timeout or lost answer loads the rows at most once and returns the first outcome. Reusing a key with different data, another table or another mode gives 409 `IDEMPOTENCY_KEY_CONFLICT` and loads nothing; do not retry that. A resend that arrives while the first attempt still runs also gets 409 (with a different code); wait and resend with the same key. Only allowed with `data`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub idempotency_key: crate::transport::Nullable<
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub idempotency_key: crate::contract::Nullable<
         LoadManagedTableRequestIdempotencyKey,
     >,
     ///Key columns that `delete`, `update` and `upsert` use to match incoming rows to stored ones; when absent, the key declared with the table applies. Use the same key on every load of a table. Ignored by `replace` and `append`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub key: crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub key: crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
     pub mode: crate::generated::types::LoadMode,
     ///ID of a persisted query result to copy into the table; the table keeps the rows after the result expires, and one result can feed any number of tables. Such loads always run synchronously. Exactly one of `upload_id`, `result_id` and `data` must be set.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub result_id: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub result_id: crate::contract::Nullable<::std::string::String>,
     ///ID of a finalized upload session (`POST /v1/uploads`); CSV, newline-delimited JSON and Parquet are accepted. The upload is claimed atomically, so a second load of it while the first runs gives 409. Reloading by the same `upload_id` is the safe way to retry such a load. Exactly one of `upload_id`, `result_id` and `data` must be set.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub upload_id: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub upload_id: crate::contract::Nullable<::std::string::String>,
 }
 impl LoadManagedTableRequest {
     pub fn builder() -> builder::LoadManagedTableRequest {
@@ -2455,20 +2370,20 @@ pub struct QueryRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///Together with `async: true`, how long in milliseconds to keep waiting for a synchronous answer before switching to the asynchronous reply. At least 1000 and at most the server's configured ceiling; the live service rejects an out-of-range value, or one sent without `async: true`, with 400 (seed-era servers ignored it when `async` was false).
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub async_after_ms: crate::transport::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub async_after_ms: crate::contract::Nullable<i64>,
     ///ID of the database to run the query in, as an alternative to the `X-Database-Id` header. Give the database by exactly one of the two; if both are present and name different databases the request is refused with 400. Seed-era servers do not know this field.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub database_id: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub database_id: crate::contract::Nullable<::std::string::String>,
     ///Catalog used to resolve unqualified table names; it must be visible in the query's database (`default`, the alias of an attached catalog, or a system catalog). `default` when omitted. Seed-era servers accept it only together with `X-Database-Id` (400 otherwise).
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub default_catalog: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub default_catalog: crate::contract::Nullable<::std::string::String>,
     ///Schema used to resolve unqualified table names. When omitted, the live service uses the database's own `default_schema` (see `GET /v1/databases/{database_id}`), which is `main` only when the database chose no other; seed-era servers use `main`. Naming a schema overrides that for this query alone. It is not checked in advance, so a wrong schema only surfaces later as a table that cannot be found; fully qualified names are unaffected.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub default_schema: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub default_schema: crate::contract::Nullable<::std::string::String>,
     ///SQL dialect `sql` is written in; `hotsql` when omitted. Any other dialect is translated to HotSQL before running, so that dialect's idioms can be used. Write statements follow the same rules as in HotSQL. An unknown dialect is refused with 400. Seed-era servers do not know this field.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub dialect: crate::transport::Nullable<crate::generated::types::SqlDialect>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub dialect: crate::contract::Nullable<crate::generated::types::SqlDialect>,
     ///SQL statement to run.
     pub sql: ::std::string::String,
 }
@@ -2502,7 +2417,7 @@ pub struct QueryResponse {
     )]
     pub row_count: u64,
     ///Row data, each row being an array of values (string, number, boolean or null) aligned with `columns`.
-    pub rows: ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
+    pub rows: ::std::vec::Vec<::std::vec::Vec<crate::contract::Cell>>,
     ///Number of rows in the whole result. Equal to `preview_row_count` when everything fit in this body; null while a truncated result is still being saved, in which case the total is on the query run (`row_count`) or in the `X-Total-Row-Count` header of `GET /v1/results/{id}`. The live service always sends the field; seed-era servers omit it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_row_count: ::std::option::Option<u64>,
@@ -2604,23 +2519,23 @@ pub struct RefreshRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///Connection to refresh; leave out (with all other fields) to re-discover schemas of every connection. Cannot be combined with `dataset_id`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub connection_id: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub connection_id: crate::contract::Nullable<::std::string::String>,
     ///Set to `true` to re-sync cached table data rather than only re-discovering schema metadata.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data: ::std::option::Option<bool>,
     ///Dataset whose source should be re-run to create a new version; cannot be combined with `connection_id`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub dataset_id: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub dataset_id: crate::contract::Nullable<::std::string::String>,
     ///When refreshing data for a whole connection (`data: true` without `table_name`), also perform an initial sync of tables that have never been cached; defaults to `false`, which touches only already-cached tables, and has no effect on other refresh kinds.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub include_uncached: ::std::option::Option<bool>,
     ///Schema of the single table to refresh; used together with `table_name`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub schema_name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub schema_name: crate::contract::Nullable<::std::string::String>,
     ///Name of the single table to refresh; used together with `schema_name` and `data: true`.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub table_name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub table_name: crate::contract::Nullable<::std::string::String>,
 }
 impl RefreshRequest {
     pub fn builder() -> builder::RefreshRequest {
@@ -3324,14 +3239,14 @@ impl ::std::convert::TryFrom<::std::string::String> for TextProfileDetailType {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateDatasetRequest {
     ///New human-readable name for the dataset.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub label: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub label: crate::contract::Nullable<::std::string::String>,
     ///Version to pin queries to; send `null` to remove an existing pin, or leave the field out to keep the current pinning.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub pinned_version: crate::transport::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub pinned_version: crate::contract::Nullable<i64>,
     ///New table name under which the dataset is queried.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub table_name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub table_name: crate::contract::Nullable<::std::string::String>,
 }
 impl UpdateDatasetRequest {
     pub fn builder() -> builder::UpdateDatasetRequest {
@@ -3366,17 +3281,17 @@ impl UpdateDatasetResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateEmbeddingProviderRequest {
     ///New API key; it replaces the provider's managed secret, creating one if needed.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub api_key: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub api_key: crate::contract::Nullable<::std::string::String>,
     ///Replacement provider-specific settings.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub config: ::std::option::Option<::serde_json::Value>,
     ///New name for the provider.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub name: crate::contract::Nullable<::std::string::String>,
     ///Name of the secret holding the API key; set to `null` to detach it.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub secret_name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub secret_name: crate::contract::Nullable<::std::string::String>,
 }
 impl UpdateEmbeddingProviderRequest {
     pub fn builder() -> builder::UpdateEmbeddingProviderRequest {
@@ -3433,25 +3348,25 @@ impl UpdateSandboxRequest {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSavedQueryRequest {
     ///Category to use instead of the inferred one; send `null` to go back to automatic detection.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub category_override: crate::transport::Nullable<
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub category_override: crate::contract::Nullable<
         crate::generated::types::QueryCategory,
     >,
     ///New free-text explanation; leave out to keep the current one.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub description: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub description: crate::contract::Nullable<::std::string::String>,
     ///New display name; leave out to keep the current one.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub name: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub name: crate::contract::Nullable<::std::string::String>,
     ///New SQL text, which creates a new version if it differs; leave out to keep the current SQL.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub sql: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub sql: crate::contract::Nullable<::std::string::String>,
     ///Free-form size annotation for the queried tables; sending `null` removes it.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub table_size_override: crate::transport::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub table_size_override: crate::contract::Nullable<::std::string::String>,
     ///Replacement list of labels; leave out to keep the current tags.
-    #[serde(default, skip_serializing_if = "crate::transport::Nullable::is_unset")]
-    pub tags: crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
+    pub tags: crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
 }
 impl UpdateSavedQueryRequest {
     pub fn builder() -> builder::UpdateSavedQueryRequest {
@@ -4131,98 +4046,6 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
-    pub struct ApiErrorDetail {
-        code: ::std::result::Result<::std::string::String, ::std::string::String>,
-        message: ::std::result::Result<::std::string::String, ::std::string::String>,
-    }
-    impl ::std::default::Default for ApiErrorDetail {
-        fn default() -> Self {
-            Self {
-                code: Err("no value supplied for code".to_string()),
-                message: Err("no value supplied for message".to_string()),
-            }
-        }
-    }
-    impl ApiErrorDetail {
-        pub fn code<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.code = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for code: {e}"));
-            self
-        }
-        pub fn message<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.message = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for message: {e}")
-                });
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ApiErrorDetail> for super::ApiErrorDetail {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ApiErrorDetail,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                code: value.code?,
-                message: value.message?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ApiErrorDetail> for ApiErrorDetail {
-        fn from(value: super::ApiErrorDetail) -> Self {
-            Self {
-                code: Ok(value.code),
-                message: Ok(value.message),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct ApiErrorResponse {
-        error: ::std::result::Result<super::ApiErrorDetail, ::std::string::String>,
-    }
-    impl ::std::default::Default for ApiErrorResponse {
-        fn default() -> Self {
-            Self {
-                error: Err("no value supplied for error".to_string()),
-            }
-        }
-    }
-    impl ApiErrorResponse {
-        pub fn error<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::ApiErrorDetail>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.error = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for error: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ApiErrorResponse> for super::ApiErrorResponse {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ApiErrorResponse,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self { error: value.error? })
-        }
-    }
-    impl ::std::convert::From<super::ApiErrorResponse> for ApiErrorResponse {
-        fn from(value: super::ApiErrorResponse) -> Self {
-            Self { error: Ok(value.error) }
-        }
-    }
-    #[derive(Clone, Debug)]
     pub struct AsyncQueryResponse {
         query_run_id: ::std::result::Result<
             ::std::string::String,
@@ -4320,7 +4143,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct AttachDatabaseCatalogRequest {
         alias: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         connection_id: ::std::result::Result<
@@ -4339,9 +4162,7 @@ pub mod builder {
     impl AttachDatabaseCatalogRequest {
         pub fn alias<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.alias = value
@@ -4548,23 +4369,23 @@ pub mod builder {
     pub struct BulkCreateDatabasesRequest {
         count: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
         default_catalog: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_schema: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         expires_at: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         idempotency_key: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name_template: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         schemas: ::std::result::Result<
@@ -4598,9 +4419,7 @@ pub mod builder {
         }
         pub fn default_catalog<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_catalog = value
@@ -4612,9 +4431,7 @@ pub mod builder {
         }
         pub fn default_schema<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_schema = value
@@ -4626,9 +4443,7 @@ pub mod builder {
         }
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -4640,9 +4455,7 @@ pub mod builder {
         }
         pub fn idempotency_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.idempotency_key = value
@@ -4654,9 +4467,7 @@ pub mod builder {
         }
         pub fn name_template<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name_template = value
@@ -5723,11 +5534,11 @@ pub mod builder {
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         secret_id: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         skip_discovery: ::std::result::Result<
@@ -5736,7 +5547,7 @@ pub mod builder {
         >,
         source_type: ::std::result::Result<::std::string::String, ::std::string::String>,
         storage_backend: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -5778,9 +5589,7 @@ pub mod builder {
         }
         pub fn secret_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.secret_id = value
@@ -5792,9 +5601,7 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -5836,9 +5643,7 @@ pub mod builder {
         )]
         pub fn storage_backend<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.storage_backend = value
@@ -6015,15 +5820,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateDatabaseRequest {
         default_catalog: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_schema: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         expires_at: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         if_not_exists: ::std::result::Result<
@@ -6031,7 +5836,7 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         schemas: ::std::result::Result<
@@ -6054,9 +5859,7 @@ pub mod builder {
     impl CreateDatabaseRequest {
         pub fn default_catalog<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_catalog = value
@@ -6068,9 +5871,7 @@ pub mod builder {
         }
         pub fn default_schema<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_schema = value
@@ -6082,9 +5883,7 @@ pub mod builder {
         }
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -6108,9 +5907,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -6344,11 +6141,11 @@ pub mod builder {
         label: ::std::result::Result<::std::string::String, ::std::string::String>,
         source: ::std::result::Result<super::DatasetSource, ::std::string::String>,
         storage_backend: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -6385,9 +6182,7 @@ pub mod builder {
         }
         pub fn storage_backend<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.storage_backend = value
@@ -6399,9 +6194,7 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -6558,7 +6351,7 @@ pub mod builder {
     #[derive(Clone)]
     pub struct CreateEmbeddingProviderRequest {
         api_key: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         config: ::std::result::Result<
@@ -6571,7 +6364,7 @@ pub mod builder {
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -6589,9 +6382,7 @@ pub mod builder {
     impl CreateEmbeddingProviderRequest {
         pub fn api_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.api_key = value
@@ -6637,9 +6428,7 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -6796,7 +6585,7 @@ pub mod builder {
             ::std::string::String,
         >,
         async_after_ms: ::std::result::Result<
-            crate::transport::Nullable<i64>,
+            crate::contract::Nullable<i64>,
             ::std::string::String,
         >,
         columns: ::std::result::Result<
@@ -6804,15 +6593,15 @@ pub mod builder {
             ::std::string::String,
         >,
         description: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         dimensions: ::std::result::Result<
-            crate::transport::Nullable<u64>,
+            crate::contract::Nullable<u64>,
             ::std::string::String,
         >,
         embedding_provider_id: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         index_name: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -6821,19 +6610,19 @@ pub mod builder {
             ::std::string::String,
         >,
         metric: ::std::result::Result<
-            crate::transport::Nullable<crate::generated::types::VectorMetric>,
+            crate::contract::Nullable<crate::generated::types::VectorMetric>,
             ::std::string::String,
         >,
         nlist: ::std::result::Result<
-            crate::transport::Nullable<::std::num::NonZeroU64>,
+            crate::contract::Nullable<::std::num::NonZeroU64>,
             ::std::string::String,
         >,
         output_column: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         probe_fraction: ::std::result::Result<
-            crate::transport::Nullable<f64>,
+            crate::contract::Nullable<f64>,
             ::std::string::String,
         >,
         vector_precision: ::std::result::Result<
@@ -6888,7 +6677,7 @@ pub mod builder {
         }
         pub fn async_after_ms<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
+            T: ::std::convert::TryInto<crate::contract::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.async_after_ms = value
@@ -6912,9 +6701,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -6926,7 +6713,7 @@ pub mod builder {
         }
         pub fn dimensions<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::transport::Nullable<u64>>,
+            T: ::std::convert::TryInto<crate::contract::Nullable<u64>>,
             T::Error: ::std::fmt::Display,
         {
             self.dimensions = value
@@ -6938,9 +6725,7 @@ pub mod builder {
         }
         pub fn embedding_provider_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.embedding_provider_id = value
@@ -6981,7 +6766,7 @@ pub mod builder {
         pub fn metric<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<crate::generated::types::VectorMetric>,
+                crate::contract::Nullable<crate::generated::types::VectorMetric>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -6993,7 +6778,7 @@ pub mod builder {
         pub fn nlist<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::num::NonZeroU64>,
+                crate::contract::Nullable<::std::num::NonZeroU64>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -7004,9 +6789,7 @@ pub mod builder {
         }
         pub fn output_column<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.output_column = value
@@ -7018,7 +6801,7 @@ pub mod builder {
         }
         pub fn probe_fraction<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::transport::Nullable<f64>>,
+            T: ::std::convert::TryInto<crate::contract::Nullable<f64>>,
             T::Error: ::std::fmt::Display,
         {
             self.probe_fraction = value
@@ -7151,13 +6934,13 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateSavedQueryRequest {
         description: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         sql: ::std::result::Result<::std::string::String, ::std::string::String>,
         tags: ::std::result::Result<
-            crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
+            crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
     }
@@ -7174,9 +6957,7 @@ pub mod builder {
     impl CreateSavedQueryRequest {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -7209,7 +6990,7 @@ pub mod builder {
         pub fn tags<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
+                crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -7374,31 +7155,31 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateUploadRequest {
         checksum_algo: ::std::result::Result<
-            crate::transport::Nullable<crate::generated::types::UploadChecksumAlgorithm>,
+            crate::contract::Nullable<crate::generated::types::UploadChecksumAlgorithm>,
             ::std::string::String,
         >,
         checksum_value: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         content_encoding: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         content_type: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         declared_size_bytes: ::std::result::Result<
-            crate::transport::Nullable<u64>,
+            crate::contract::Nullable<u64>,
             ::std::string::String,
         >,
         filename: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         part_size: ::std::result::Result<
-            crate::transport::Nullable<u64>,
+            crate::contract::Nullable<u64>,
             ::std::string::String,
         >,
     }
@@ -7419,7 +7200,7 @@ pub mod builder {
         pub fn checksum_algo<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<
+                crate::contract::Nullable<
                     crate::generated::types::UploadChecksumAlgorithm,
                 >,
             >,
@@ -7434,9 +7215,7 @@ pub mod builder {
         }
         pub fn checksum_value<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.checksum_value = value
@@ -7448,9 +7227,7 @@ pub mod builder {
         }
         pub fn content_encoding<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.content_encoding = value
@@ -7462,9 +7239,7 @@ pub mod builder {
         }
         pub fn content_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.content_type = value
@@ -7476,7 +7251,7 @@ pub mod builder {
         }
         pub fn declared_size_bytes<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::transport::Nullable<u64>>,
+            T: ::std::convert::TryInto<crate::contract::Nullable<u64>>,
             T::Error: ::std::fmt::Display,
         {
             self.declared_size_bytes = value
@@ -7490,9 +7265,7 @@ pub mod builder {
         }
         pub fn filename<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.filename = value
@@ -7504,7 +7277,7 @@ pub mod builder {
         }
         pub fn part_size<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::transport::Nullable<u64>>,
+            T: ::std::convert::TryInto<crate::contract::Nullable<u64>>,
             T::Error: ::std::fmt::Display,
         {
             self.part_size = value
@@ -9177,7 +8950,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ExecuteSavedQueryRequest {
         version: ::std::result::Result<
-            crate::transport::Nullable<i64>,
+            crate::contract::Nullable<i64>,
             ::std::string::String,
         >,
     }
@@ -9191,7 +8964,7 @@ pub mod builder {
     impl ExecuteSavedQueryRequest {
         pub fn version<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
+            T: ::std::convert::TryInto<crate::contract::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.version = value
@@ -9279,7 +9052,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct FinalizeUploadRequest {
         parts: ::std::result::Result<
-            crate::transport::Nullable<::std::vec::Vec<super::FinalizeUploadPart>>,
+            crate::contract::Nullable<::std::vec::Vec<super::FinalizeUploadPart>>,
             ::std::string::String,
         >,
     }
@@ -9294,7 +9067,7 @@ pub mod builder {
         pub fn parts<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::vec::Vec<super::FinalizeUploadPart>>,
+                crate::contract::Nullable<::std::vec::Vec<super::FinalizeUploadPart>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -9432,15 +9205,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ForkDatabaseRequest {
         description: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         expires_at: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -9456,9 +9229,7 @@ pub mod builder {
     impl ForkDatabaseRequest {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -9470,9 +9241,7 @@ pub mod builder {
         }
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -9484,9 +9253,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -9631,62 +9398,6 @@ pub mod builder {
                 forked_at: Ok(value.forked_at),
                 name: Ok(value.name),
                 snapshot_id: Ok(value.snapshot_id),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct GenericErrorResponse {
-        message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        status: ::std::result::Result<i64, ::std::string::String>,
-    }
-    impl ::std::default::Default for GenericErrorResponse {
-        fn default() -> Self {
-            Self {
-                message: Err("no value supplied for message".to_string()),
-                status: Err("no value supplied for status".to_string()),
-            }
-        }
-    }
-    impl GenericErrorResponse {
-        pub fn message<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.message = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for message: {e}")
-                });
-            self
-        }
-        pub fn status<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<i64>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.status = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for status: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<GenericErrorResponse> for super::GenericErrorResponse {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: GenericErrorResponse,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                message: value.message?,
-                status: value.status?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::GenericErrorResponse> for GenericErrorResponse {
-        fn from(value: super::GenericErrorResponse) -> Self {
-            Self {
-                message: Ok(value.message),
-                status: Ok(value.status),
             }
         }
     }
@@ -10055,7 +9766,7 @@ pub mod builder {
         >,
         rows: ::std::result::Result<
             ::std::option::Option<
-                ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
+                ::std::vec::Vec<::std::vec::Vec<crate::contract::Cell>>,
             >,
             ::std::string::String,
         >,
@@ -10149,7 +9860,7 @@ pub mod builder {
         where
             T: ::std::convert::TryInto<
                 ::std::option::Option<
-                    ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
+                    ::std::vec::Vec<::std::vec::Vec<crate::contract::Cell>>,
                 >,
             >,
             T::Error: ::std::fmt::Display,
@@ -12973,7 +12684,7 @@ pub mod builder {
             ::std::string::String,
         >,
         async_after_ms: ::std::result::Result<
-            crate::transport::Nullable<i64>,
+            crate::contract::Nullable<i64>,
             ::std::string::String,
         >,
         columns: ::std::result::Result<
@@ -12981,19 +12692,19 @@ pub mod builder {
             ::std::string::String,
         >,
         data: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         format: ::std::result::Result<
-            crate::transport::Nullable<crate::generated::types::DataFormat>,
+            crate::contract::Nullable<crate::generated::types::DataFormat>,
             ::std::string::String,
         >,
         idempotency_key: ::std::result::Result<
-            crate::transport::Nullable<super::LoadManagedTableRequestIdempotencyKey>,
+            crate::contract::Nullable<super::LoadManagedTableRequestIdempotencyKey>,
             ::std::string::String,
         >,
         key: ::std::result::Result<
-            crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
+            crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
         mode: ::std::result::Result<
@@ -13001,11 +12712,11 @@ pub mod builder {
             ::std::string::String,
         >,
         result_id: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         upload_id: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -13038,7 +12749,7 @@ pub mod builder {
         }
         pub fn async_after_ms<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
+            T: ::std::convert::TryInto<crate::contract::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.async_after_ms = value
@@ -13067,9 +12778,7 @@ pub mod builder {
         }
         pub fn data<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.data = value
@@ -13080,7 +12789,7 @@ pub mod builder {
         pub fn format<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<crate::generated::types::DataFormat>,
+                crate::contract::Nullable<crate::generated::types::DataFormat>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -13092,7 +12801,7 @@ pub mod builder {
         pub fn idempotency_key<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<super::LoadManagedTableRequestIdempotencyKey>,
+                crate::contract::Nullable<super::LoadManagedTableRequestIdempotencyKey>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -13106,7 +12815,7 @@ pub mod builder {
         pub fn key<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
+                crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -13127,9 +12836,7 @@ pub mod builder {
         }
         pub fn result_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.result_id = value
@@ -13141,9 +12848,7 @@ pub mod builder {
         }
         pub fn upload_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.upload_id = value
@@ -13793,23 +13498,23 @@ pub mod builder {
             ::std::string::String,
         >,
         async_after_ms: ::std::result::Result<
-            crate::transport::Nullable<i64>,
+            crate::contract::Nullable<i64>,
             ::std::string::String,
         >,
         database_id: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_catalog: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_schema: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         dialect: ::std::result::Result<
-            crate::transport::Nullable<crate::generated::types::SqlDialect>,
+            crate::contract::Nullable<crate::generated::types::SqlDialect>,
             ::std::string::String,
         >,
         sql: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -13840,7 +13545,7 @@ pub mod builder {
         }
         pub fn async_after_ms<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
+            T: ::std::convert::TryInto<crate::contract::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.async_after_ms = value
@@ -13852,9 +13557,7 @@ pub mod builder {
         }
         pub fn database_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.database_id = value
@@ -13866,9 +13569,7 @@ pub mod builder {
         }
         pub fn default_catalog<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_catalog = value
@@ -13880,9 +13581,7 @@ pub mod builder {
         }
         pub fn default_schema<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_schema = value
@@ -13895,7 +13594,7 @@ pub mod builder {
         pub fn dialect<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<crate::generated::types::SqlDialect>,
+                crate::contract::Nullable<crate::generated::types::SqlDialect>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -13968,7 +13667,7 @@ pub mod builder {
         >,
         row_count: ::std::result::Result<u64, ::std::string::String>,
         rows: ::std::result::Result<
-            ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
+            ::std::vec::Vec<::std::vec::Vec<crate::contract::Cell>>,
             ::std::string::String,
         >,
         total_row_count: ::std::result::Result<
@@ -14094,7 +13793,7 @@ pub mod builder {
         pub fn rows<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::vec::Vec<::std::vec::Vec<crate::transport::Cell>>,
+                ::std::vec::Vec<::std::vec::Vec<crate::contract::Cell>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -14653,12 +14352,12 @@ pub mod builder {
             ::std::string::String,
         >,
         connection_id: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         data: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
         dataset_id: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         include_uncached: ::std::result::Result<
@@ -14666,11 +14365,11 @@ pub mod builder {
             ::std::string::String,
         >,
         schema_name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -14700,9 +14399,7 @@ pub mod builder {
         }
         pub fn connection_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.connection_id = value
@@ -14724,9 +14421,7 @@ pub mod builder {
         }
         pub fn dataset_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.dataset_id = value
@@ -14750,9 +14445,7 @@ pub mod builder {
         }
         pub fn schema_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.schema_name = value
@@ -14764,9 +14457,7 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -17169,15 +16860,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct UpdateDatasetRequest {
         label: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         pinned_version: ::std::result::Result<
-            crate::transport::Nullable<i64>,
+            crate::contract::Nullable<i64>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -17193,9 +16884,7 @@ pub mod builder {
     impl UpdateDatasetRequest {
         pub fn label<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.label = value
@@ -17205,7 +16894,7 @@ pub mod builder {
         }
         pub fn pinned_version<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::transport::Nullable<i64>>,
+            T: ::std::convert::TryInto<crate::contract::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.pinned_version = value
@@ -17217,9 +16906,7 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -17379,7 +17066,7 @@ pub mod builder {
     #[derive(Clone)]
     pub struct UpdateEmbeddingProviderRequest {
         api_key: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         config: ::std::result::Result<
@@ -17387,11 +17074,11 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -17408,9 +17095,7 @@ pub mod builder {
     impl UpdateEmbeddingProviderRequest {
         pub fn api_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.api_key = value
@@ -17432,9 +17117,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -17444,9 +17127,7 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -17669,27 +17350,27 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct UpdateSavedQueryRequest {
         category_override: ::std::result::Result<
-            crate::transport::Nullable<crate::generated::types::QueryCategory>,
+            crate::contract::Nullable<crate::generated::types::QueryCategory>,
             ::std::string::String,
         >,
         description: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         sql: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_size_override: ::std::result::Result<
-            crate::transport::Nullable<::std::string::String>,
+            crate::contract::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         tags: ::std::result::Result<
-            crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
+            crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
     }
@@ -17709,7 +17390,7 @@ pub mod builder {
         pub fn category_override<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<crate::generated::types::QueryCategory>,
+                crate::contract::Nullable<crate::generated::types::QueryCategory>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -17722,9 +17403,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -17736,9 +17415,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -17748,9 +17425,7 @@ pub mod builder {
         }
         pub fn sql<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.sql = value
@@ -17760,9 +17435,7 @@ pub mod builder {
         }
         pub fn table_size_override<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::string::String>,
-            >,
+            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.table_size_override = value
@@ -17777,7 +17450,7 @@ pub mod builder {
         pub fn tags<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::transport::Nullable<::std::vec::Vec<::std::string::String>>,
+                crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {

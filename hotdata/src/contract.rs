@@ -1,0 +1,27 @@
+//! The runtime contract: everything the generated code (`crate::generated`)
+//! calls in the hand-written crate, and nothing else.
+//!
+//! `hotdata-gen` points `Settings::runtime_path` here, so the generated
+//! files name no other `crate::` module; a test in `hotdata-gen` scans the
+//! generated output to keep it that way. Changing what is re-exported here
+//! is changing the contract: the generator and this list move together.
+//!
+//! - [`Transport`]: the generated client's inner value (its hooks add the
+//!   headers and run the retry loop).
+//! - [`Error`]: what every generated `send()` returns.
+//! - [`Piece`]: one piece of a request path, for `Transport::url`.
+//! - [`QuerySome`]: adds an optional query parameter only when it is set.
+//! - [`decode_json`], [`error_response`], [`request_error`]: how `send()`
+//!   turns a response, or a failure before one, into a value or an error.
+//! - [`collect_body`], [`decode_slice`], [`unexpected_status`]: how a typed
+//!   outcome decodes its body by status.
+
+pub(crate) use crate::error::Error;
+// The types generated models hold: a row cell kept as its JSON text, and a
+// request field that can be unset, null or a value.
+pub(crate) use crate::nullable::Nullable;
+pub(crate) use crate::rows::Cell;
+pub(crate) use crate::transport::{
+    Piece, QuerySome, Transport, collect_body, decode_json, decode_slice, error_response, request_error,
+    unexpected_status,
+};
