@@ -86,7 +86,7 @@ pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) ->
     };
     match database {
         Some(db) => {
-            add_connection("default", &db.default_connection_id);
+            add_connection(&db.default_catalog, &db.default_connection_id);
             for (conn_id, alias) in &db.attachments {
                 let name = match alias {
                     Some(a) => a.clone(),
@@ -96,8 +96,8 @@ pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) ->
             }
             Scope {
                 tables,
-                default_catalog: "default".into(),
-                default_schema: "main".into(),
+                default_catalog: db.default_catalog.clone(),
+                default_schema: db.default_schema.clone(),
             }
         }
         None => {
@@ -171,6 +171,20 @@ pub(crate) struct Outcome {
     /// Rows per stored batch, so readers can skip whole batches.
     pub(crate) batch_rows: Vec<u64>,
     pub(crate) execution_time_ms: u64,
+    /// Bytes read from table files, from the scans' metrics; `None` when no table was read.
+    pub(crate) bytes_scanned: Option<u64>,
+}
+
+/// Sum of the `bytes_scanned` metric over every node of an executed plan.
+fn bytes_scanned(plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> Option<u64> {
+    let own = plan
+        .metrics()
+        .and_then(|m| m.sum_by_name("bytes_scanned"))
+        .map(|v| v.as_usize() as u64);
+    plan.children()
+        .into_iter()
+        .filter_map(bytes_scanned)
+        .fold(own, |acc, n| Some(acc.unwrap_or(0) + n))
 }
 
 /// Runs `sql` in `scope` and writes every row to an Arrow IPC file at `out`, batch by batch.
@@ -178,14 +192,22 @@ pub(crate) async fn run_to_file(scope: &Scope, sql: &str, out: &Path) -> Result<
     let started = Instant::now();
     let ctx = context(scope).await?;
     let df = plan(&ctx, sql).await?;
-    let stream = df.execute_stream().await.map_err(QueryError::user)?;
+    let physical = df.create_physical_plan().await.map_err(QueryError::user)?;
+    let stream =
+        datafusion::physical_plan::execute_stream(physical.clone(), ctx.task_ctx()).map_err(QueryError::user)?;
     let (row_count, batch_rows, schema) = write_ipc(stream, out).await?;
+    let scanned = if scope.tables.is_empty() {
+        None
+    } else {
+        bytes_scanned(&physical)
+    };
     Ok(Outcome {
         columns: schema.fields().iter().map(|f| f.name().clone()).collect(),
         nullable: schema.fields().iter().map(|f| f.is_nullable()).collect(),
         row_count,
         batch_rows,
         execution_time_ms: started.elapsed().as_millis() as u64,
+        bytes_scanned: scanned,
     })
 }
 
@@ -565,4 +587,108 @@ pub(crate) async fn profile(location: &Path) -> Result<(u64, Vec<Value>), QueryE
         }));
     }
     Ok((rows, out))
+}
+
+/// Copies a stored result (Arrow IPC file) into a parquet file.
+pub(crate) async fn arrow_to_parquet(input: &Path, out: &Path) -> Result<u64, QueryError> {
+    let ctx = SessionContext::new();
+    let ext = input
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| format!(".{e}"))
+        .unwrap_or_default();
+    let options = datafusion::datasource::file_format::options::ArrowReadOptions {
+        file_extension: &ext,
+        ..Default::default()
+    };
+    let df = ctx
+        .read_arrow(input.to_string_lossy().into_owned(), options)
+        .await
+        .map_err(QueryError::internal)?;
+    let stream = df.execute_stream().await.map_err(QueryError::internal)?;
+    let (rows, _) = write_parquet(stream, out).await?;
+    Ok(rows)
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Merges the rows of `incoming` into the table stored in `dir` by the `key` columns and writes the whole new
+/// contents to `out`. `delete` drops the stored rows whose key appears in the input, `update` replaces them
+/// with the input's rows (input rows with an unknown key are ignored), `upsert` replaces them and adds the rest.
+pub(crate) async fn merge_keyed(
+    dir: &Path,
+    incoming: &Path,
+    columns: &[Column],
+    key: &[String],
+    mode: &str,
+    out: &Path,
+) -> Result<u64, QueryError> {
+    let ctx = SessionContext::new();
+    let opts = || ParquetReadOptions::default().file_extension("");
+    let dir_text = format!("{}/", dir.display()).replace("//", "/");
+    ctx.register_parquet("t", &dir_text, opts())
+        .await
+        .map_err(QueryError::internal)?;
+    ctx.register_parquet("i", &*incoming.to_string_lossy(), opts())
+        .await
+        .map_err(QueryError::internal)?;
+    let (_, incoming_schema) = parquet_footer(incoming)?;
+    let incoming_cols = columns_of(&incoming_schema);
+    for k in key {
+        if !columns.iter().any(|c| &c.name == k) {
+            return Err(QueryError::user(format!("the table has no key column `{k}`")));
+        }
+        if !incoming_cols.iter().any(|c| &c.name == k) {
+            return Err(QueryError::user(format!("the loaded rows lack key column `{k}`")));
+        }
+    }
+    if mode != "delete" {
+        let mut want: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let mut have: Vec<&str> = incoming_cols.iter().map(|c| c.name.as_str()).collect();
+        want.sort_unstable();
+        have.sort_unstable();
+        if want != have {
+            return Err(QueryError::user(format!(
+                "a `{mode}` load must carry exactly the table's columns ({})",
+                want.join(", ")
+            )));
+        }
+    }
+    let matches = key
+        .iter()
+        .map(|k| format!("i.{q} = t.{q}", q = quote(k)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let stored = columns
+        .iter()
+        .map(|c| format!("t.{}", quote(&c.name)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let kept = format!("SELECT {stored} FROM t WHERE NOT EXISTS (SELECT 1 FROM i WHERE {matches})");
+    let fresh = columns
+        .iter()
+        .map(|c| {
+            let q = quote(&c.name);
+            let same = incoming_cols
+                .iter()
+                .any(|x| x.name == c.name && x.data_type == c.data_type);
+            if same {
+                format!("i.{q} AS {q}")
+            } else {
+                format!("arrow_cast(i.{q}, '{}') AS {q}", c.data_type.replace('\'', "''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = match mode {
+        "delete" => kept,
+        "update" => format!("{kept} UNION ALL SELECT {fresh} FROM i WHERE EXISTS (SELECT 1 FROM t WHERE {matches})"),
+        _ => format!("{kept} UNION ALL SELECT {fresh} FROM i"),
+    };
+    let df = plan(&ctx, &sql).await?;
+    let stream = df.execute_stream().await.map_err(QueryError::user)?;
+    let (rows, _) = write_parquet(stream, out).await?;
+    Ok(rows)
 }
