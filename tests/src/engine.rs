@@ -692,3 +692,69 @@ pub(crate) async fn merge_keyed(
     let (rows, _) = write_parquet(stream, out).await?;
     Ok(rows)
 }
+
+/// The select list that reads `columns` from relation `from`, cast to the types of `target` where they differ.
+fn cast_select(from: &str, have: &[Column], target: &[Column]) -> String {
+    target
+        .iter()
+        .map(|c| {
+            let q = quote(&c.name);
+            match have.iter().find(|x| x.name == c.name) {
+                Some(x) if x.data_type == c.data_type => format!("{from}.{q} AS {q}"),
+                Some(_) => format!("arrow_cast({from}.{q}, '{}') AS {q}", c.data_type.replace('\'', "''")),
+                None => format!("arrow_cast(NULL, '{}') AS {q}", c.data_type.replace('\'', "''")),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Appends the rows of `incoming` to the table stored in `dir` (`None` when nothing is stored). The input must
+/// carry every stored column; columns it adds are added to the table, null in the stored rows. Returns `None`
+/// when the input only needs its columns put in the table's order and types, which is then written to `out`
+/// alone (a new part beside the stored ones); otherwise the whole table is rewritten to `out` and `Some(rows)`
+/// comes back.
+pub(crate) async fn append_rows(
+    dir: &Path,
+    incoming: &Path,
+    columns: &[Column],
+    out: &Path,
+) -> Result<Option<u64>, QueryError> {
+    let (_, incoming_schema) = parquet_footer(incoming)?;
+    let have = columns_of(&incoming_schema);
+    if let Some(c) = columns.iter().find(|c| !have.iter().any(|x| x.name == c.name)) {
+        return Err(QueryError::user(format!(
+            "appended rows must carry every column of the table; `{}` is missing (send nulls instead)",
+            c.name
+        )));
+    }
+    let ctx = SessionContext::new();
+    let opts = || ParquetReadOptions::default().file_extension("");
+    ctx.register_parquet("i", &*incoming.to_string_lossy(), opts())
+        .await
+        .map_err(QueryError::internal)?;
+    let added: Vec<Column> = have
+        .iter()
+        .filter(|x| !columns.iter().any(|c| c.name == x.name))
+        .cloned()
+        .collect();
+    let rewrite = !added.is_empty();
+    let sql = if rewrite {
+        ctx.register_parquet("t", &format!("{}/", dir.display()), opts())
+            .await
+            .map_err(QueryError::internal)?;
+        let mut widened = columns.to_vec();
+        widened.extend(added);
+        format!(
+            "SELECT {} FROM t UNION ALL SELECT {} FROM i",
+            cast_select("t", columns, &widened),
+            cast_select("i", &have, &widened)
+        )
+    } else {
+        format!("SELECT {} FROM i", cast_select("i", &have, columns))
+    };
+    let df = plan(&ctx, &sql).await?;
+    let stream = df.execute_stream().await.map_err(QueryError::user)?;
+    let (rows, _) = write_parquet(stream, out).await?;
+    Ok(rewrite.then_some(rows))
+}

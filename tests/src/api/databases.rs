@@ -639,6 +639,7 @@ pub(crate) fn bulk_create(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         let batch_id = batch_id.clone();
         async move {
             let mut made = 0u64;
+            let mut cancelled = false;
             for index in 0..count {
                 let more = app
                     .with_ws(&ws, |w, ids| {
@@ -659,12 +660,13 @@ pub(crate) fn bulk_create(app: &Arc<App>, ctx: Ctx) -> ApiResult {
                     })
                     .map_err(|e| e.message)?;
                 if !more {
+                    cancelled = true;
                     break;
                 }
                 made += 1;
                 tokio::task::yield_now().await;
             }
-            Ok(json!({"batch_id": batch_id, "created_count": made}))
+            Ok(json!({"batch_id": batch_id, "cancelled": cancelled, "created": made, "requested": count}))
         }
     };
     let job = super::jobs::submit(app, &ctx.ws, "bulk_create_databases", work)?;

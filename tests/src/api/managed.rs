@@ -585,16 +585,43 @@ async fn apply(app: &Arc<App>, t: &Target, mode: &str, incoming: &std::path::Pat
     };
     let (new_generation, files) = match (mode, loaded) {
         ("append", Some(x)) => {
-            if x.arrow_schema_json != engine::schema_json(&arrow_schema) {
-                return Err(ApiError::bad_request(
-                    "the upload's columns differ from the table's; use mode `replace`",
-                ));
+            if x.arrow_schema_json == engine::schema_json(&arrow_schema) {
+                let rel = format!("{base}/g{}/part-{:04}.parquet", x.generation, x.files.len());
+                copy_into(app, incoming, &rel)?;
+                let mut files = x.files.clone();
+                files.push(rel);
+                (x.generation, files)
+            } else {
+                // Different order, types or extra columns: conform the new part, or rewrite the table when it
+                // gains columns.
+                let g = generation + 1;
+                let part = format!("{base}/g{}/part-{:04}.parquet", x.generation, x.files.len());
+                let whole = format!("{base}/g{g}/part-0000.parquet");
+                let part_abs = app.dirs.prepare(&part).map_err(|e| ApiError::internal(e.to_string()))?;
+                let whole_abs = app
+                    .dirs
+                    .prepare(&whole)
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                let dir = app.dirs.abs(&format!("{base}/g{}", x.generation));
+                let scratch = incoming.with_extension("conformed.parquet");
+                match engine::append_rows(&dir, incoming, &x.columns, &scratch).await {
+                    Ok(None) => {
+                        std::fs::rename(&scratch, &part_abs).map_err(|e| ApiError::internal(e.to_string()))?;
+                        let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("{base}/g{g}")));
+                        let mut files = x.files.clone();
+                        files.push(part);
+                        (x.generation, files)
+                    }
+                    Ok(Some(_)) => {
+                        std::fs::rename(&scratch, &whole_abs).map_err(|e| ApiError::internal(e.to_string()))?;
+                        (g, vec![whole])
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("{base}/g{g}")));
+                        return Err(user(e));
+                    }
+                }
             }
-            let rel = format!("{base}/g{}/part-{:04}.parquet", x.generation, x.files.len());
-            copy_into(app, incoming, &rel)?;
-            let mut files = x.files.clone();
-            files.push(rel);
-            (x.generation, files)
         }
         ("delete" | "update", None) => {
             // Nothing stored, so nothing matches.
