@@ -38,6 +38,8 @@ pub(crate) struct TableSource {
 #[derive(Debug, Clone)]
 pub(crate) struct Scope {
     pub(crate) tables: Vec<TableSource>,
+    /// Declared schemas of the scope's managed catalogs, `(catalog, schema)`, visible even without tables.
+    pub(crate) schemas: Vec<(String, String)>,
     pub(crate) default_catalog: String,
     pub(crate) default_schema: String,
 }
@@ -68,8 +70,10 @@ impl QueryError {
 /// catalog and attached catalogs only.
 pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) -> Scope {
     let mut tables = Vec::new();
+    let mut schemas = Vec::new();
     let mut add_connection = |catalog: &str, conn_id: &str| {
         if let Some(conn) = ws.connections.get(conn_id) {
+            schemas.extend(conn.schemas.iter().map(|s| (catalog.to_string(), s.clone())));
             for t in conn.tables.values() {
                 if let Some(first) = t.files.first() {
                     let dir = root.join(first);
@@ -96,6 +100,7 @@ pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) ->
             }
             Scope {
                 tables,
+                schemas,
                 default_catalog: db.default_catalog.clone(),
                 default_schema: db.default_schema.clone(),
             }
@@ -116,6 +121,7 @@ pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) ->
             }
             Scope {
                 tables,
+                schemas,
                 default_catalog: "datasets".into(),
                 default_schema: "main".into(),
             }
@@ -130,20 +136,27 @@ pub(crate) async fn context(scope: &Scope) -> Result<SessionContext, QueryError>
         .with_information_schema(true);
     config.options_mut().sql_parser.dialect = Dialect::PostgreSQL;
     let ctx = SessionContext::new_with_config(config);
-    for t in &scope.tables {
-        let catalog = match ctx.catalog(&t.catalog) {
+    let ensure_schema = |catalog: &str, schema: &str| -> Result<(), QueryError> {
+        let catalog = match ctx.catalog(catalog) {
             Some(c) => c,
             None => {
                 let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
-                ctx.register_catalog(&t.catalog, c.clone());
+                ctx.register_catalog(catalog, c.clone());
                 c
             }
         };
-        if catalog.schema(&t.schema).is_none() {
+        if catalog.schema(schema).is_none() {
             catalog
-                .register_schema(&t.schema, Arc::new(MemorySchemaProvider::new()))
+                .register_schema(schema, Arc::new(MemorySchemaProvider::new()))
                 .map_err(QueryError::internal)?;
         }
+        Ok(())
+    };
+    for (catalog, schema) in &scope.schemas {
+        ensure_schema(catalog, schema)?;
+    }
+    for t in &scope.tables {
+        ensure_schema(&t.catalog, &t.schema)?;
         let reference = TableReference::full(t.catalog.as_str(), t.schema.as_str(), t.table.as_str());
         let location = t.location.to_string_lossy().into_owned();
         ctx.register_parquet(reference, &location, ParquetReadOptions::default().file_extension(""))

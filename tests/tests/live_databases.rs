@@ -345,6 +345,14 @@ async fn declarations_are_kept_reported_and_enforced() {
         .post_json(&format!("/v1/databases/{db}/schemas"), json!({"name": "sales"}))
         .await;
     assert_eq!(status, 409);
+    // Declared schemas are part of the database's scope before they hold data.
+    let schemata = rows_in(
+        &local,
+        &db,
+        "SELECT schema_name FROM information_schema.schemata WHERE catalog_name = 'default' ORDER BY 1",
+    )
+    .await;
+    assert_eq!(schemata, json!([["main"], ["sales"]]));
     let (status, _) = local
         .post_json(&format!("/v1/databases/{db}/schemas/nope/tables"), json!({"name": "t"}))
         .await;

@@ -766,3 +766,31 @@ pub(crate) fn set_constant_per_key(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let (schema, table) = (ctx.p("schema").to_string(), ctx.p("table").to_string());
     super::managed::set_constant_per_key(app, &ctx, &conn, &schema, &table)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{batch_label, fork_description, same_name};
+
+    #[test]
+    fn batch_labels_pad_to_the_largest_index() {
+        assert_eq!(batch_label("t-{index}", 0, 100, "dbb_0000abcdef"), "t-00-abcdef");
+        assert_eq!(batch_label("t-{index}", 99, 100, "dbb_0000abcdef"), "t-99-abcdef");
+        assert_eq!(batch_label("{index}", 7, 1, "dbb_x"), "7-dbb_x");
+    }
+
+    #[test]
+    fn fork_descriptions_are_trimmed_and_checked() {
+        assert_eq!(fork_description(Some("  why \n ")).unwrap(), Some("why".into()));
+        assert_eq!(fork_description(Some("   ")).unwrap(), None);
+        assert_eq!(fork_description(Some("a\tb\nc")).unwrap(), Some("a\tb\nc".into()));
+        assert!(fork_description(Some("bell\u{7}")).is_err());
+        assert!(fork_description(Some(&"x".repeat(4097))).is_err());
+    }
+
+    #[test]
+    fn names_match_ignoring_ascii_case_and_outer_space() {
+        assert!(same_name(" Sales ", "sales"));
+        assert!(!same_name("Café", "CAFÉ"));
+        assert!(!same_name("sales", "sale"));
+    }
+}
