@@ -596,6 +596,9 @@ fn batch_label(template: &str, index: u64, count: u64, batch_id: &str) -> String
     format!("{}-{suffix}", template.replace("{index}", &format!("{index:0width$}")))
 }
 
+/// Databases a bulk-creation job makes per store update.
+const BULK_CHUNK: u64 = 25;
+
 /// `POST /v1/databases/bulk`: records the batch and fills it from a background job.
 pub(crate) fn bulk_create(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let count = ctx.body.get("count").and_then(Value::as_u64).unwrap_or(0);
@@ -640,30 +643,29 @@ pub(crate) fn bulk_create(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         async move {
             let mut made = 0u64;
             let mut cancelled = false;
-            for index in 0..count {
-                let more = app
+            // A few databases per store update, so a large batch does not rewrite the state file per database.
+            while made < count && !cancelled {
+                let upto = (made + BULK_CHUNK).min(count);
+                let created = app
                     .with_ws(&ws, |w, ids| {
-                        if w.batches.get(&batch_id).is_none_or(|b| b.cancel_requested) {
-                            return false;
-                        }
-                        let name = match &name_template {
-                            Some(t) => batch_label(t, index, count, &batch_id),
-                            None => {
-                                let id = ids.id("db");
-                                let name = id.clone();
-                                insert_database_with_id(w, ids, id, &template, Some(name), Some(&batch_id));
-                                return true;
+                        let mut n = 0;
+                        for index in made..upto {
+                            if w.batches.get(&batch_id).is_none_or(|b| b.cancel_requested) {
+                                break;
                             }
-                        };
-                        insert_database(w, ids, &template, Some(name), Some(&batch_id));
-                        true
+                            let id = ids.id("db");
+                            let name = match &name_template {
+                                Some(t) => batch_label(t, index, count, &batch_id),
+                                None => id.clone(),
+                            };
+                            insert_database_with_id(w, ids, id, &template, Some(name), Some(&batch_id));
+                            n += 1;
+                        }
+                        n
                     })
                     .map_err(|e| e.message)?;
-                if !more {
-                    cancelled = true;
-                    break;
-                }
-                made += 1;
+                cancelled = made + created < upto;
+                made += created;
                 tokio::task::yield_now().await;
             }
             Ok(json!({"batch_id": batch_id, "cancelled": cancelled, "created": made, "requested": count}))
