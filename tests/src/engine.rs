@@ -94,7 +94,7 @@ pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) ->
             for (conn_id, alias) in &db.attachments {
                 let name = match alias {
                     Some(a) => a.clone(),
-                    None => ws.connections.get(conn_id).map(|c| c.name.clone()).unwrap_or_default(),
+                    None => ws.catalog_name(conn_id).unwrap_or_default(),
                 };
                 add_connection(&name, conn_id);
             }

@@ -57,6 +57,8 @@ impl Store {
                     }
                 }
             }
+            // An inline load that was cut short loaded nothing; its key may be used again.
+            ws.load_keys.retain(|_, k| k.response.is_some());
             for job in ws.jobs.values_mut() {
                 if job.status == "pending" || job.status == "running" {
                     job.status = "failed".into();
@@ -113,6 +115,16 @@ impl Workspace {
     /// database).
     pub(crate) fn user_connection(&self, id: &str) -> Option<&Connection> {
         self.connections.get(id).filter(|c| c.database_id.is_none())
+    }
+
+    /// The name a connection's catalog has in its own scope: a connection's name, or, for a database's default
+    /// connection, that database's default catalog name.
+    pub(crate) fn catalog_name(&self, conn_id: &str) -> Option<String> {
+        let c = self.connections.get(conn_id)?;
+        Some(match &c.database_id {
+            Some(db) => self.databases.get(db).map(|d| d.default_catalog.clone())?,
+            None => c.name.clone(),
+        })
     }
 
     /// A connection by name.

@@ -549,3 +549,49 @@ async fn usage_counts_runs_and_stored_bytes() {
     assert_eq!(later["since"], "2999-01-01T00:00:00Z");
     local.server.assert_conformant();
 }
+
+#[tokio::test]
+async fn another_database_can_be_attached_and_then_cannot_be_deleted() {
+    let local = Local::start().await;
+    let a = create_db(&local, json!({"name": "a"})).await;
+    let b = create_db(&local, json!({"name": "b", "default_catalog": "bee"})).await;
+    let c = create_db(&local, json!({"name": "c"})).await;
+    load_csv(&local, &b, "main", "t", "replace", "x\n5\n").await;
+    let conn_of = |db: String| {
+        let local = &local;
+        async move {
+            local.get_json(&format!("/v1/databases/{db}")).await.1["default_connection_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let b_conn = conn_of(b.clone()).await;
+    let c_conn = conn_of(c.clone()).await;
+
+    // b's catalog answers to its own name, `bee`, inside a.
+    let attach = format!("/v1/databases/{a}/catalogs");
+    let (status, body) = local.post_json(&attach, json!({"connection_id": b_conn})).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(rows_in(&local, &a, "SELECT x FROM bee.main.t").await, json!([[5]]));
+    // c kept the stock `default` name, so it needs an alias.
+    let (status, _) = local.post_json(&attach, json!({"connection_id": c_conn})).await;
+    assert_eq!(status, 400);
+    let (status, _) = local
+        .post_json(&attach, json!({"connection_id": c_conn, "alias": "sea"}))
+        .await;
+    assert_eq!(status, 204);
+
+    let (status, body) = json_of(local.delete(&format!("/v1/databases/{b}")).await).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        local
+            .delete(&format!("/v1/databases/{a}/catalogs/{b_conn}"))
+            .await
+            .status()
+            .as_u16(),
+        204
+    );
+    assert_eq!(local.delete(&format!("/v1/databases/{b}")).await.status().as_u16(), 204);
+    local.server.assert_conformant();
+}

@@ -344,13 +344,32 @@ pub(crate) fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 /// `DELETE /v1/databases/{database_id}`: drops the database and its `default` catalog; attached connections stay.
 pub(crate) fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.p("database_id").to_string();
-    let d = app
-        .with_ws(&ctx.ws, |w, _| {
-            let d = w.databases.remove(&id)?;
-            w.connections.remove(&d.default_connection_id);
-            Some(d)
-        })?
-        .ok_or_else(|| missing("database", &id))?;
+    let d = app.with_ws(&ctx.ws, |w, _| {
+        let d = w.databases.get(&id).cloned().ok_or_else(|| missing("database", &id))?;
+        let expired = d
+            .expires_at
+            .as_deref()
+            .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
+            .is_some_and(|t| t <= Utc::now());
+        let holder = w
+            .databases
+            .values()
+            .find(|o| o.id != id && o.attachments.iter().any(|(c, _)| c == &d.default_connection_id));
+        if let Some(o) = holder
+            && !expired
+        {
+            return Err(ApiError::conflict(format!(
+                "database `{}` has this database's catalog attached; detach it there first",
+                o.id
+            )));
+        }
+        for o in w.databases.values_mut() {
+            o.attachments.retain(|(c, _)| c != &d.default_connection_id);
+        }
+        w.databases.remove(&id);
+        w.connections.remove(&d.default_connection_id);
+        Ok(d)
+    })??;
     let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("tables/{}/{}", ctx.ws, d.default_connection_id)));
     Ok(Reply::no_content())
 }
@@ -368,27 +387,42 @@ pub(crate) fn attach(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         )));
     }
     app.with_ws(&ctx.ws, |w, _| {
+        // A connection, or another database's default connection (its whole default catalog).
+        let owner = w.connections.get(&conn_id).map(|c| c.database_id.clone());
+        match owner {
+            None => return Err(missing("connection", &conn_id)),
+            Some(Some(other)) if other == id => {
+                return Err(ApiError::bad_request(
+                    "a database's own default catalog is always attached",
+                ));
+            }
+            Some(_) => {}
+        }
         let conn_name = w
-            .user_connection(&conn_id)
-            .map(|c| c.name.clone())
+            .catalog_name(&conn_id)
             .ok_or_else(|| missing("connection", &conn_id))?;
         let names: Vec<String> = {
             let d = w.databases.get(&id).ok_or_else(|| missing("database", &id))?;
-            d.attachments
+            let mut names: Vec<String> = d
+                .attachments
                 .iter()
-                .map(|(c, a)| {
-                    a.clone()
-                        .unwrap_or_else(|| w.connections.get(c).map(|c| c.name.clone()).unwrap_or_default())
-                })
-                .collect()
+                .map(|(c, a)| a.clone().unwrap_or_else(|| w.catalog_name(c).unwrap_or_default()))
+                .collect();
+            names.push(d.default_catalog.clone());
+            names
         };
+        let visible = alias.clone().unwrap_or(conn_name);
+        if ["default", "hotdata", "information_schema"].contains(&visible.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "the catalog would answer to `{visible}`, which is reserved; give an alias"
+            )));
+        }
         let d = w.databases.get_mut(&id).ok_or_else(|| missing("database", &id))?;
         if d.attachments.iter().any(|(c, _)| c == &conn_id) {
             return Err(ApiError::conflict(format!(
                 "connection `{conn_id}` is already attached"
             )));
         }
-        let visible = alias.clone().unwrap_or(conn_name);
         if names.contains(&visible) {
             return Err(ApiError::conflict(format!(
                 "a catalog named `{visible}` is already attached"
