@@ -1,6 +1,6 @@
 //! State shared by every request of one server, and the per-request context handed to handlers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +30,8 @@ pub(crate) struct App {
     pub(crate) base_url: String,
     request_seq: AtomicU64,
     save_lock: Mutex<()>,
+    /// Managed tables a load is writing right now (`workspace/connection/schema.table`).
+    pub(crate) table_locks: Mutex<HashSet<String>>,
     /// Whether the store is written to disk (only when the caller chose the data directory).
     persist: bool,
 }
@@ -56,6 +58,7 @@ impl App {
             base_url,
             request_seq: AtomicU64::new(0),
             save_lock: Mutex::new(()),
+            table_locks: Mutex::new(HashSet::new()),
             persist,
         }
     }

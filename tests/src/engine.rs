@@ -38,6 +38,8 @@ pub(crate) struct TableSource {
 #[derive(Debug, Clone)]
 pub(crate) struct Scope {
     pub(crate) tables: Vec<TableSource>,
+    /// Declared schemas of the scope's managed catalogs, `(catalog, schema)`, visible even without tables.
+    pub(crate) schemas: Vec<(String, String)>,
     pub(crate) default_catalog: String,
     pub(crate) default_schema: String,
 }
@@ -68,8 +70,10 @@ impl QueryError {
 /// catalog and attached catalogs only.
 pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) -> Scope {
     let mut tables = Vec::new();
+    let mut schemas = Vec::new();
     let mut add_connection = |catalog: &str, conn_id: &str| {
         if let Some(conn) = ws.connections.get(conn_id) {
+            schemas.extend(conn.schemas.iter().map(|s| (catalog.to_string(), s.clone())));
             for t in conn.tables.values() {
                 if let Some(first) = t.files.first() {
                     let dir = root.join(first);
@@ -86,18 +90,19 @@ pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) ->
     };
     match database {
         Some(db) => {
-            add_connection("default", &db.default_connection_id);
+            add_connection(&db.default_catalog, &db.default_connection_id);
             for (conn_id, alias) in &db.attachments {
                 let name = match alias {
                     Some(a) => a.clone(),
-                    None => ws.connections.get(conn_id).map(|c| c.name.clone()).unwrap_or_default(),
+                    None => ws.catalog_name(conn_id).unwrap_or_default(),
                 };
                 add_connection(&name, conn_id);
             }
             Scope {
                 tables,
-                default_catalog: "default".into(),
-                default_schema: "main".into(),
+                schemas,
+                default_catalog: db.default_catalog.clone(),
+                default_schema: db.default_schema.clone(),
             }
         }
         None => {
@@ -116,6 +121,7 @@ pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) ->
             }
             Scope {
                 tables,
+                schemas,
                 default_catalog: "datasets".into(),
                 default_schema: "main".into(),
             }
@@ -130,20 +136,27 @@ pub(crate) async fn context(scope: &Scope) -> Result<SessionContext, QueryError>
         .with_information_schema(true);
     config.options_mut().sql_parser.dialect = Dialect::PostgreSQL;
     let ctx = SessionContext::new_with_config(config);
-    for t in &scope.tables {
-        let catalog = match ctx.catalog(&t.catalog) {
+    let ensure_schema = |catalog: &str, schema: &str| -> Result<(), QueryError> {
+        let catalog = match ctx.catalog(catalog) {
             Some(c) => c,
             None => {
                 let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
-                ctx.register_catalog(&t.catalog, c.clone());
+                ctx.register_catalog(catalog, c.clone());
                 c
             }
         };
-        if catalog.schema(&t.schema).is_none() {
+        if catalog.schema(schema).is_none() {
             catalog
-                .register_schema(&t.schema, Arc::new(MemorySchemaProvider::new()))
+                .register_schema(schema, Arc::new(MemorySchemaProvider::new()))
                 .map_err(QueryError::internal)?;
         }
+        Ok(())
+    };
+    for (catalog, schema) in &scope.schemas {
+        ensure_schema(catalog, schema)?;
+    }
+    for t in &scope.tables {
+        ensure_schema(&t.catalog, &t.schema)?;
         let reference = TableReference::full(t.catalog.as_str(), t.schema.as_str(), t.table.as_str());
         let location = t.location.to_string_lossy().into_owned();
         ctx.register_parquet(reference, &location, ParquetReadOptions::default().file_extension(""))
@@ -171,6 +184,20 @@ pub(crate) struct Outcome {
     /// Rows per stored batch, so readers can skip whole batches.
     pub(crate) batch_rows: Vec<u64>,
     pub(crate) execution_time_ms: u64,
+    /// Bytes read from table files, from the scans' metrics; `None` when no table was read.
+    pub(crate) bytes_scanned: Option<u64>,
+}
+
+/// Sum of the `bytes_scanned` metric over every node of an executed plan.
+fn bytes_scanned(plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> Option<u64> {
+    let own = plan
+        .metrics()
+        .and_then(|m| m.sum_by_name("bytes_scanned"))
+        .map(|v| v.as_usize() as u64);
+    plan.children()
+        .into_iter()
+        .filter_map(bytes_scanned)
+        .fold(own, |acc, n| Some(acc.unwrap_or(0) + n))
 }
 
 /// Runs `sql` in `scope` and writes every row to an Arrow IPC file at `out`, batch by batch.
@@ -178,14 +205,22 @@ pub(crate) async fn run_to_file(scope: &Scope, sql: &str, out: &Path) -> Result<
     let started = Instant::now();
     let ctx = context(scope).await?;
     let df = plan(&ctx, sql).await?;
-    let stream = df.execute_stream().await.map_err(QueryError::user)?;
+    let physical = df.create_physical_plan().await.map_err(QueryError::user)?;
+    let stream =
+        datafusion::physical_plan::execute_stream(physical.clone(), ctx.task_ctx()).map_err(QueryError::user)?;
     let (row_count, batch_rows, schema) = write_ipc(stream, out).await?;
+    let scanned = if scope.tables.is_empty() {
+        None
+    } else {
+        bytes_scanned(&physical)
+    };
     Ok(Outcome {
         columns: schema.fields().iter().map(|f| f.name().clone()).collect(),
         nullable: schema.fields().iter().map(|f| f.is_nullable()).collect(),
         row_count,
         batch_rows,
         execution_time_ms: started.elapsed().as_millis() as u64,
+        bytes_scanned: scanned,
     })
 }
 
@@ -565,4 +600,174 @@ pub(crate) async fn profile(location: &Path) -> Result<(u64, Vec<Value>), QueryE
         }));
     }
     Ok((rows, out))
+}
+
+/// Copies a stored result (Arrow IPC file) into a parquet file.
+pub(crate) async fn arrow_to_parquet(input: &Path, out: &Path) -> Result<u64, QueryError> {
+    let ctx = SessionContext::new();
+    let ext = input
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| format!(".{e}"))
+        .unwrap_or_default();
+    let options = datafusion::datasource::file_format::options::ArrowReadOptions {
+        file_extension: &ext,
+        ..Default::default()
+    };
+    let df = ctx
+        .read_arrow(input.to_string_lossy().into_owned(), options)
+        .await
+        .map_err(QueryError::internal)?;
+    let stream = df.execute_stream().await.map_err(QueryError::internal)?;
+    let (rows, _) = write_parquet(stream, out).await?;
+    Ok(rows)
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Merges the rows of `incoming` into the table stored in `dir` by the `key` columns and writes the whole new
+/// contents to `out`. `delete` drops the stored rows whose key appears in the input, `update` replaces them
+/// with the input's rows (input rows with an unknown key are ignored), `upsert` replaces them and adds the rest.
+pub(crate) async fn merge_keyed(
+    dir: &Path,
+    incoming: &Path,
+    columns: &[Column],
+    key: &[String],
+    mode: &str,
+    out: &Path,
+) -> Result<u64, QueryError> {
+    let ctx = SessionContext::new();
+    let opts = || ParquetReadOptions::default().file_extension("");
+    let dir_text = format!("{}/", dir.display()).replace("//", "/");
+    ctx.register_parquet("t", &dir_text, opts())
+        .await
+        .map_err(QueryError::internal)?;
+    ctx.register_parquet("i", &*incoming.to_string_lossy(), opts())
+        .await
+        .map_err(QueryError::internal)?;
+    let (_, incoming_schema) = parquet_footer(incoming)?;
+    let incoming_cols = columns_of(&incoming_schema);
+    for k in key {
+        if !columns.iter().any(|c| &c.name == k) {
+            return Err(QueryError::user(format!("the table has no key column `{k}`")));
+        }
+        if !incoming_cols.iter().any(|c| &c.name == k) {
+            return Err(QueryError::user(format!("the loaded rows lack key column `{k}`")));
+        }
+    }
+    if mode != "delete" {
+        let mut want: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let mut have: Vec<&str> = incoming_cols.iter().map(|c| c.name.as_str()).collect();
+        want.sort_unstable();
+        have.sort_unstable();
+        if want != have {
+            return Err(QueryError::user(format!(
+                "a `{mode}` load must carry exactly the table's columns ({})",
+                want.join(", ")
+            )));
+        }
+    }
+    let matches = key
+        .iter()
+        .map(|k| format!("i.{q} = t.{q}", q = quote(k)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let stored = columns
+        .iter()
+        .map(|c| format!("t.{}", quote(&c.name)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let kept = format!("SELECT {stored} FROM t WHERE NOT EXISTS (SELECT 1 FROM i WHERE {matches})");
+    let fresh = columns
+        .iter()
+        .map(|c| {
+            let q = quote(&c.name);
+            let same = incoming_cols
+                .iter()
+                .any(|x| x.name == c.name && x.data_type == c.data_type);
+            if same {
+                format!("i.{q} AS {q}")
+            } else {
+                format!("arrow_cast(i.{q}, '{}') AS {q}", c.data_type.replace('\'', "''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = match mode {
+        "delete" => kept,
+        "update" => format!("{kept} UNION ALL SELECT {fresh} FROM i WHERE EXISTS (SELECT 1 FROM t WHERE {matches})"),
+        _ => format!("{kept} UNION ALL SELECT {fresh} FROM i"),
+    };
+    let df = plan(&ctx, &sql).await?;
+    let stream = df.execute_stream().await.map_err(QueryError::user)?;
+    let (rows, _) = write_parquet(stream, out).await?;
+    Ok(rows)
+}
+
+/// The select list that reads `columns` from relation `from`, cast to the types of `target` where they differ.
+fn cast_select(from: &str, have: &[Column], target: &[Column]) -> String {
+    target
+        .iter()
+        .map(|c| {
+            let q = quote(&c.name);
+            match have.iter().find(|x| x.name == c.name) {
+                Some(x) if x.data_type == c.data_type => format!("{from}.{q} AS {q}"),
+                Some(_) => format!("arrow_cast({from}.{q}, '{}') AS {q}", c.data_type.replace('\'', "''")),
+                None => format!("arrow_cast(NULL, '{}') AS {q}", c.data_type.replace('\'', "''")),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Appends the rows of `incoming` to the table stored in `dir` (`None` when nothing is stored). The input must
+/// carry every stored column; columns it adds are added to the table, null in the stored rows. Returns `None`
+/// when the input only needs its columns put in the table's order and types, which is then written to `out`
+/// alone (a new part beside the stored ones); otherwise the whole table is rewritten to `out` and `Some(rows)`
+/// comes back.
+pub(crate) async fn append_rows(
+    dir: &Path,
+    incoming: &Path,
+    columns: &[Column],
+    out: &Path,
+) -> Result<Option<u64>, QueryError> {
+    let (_, incoming_schema) = parquet_footer(incoming)?;
+    let have = columns_of(&incoming_schema);
+    if let Some(c) = columns.iter().find(|c| !have.iter().any(|x| x.name == c.name)) {
+        return Err(QueryError::user(format!(
+            "appended rows must carry every column of the table; `{}` is missing (send nulls instead)",
+            c.name
+        )));
+    }
+    let ctx = SessionContext::new();
+    let opts = || ParquetReadOptions::default().file_extension("");
+    ctx.register_parquet("i", &*incoming.to_string_lossy(), opts())
+        .await
+        .map_err(QueryError::internal)?;
+    let added: Vec<Column> = have
+        .iter()
+        .filter(|x| !columns.iter().any(|c| c.name == x.name))
+        .cloned()
+        .collect();
+    let rewrite = !added.is_empty();
+    let sql = if rewrite {
+        ctx.register_parquet("t", &format!("{}/", dir.display()), opts())
+            .await
+            .map_err(QueryError::internal)?;
+        let mut widened = columns.to_vec();
+        widened.extend(added);
+        format!(
+            "SELECT {} FROM t UNION ALL SELECT {} FROM i",
+            cast_select("t", columns, &widened),
+            cast_select("i", &have, &widened)
+        )
+    } else {
+        format!("SELECT {} FROM i", cast_select("i", &have, columns))
+    };
+    let df = plan(&ctx, &sql).await?;
+    let stream = df.execute_stream().await.map_err(QueryError::user)?;
+    let (rows, _) = write_parquet(stream, out).await?;
+    Ok(rewrite.then_some(rows))
 }

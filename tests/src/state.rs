@@ -1,6 +1,6 @@
 //! The server's records, one set per workspace, saved as JSON in the data directory after every change.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,8 @@ impl Store {
                     }
                 }
             }
+            // An inline load that was cut short loaded nothing; its key may be used again.
+            ws.load_keys.retain(|_, k| k.response.is_some());
             for job in ws.jobs.values_mut() {
                 if job.status == "pending" || job.status == "running" {
                     job.status = "failed".into();
@@ -88,6 +90,15 @@ pub(crate) struct Workspace {
     /// Keyed by name.
     pub(crate) contexts: BTreeMap<String, ContextEntry>,
     pub(crate) sandboxes: BTreeMap<String, Sandbox>,
+    /// Every fork ever taken, oldest first; kept after either side is deleted (lineage is history).
+    #[serde(default)]
+    pub(crate) forks: Vec<ForkRecord>,
+    /// Bulk-creation batches by ID.
+    #[serde(default)]
+    pub(crate) batches: BTreeMap<String, Batch>,
+    /// Inline loads by `idempotency_key`.
+    #[serde(default)]
+    pub(crate) load_keys: BTreeMap<String, LoadKey>,
 }
 
 impl Workspace {
@@ -104,6 +115,16 @@ impl Workspace {
     /// database).
     pub(crate) fn user_connection(&self, id: &str) -> Option<&Connection> {
         self.connections.get(id).filter(|c| c.database_id.is_none())
+    }
+
+    /// The name a connection's catalog has in its own scope: a connection's name, or, for a database's default
+    /// connection, that database's default catalog name.
+    pub(crate) fn catalog_name(&self, conn_id: &str) -> Option<String> {
+        let c = self.connections.get(conn_id)?;
+        Some(match &c.database_id {
+            Some(db) => self.databases.get(db).map(|d| d.default_catalog.clone())?,
+            None => c.name.clone(),
+        })
     }
 
     /// A connection by name.
@@ -137,11 +158,32 @@ pub(crate) struct Connection {
     pub(crate) health_error: Option<String>,
     /// Keyed by `schema.table`.
     pub(crate) tables: BTreeMap<String, Table>,
+    /// Schemas declared on the connection, also those without tables yet.
+    #[serde(default)]
+    pub(crate) schemas: BTreeSet<String>,
 }
 
 impl Connection {
     pub(crate) fn is_managed(&self) -> bool {
         self.source_type == "managed"
+    }
+
+    /// Whether `schema` exists: declared, or holding a table.
+    pub(crate) fn has_schema(&self, schema: &str) -> bool {
+        self.schemas.iter().any(|s| s.eq_ignore_ascii_case(schema))
+            || self.tables.values().any(|t| t.schema.eq_ignore_ascii_case(schema))
+    }
+
+    /// The key of a table, matched exactly first and then ignoring ASCII case.
+    pub(crate) fn find_table(&self, schema: &str, table: &str) -> Option<String> {
+        let exact = table_key(schema, table);
+        if self.tables.contains_key(&exact) {
+            return Some(exact);
+        }
+        self.tables
+            .iter()
+            .find(|(_, t)| t.schema.eq_ignore_ascii_case(schema) && t.table.eq_ignore_ascii_case(table))
+            .map(|(k, _)| k.clone())
     }
 }
 
@@ -165,6 +207,17 @@ pub(crate) struct Table {
     /// `TableProfileResponse.columns`, computed when the data was loaded.
     pub(crate) profile: Option<Value>,
     pub(crate) indexes: BTreeMap<String, Index>,
+    /// Columns that identify a row, for keyed loads.
+    #[serde(default)]
+    pub(crate) key: Vec<String>,
+    /// `TablePartitionKey` objects as declared.
+    #[serde(default)]
+    pub(crate) partition_by: Vec<Value>,
+    /// `TableSortKey` objects as declared.
+    #[serde(default)]
+    pub(crate) sorted_by: Vec<Value>,
+    #[serde(default)]
+    pub(crate) constant_per_key: Vec<String>,
 }
 
 impl Table {
@@ -180,6 +233,10 @@ impl Table {
             synced_at: None,
             profile: None,
             indexes: BTreeMap::new(),
+            key: Vec::new(),
+            partition_by: Vec::new(),
+            sorted_by: Vec::new(),
+            constant_per_key: Vec::new(),
         }
     }
 }
@@ -207,6 +264,56 @@ pub(crate) struct Database {
     pub(crate) attachments: Vec<(String, Option<String>)>,
     pub(crate) contexts: BTreeMap<String, ContextEntry>,
     pub(crate) created_at: String,
+    /// Name of the default catalog inside the database's scope.
+    #[serde(default = "default_catalog_name")]
+    pub(crate) default_catalog: String,
+    /// Schema that unqualified names resolve to.
+    #[serde(default = "main_schema_name")]
+    pub(crate) default_schema: String,
+    /// The bulk-creation batch that made the database.
+    #[serde(default)]
+    pub(crate) batch_id: Option<String>,
+}
+
+fn default_catalog_name() -> String {
+    "default".into()
+}
+
+fn main_schema_name() -> String {
+    "main".into()
+}
+
+/// One fork: which database was copied into which, and when.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ForkRecord {
+    pub(crate) source_id: String,
+    /// The source's label when the fork was taken.
+    pub(crate) source_name: Option<String>,
+    pub(crate) fork_id: String,
+    pub(crate) description: Option<String>,
+    pub(crate) forked_at: String,
+    /// Microseconds since the epoch when the source was copied.
+    pub(crate) snapshot_id: i64,
+}
+
+/// A bulk-creation batch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Batch {
+    pub(crate) id: String,
+    pub(crate) count: u64,
+    pub(crate) expires_at: Option<String>,
+    pub(crate) job_id: Option<String>,
+    pub(crate) cancel_requested: bool,
+    pub(crate) idempotency_key: Option<String>,
+}
+
+/// What an inline load's `idempotency_key` stands for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct LoadKey {
+    /// Hash of the table, mode and body the key was first used with.
+    pub(crate) fingerprint: String,
+    /// The first outcome, once the load has finished.
+    pub(crate) response: Option<Value>,
 }
 
 /// A dataset and its versions.
@@ -328,6 +435,9 @@ pub(crate) struct QueryRun {
     pub(crate) snapshot_id: String,
     pub(crate) trace_id: Option<String>,
     pub(crate) user_public_id: Option<String>,
+    /// Bytes the run read from table files; `None` when it read no table.
+    #[serde(default)]
+    pub(crate) bytes_scanned: Option<u64>,
     /// Every status the run went through, with the time it entered it.
     pub(crate) transitions: Vec<(String, String)>,
 }

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::managed::managed_connection;
 use super::missing;
 use crate::app::{App, Ctx};
-use crate::engine;
 use crate::reply::{ApiError, ApiResult, Reply};
-use crate::state::{Connection, Secret, Table, Workspace, now, table_key};
+use crate::state::{Connection, Secret, now, table_key};
 
 /// Health error of connection types the local server does not serve.
 pub(crate) fn unreachable_message(source_type: &str) -> String {
@@ -90,6 +90,7 @@ pub(crate) fn create(app: &Arc<App>, ctx: Ctx) -> ApiResult {
             database_id: None,
             health_error,
             tables: Default::default(),
+            schemas: Default::default(),
         };
         w.connections.insert(c.id.clone(), c.clone());
         Ok(c)
@@ -178,111 +179,32 @@ pub(crate) fn purge_table_cache(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     Ok(Reply::no_content())
 }
 
-/// Any managed connection by ID, including a database's `default` one (the loads endpoint accepts those).
-fn managed_connection(w: &Workspace, id: &str) -> Result<Connection, ApiError> {
-    let c = w.connections.get(id).ok_or_else(|| missing("connection", id))?;
-    if !c.is_managed() {
-        return Err(ApiError::bad_request(format!(
-            "connection `{id}` is of type `{}`; only managed connections accept loads",
-            c.source_type
-        )));
-    }
-    Ok(c.clone())
-}
-
 /// `POST /v1/connections/{connection_id}/schemas/{schema}/tables/{table}/loads`.
 pub(crate) async fn load_table(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let conn_id = ctx.p("connection_id").to_string();
     let schema = ctx.p("schema").to_string();
     let table = ctx.p("table").to_string();
-    let upload_id = ctx.required("upload_id")?.to_string();
-    let mode = ctx.required("mode")?.to_string();
-    if mode != "replace" && mode != "append" {
-        return Err(ApiError::bad_request(format!(
-            "mode `{mode}` is not supported; use `replace` or `append`"
-        )));
-    }
-    if !super::valid_name(&schema) || !super::valid_name(&table) {
-        return Err(ApiError::bad_request(
-            "schema and table names must be letters, digits or `_`",
-        ));
-    }
-    app.read_ws(&ctx.ws, |w| managed_connection(w, &conn_id))??;
-    let upload = super::uploads::claim(app, &ctx.ws, &upload_id)?;
-    let result = load_claimed(app, &ctx.ws, &conn_id, &schema, &table, &upload, &mode).await;
-    super::uploads::release(app, &ctx.ws, &upload_id, result.is_ok());
-    let (rows, schema_json) = result?;
-    Ok(Reply::json(
-        200,
-        &json!({"connection_id": conn_id, "schema_name": schema, "table_name": table, "row_count": rows,
-                "arrow_schema_json": schema_json}),
-    ))
+    super::managed::load(app, &ctx, &conn_id, &schema, &table).await
 }
 
-async fn load_claimed(
-    app: &Arc<App>,
-    ws: &str,
-    conn_id: &str,
-    schema: &str,
-    table: &str,
-    upload: &crate::state::Upload,
-    mode: &str,
-) -> Result<(u64, String), ApiError> {
-    let src = app.dirs.abs(&upload.file);
-    let user = |e: engine::QueryError| ApiError::bad_request(e.message);
-    engine::check_parquet_magic(&src).map_err(user)?;
-    let (_, arrow_schema) = engine::parquet_footer(&src).map_err(user)?;
-    let existing = app.read_ws(ws, |w| {
-        w.connections
-            .get(conn_id)
-            .and_then(|c| c.tables.get(&table_key(schema, table)).cloned())
-    })?;
-    let (generation, mut files) = match (&existing, mode) {
-        (Some(t), "append") if !t.files.is_empty() => {
-            if t.arrow_schema_json != engine::schema_json(&arrow_schema) {
-                return Err(ApiError::bad_request(
-                    "the upload's columns differ from the table's; use mode `replace`",
-                ));
-            }
-            (t.generation, t.files.clone())
-        }
-        (Some(t), _) => (t.generation + 1, Vec::new()),
-        (None, _) => (1, Vec::new()),
-    };
-    let rel = format!(
-        "tables/{ws}/{conn_id}/{schema}/{table}/g{generation}/part-{:04}.parquet",
-        files.len()
-    );
-    let dest = app.dirs.prepare(&rel).map_err(|e| ApiError::internal(e.to_string()))?;
-    std::fs::copy(&src, &dest).map_err(|e| ApiError::internal(e.to_string()))?;
-    files.push(rel);
-    let dir = dest.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-    let (rows, profile) = engine::profile(&dir).await.map_err(|e| ApiError::internal(e.message))?;
-    let schema_text = engine::schema_json(&arrow_schema);
-    let columns = engine::columns_of(&arrow_schema);
-    let key = table_key(schema, table);
-    let old_generation_dir = app
-        .dirs
-        .abs(&format!("tables/{ws}/{conn_id}/{schema}/{table}/g{}", generation - 1));
-    app.with_ws(ws, |w, _| {
-        let c = w
-            .connections
-            .get_mut(conn_id)
-            .ok_or_else(|| missing("connection", conn_id))?;
-        let t = c.tables.entry(key).or_insert_with(|| Table::declared(schema, table));
-        t.files = files;
-        t.generation = generation;
-        t.row_count = rows;
-        t.columns = columns;
-        t.arrow_schema_json = schema_text.clone();
-        t.synced_at = Some(now());
-        t.profile = Some(Value::Array(profile));
-        Ok::<_, ApiError>(())
-    })??;
-    if generation > 1 {
-        let _ = std::fs::remove_dir_all(old_generation_dir);
-    }
-    Ok((rows, schema_text))
+/// `POST /v1/connections/{connection_id}/schemas`.
+pub(crate) fn add_schema(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    let conn_id = ctx.p("connection_id").to_string();
+    super::managed::add_schema(app, &ctx, &conn_id)
+}
+
+/// `POST /v1/connections/{connection_id}/schemas/{schema}/tables`.
+pub(crate) fn add_table(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    let conn_id = ctx.p("connection_id").to_string();
+    let schema = ctx.p("schema").to_string();
+    super::managed::add_table(app, &ctx, &conn_id, &schema)
+}
+
+/// `PUT /v1/connections/{connection_id}/schemas/{schema}/tables/{table}/constant-per-key`.
+pub(crate) fn set_constant_per_key(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    let conn_id = ctx.p("connection_id").to_string();
+    let (schema, table) = (ctx.p("schema").to_string(), ctx.p("table").to_string());
+    super::managed::set_constant_per_key(app, &ctx, &conn_id, &schema, &table)
 }
 
 /// `DELETE /v1/connections/{connection_id}/schemas/{schema}/tables/{table}`.

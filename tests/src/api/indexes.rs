@@ -35,8 +35,10 @@ fn indexes_mut<'a>(w: &'a mut Workspace, t: &Target) -> Option<&'a mut std::coll
 
 fn columns_of(w: &Workspace, t: &Target) -> Option<Vec<Column>> {
     match t {
+        // A database's default connection counts too: its ID is how the index endpoints address its tables.
         Target::Table { connection_id, key } => w
-            .user_connection(connection_id)
+            .connections
+            .get(connection_id)
             .and_then(|c| c.tables.get(key))
             .map(|t| t.columns.clone()),
         Target::Dataset { id } => w
@@ -88,6 +90,17 @@ async fn create(app: &Arc<App>, ctx: Ctx, target: Target, job_type: &'static str
     let info = app.with_ws(&ctx.ws, |w, _| {
         let cols =
             columns_of(w, &target).ok_or_else(|| ApiError::not_found(format!("{} not found", describe(&target))))?;
+        if let Target::Table { connection_id, key } = &target
+            && w.connections
+                .get(connection_id)
+                .and_then(|c| c.tables.get(key))
+                .is_some_and(|t| !t.sorted_by.is_empty())
+        {
+            return Err(ApiError::bad_request(format!(
+                "{} declares a sort order (sorted_by), so it cannot be indexed",
+                describe(&target)
+            )));
+        }
         for c in &columns {
             let Some(col) = cols.iter().find(|x| &x.name == c) else {
                 return Err(ApiError::bad_request(format!(
@@ -209,4 +222,75 @@ pub(crate) fn delete_dataset_index(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         id: ctx.p("dataset_id").to_string(),
     };
     delete(app, ctx, t)
+}
+
+/// `GET /v1/indexes`: the indexes on the tables of the database in `X-Database-Id` (its default catalog and the
+/// catalogs attached to it), ordered by connection, schema, table and name. The cursor is the position of the last
+/// index of the previous page.
+pub(crate) fn list_database_indexes(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+    let db_id = ctx.header("x-database-id").unwrap_or_default().to_string();
+    if db_id.is_empty() {
+        return Err(ApiError::bad_request("the X-Database-Id header is required"));
+    }
+    let conn_filter = ctx.q("connection_id").map(str::to_string);
+    let schema = ctx.q("schema").map(str::to_string);
+    let table = ctx.q("table").map(str::to_string);
+    let index_type = ctx.q("index_type").map(str::to_string);
+    let limit = ctx.q_u64("limit")?.unwrap_or(50).clamp(1, 100) as usize;
+    let after = ctx
+        .q("cursor")
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            super::information_schema::decode_cursor(c)
+                .map_err(|_| ApiError::bad_request(format!("`{c}` is not a cursor of this listing")))
+        })
+        .transpose()?;
+    let mut rows = app.read_ws(&ctx.ws, |w| {
+        let db = w.databases.get(&db_id).ok_or_else(|| missing("database", &db_id))?;
+        let mut conns = vec![db.default_connection_id.clone()];
+        conns.extend(db.attachments.iter().map(|(c, _)| c.clone()));
+        let mut rows = Vec::new();
+        for conn_id in conns {
+            if conn_filter.as_ref().is_some_and(|f| f != &conn_id) {
+                continue;
+            }
+            let Some(c) = w.connections.get(&conn_id) else { continue };
+            for t in c.tables.values() {
+                if schema.as_ref().is_some_and(|s| s != &t.schema) || table.as_ref().is_some_and(|x| x != &t.table) {
+                    continue;
+                }
+                for i in t.indexes.values() {
+                    if index_type.as_ref().is_some_and(|x| x != &i.index_type) {
+                        continue;
+                    }
+                    let position = format!("{conn_id}\u{1}{}\u{1}{}\u{1}{}", t.schema, t.table, i.index_name);
+                    let mut v = index_json(i);
+                    v["connection_id"] = json!(conn_id);
+                    v["schema_name"] = json!(t.schema);
+                    v["table_name"] = json!(t.table);
+                    rows.push((position, v));
+                }
+            }
+        }
+        Ok::<_, ApiError>(rows)
+    })??;
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let rest: Vec<(String, Value)> = rows
+        .into_iter()
+        .filter(|(p, _)| after.as_ref().is_none_or(|a| p > a))
+        .collect();
+    let has_more = rest.len() > limit;
+    let page: Vec<(String, Value)> = rest.into_iter().take(limit).collect();
+    let next = if has_more {
+        page.last()
+            .map_or(Value::Null, |(p, _)| json!(super::information_schema::encode_cursor(p)))
+    } else {
+        Value::Null
+    };
+    let indexes: Vec<Value> = page.into_iter().map(|(_, v)| v).collect();
+    Ok(Reply::json(
+        200,
+        &json!({"indexes": indexes, "count": indexes.len(), "has_more": has_more, "limit": limit,
+                "next_cursor": next}),
+    ))
 }

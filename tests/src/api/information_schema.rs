@@ -23,11 +23,11 @@ pub(crate) fn like(pattern: &str, text: &str) -> bool {
     go(&p, &t)
 }
 
-fn encode_cursor(key: &str) -> String {
+pub(crate) fn encode_cursor(key: &str) -> String {
     key.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-fn decode_cursor(c: &str) -> Result<String, ApiError> {
+pub(crate) fn decode_cursor(c: &str) -> Result<String, ApiError> {
     let bad = || ApiError::new(404, "invalid_cursor", "the cursor is not valid");
     if !c.len().is_multiple_of(2) || !c.is_ascii() {
         return Err(bad());
@@ -82,7 +82,8 @@ pub(crate) fn list(app: &Arc<App>, ctx: Ctx) -> ApiResult {
                 rows.push((
                     key,
                     json!({"connection": c.name, "schema": t.schema, "table": t.table, "synced": !t.files.is_empty(),
-                           "last_sync": t.synced_at, "columns": columns}),
+                           "last_sync": t.synced_at, "columns": columns, "partition_by": t.partition_by,
+                           "sorted_by": t.sorted_by, "constant_per_key": t.constant_per_key}),
                 ));
             }
         }

@@ -16,6 +16,7 @@ mod embedding_providers;
 mod indexes;
 mod information_schema;
 mod jobs;
+mod managed;
 pub(crate) mod query;
 mod query_runs;
 mod refresh;
@@ -24,6 +25,7 @@ mod sandboxes;
 mod saved_queries;
 mod secrets;
 mod uploads;
+mod usage;
 mod workspace_context;
 mod workspaces;
 
@@ -44,6 +46,9 @@ pub(crate) async fn dispatch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         "load_managed_table" => connections::load_table(app, ctx).await,
         "delete_managed_table" => connections::delete_table(app, ctx),
         "get_table_profile" => connections::profile(app, ctx),
+        "add_managed_schema" => connections::add_schema(app, ctx),
+        "add_managed_table" => connections::add_table(app, ctx),
+        "set_managed_table_constant_per_key" => connections::set_constant_per_key(app, ctx),
 
         "list_database_contexts" => database_context::list(app, ctx),
         "upsert_database_context" => database_context::upsert(app, ctx),
@@ -56,6 +61,17 @@ pub(crate) async fn dispatch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         "delete_database" => databases::delete(app, ctx),
         "attach_database_catalog" => databases::attach(app, ctx),
         "detach_database_catalog" => databases::detach(app, ctx),
+        "lookup_database_by_name" => databases::lookup(app, ctx),
+        "count_databases" => databases::count(app, ctx),
+        "fork_database" => databases::fork(app, ctx),
+        "get_database_lineage" => databases::lineage(app, ctx),
+        "bulk_create_databases" => databases::bulk_create(app, ctx),
+        "get_database_batch" => databases::get_batch(app, ctx),
+        "delete_database_batch" => databases::delete_batch(app, ctx),
+        "add_database_schema" => databases::add_schema(app, ctx),
+        "add_database_table" => databases::add_table(app, ctx),
+        "load_database_table" => databases::load_table(app, ctx).await,
+        "set_database_table_constant_per_key" => databases::set_constant_per_key(app, ctx),
 
         "create_dataset" => datasets::create(app, ctx).await,
         "list_datasets" => datasets::list(app, ctx),
@@ -76,6 +92,7 @@ pub(crate) async fn dispatch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         "create_dataset_index" => indexes::create_dataset_index(app, ctx).await,
         "list_dataset_indexes" => indexes::list_dataset_indexes(app, ctx),
         "delete_dataset_index" => indexes::delete_dataset_index(app, ctx),
+        "list_indexes_collection" => indexes::list_database_indexes(app, ctx),
 
         "information_schema" => information_schema::list(app, ctx),
 
@@ -114,6 +131,8 @@ pub(crate) async fn dispatch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 
         "upload_file" => uploads::upload(app, ctx).await,
         "list_uploads" => uploads::list(app, ctx),
+
+        "get_usage" => usage::get(app, ctx),
 
         "list_workspace_contexts" => workspace_context::list(app, ctx),
         "upsert_workspace_context" => workspace_context::upsert(app, ctx),

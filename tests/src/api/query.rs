@@ -84,7 +84,7 @@ pub(crate) fn scope_for(app: &App, ctx: &Ctx, database_id: Option<&str>) -> Resu
         None => Ok(engine::scope(ws, &root, None)),
     })??;
     if let Some(c) = default_catalog {
-        let visible = c == "default" || scope.tables.iter().any(|t| t.catalog == c);
+        let visible = c == scope.default_catalog || scope.tables.iter().any(|t| t.catalog == c);
         if !visible {
             return Err(ApiError::bad_request(format!(
                 "catalog `{c}` is not visible in this database"
@@ -123,6 +123,7 @@ pub(crate) async fn run(app: &Arc<App>, ws: &str, req: RunRequest, mode: Mode) -
                 snapshot_id: format!("snap_{:012x}", w.datasets.len() + w.connections.len() * 1000),
                 trace_id: Some(ids.id("trace")),
                 user_public_id: Some(req.user.clone()),
+                bytes_scanned: None,
                 transitions: vec![("running".into(), at.clone())],
             },
         );
@@ -196,6 +197,7 @@ async fn execute(
                     run.status = "succeeded".into();
                     run.execution_time_ms = Some(o.execution_time_ms);
                     run.row_count = Some(o.row_count);
+                    run.bytes_scanned = o.bytes_scanned;
                     run.result_id = Some(result_id.to_string());
                 }
                 Err(e) => {

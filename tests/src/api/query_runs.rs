@@ -28,6 +28,7 @@ pub(crate) fn run_json(r: &QueryRun) -> Value {
         "trace_id": opt(&r.trace_id),
         "user_public_id": opt(&r.user_public_id),
         "warning_message": null,
+        "bytes_scanned": r.bytes_scanned,
     })
 }
 
