@@ -28,6 +28,8 @@ pub(crate) struct App {
     pub(crate) violations: Violations,
     pub(crate) hits: Mutex<BTreeMap<String, u64>>,
     pub(crate) base_url: String,
+    /// Signs and checks the presigned storage URLs of upload sessions; its key is new for every start.
+    pub(crate) signer: crate::presign::Signer,
     request_seq: AtomicU64,
     save_lock: Mutex<()>,
     /// Whether the store is written to disk (only when the caller chose the data directory).
@@ -54,6 +56,7 @@ impl App {
             violations: Violations::default(),
             hits: Mutex::new(BTreeMap::new()),
             base_url,
+            signer: crate::presign::Signer::random(),
             request_seq: AtomicU64::new(0),
             save_lock: Mutex::new(()),
             persist,

@@ -37,13 +37,15 @@ mod engine;
 mod faults;
 pub mod fixtures;
 mod http;
+mod presign;
 mod reply;
 mod results;
 mod server;
 mod spec;
 mod state;
+mod storage;
 
-pub use config::{Config, DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, Validation};
+pub use config::{Config, DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, UploadSessions, Validation};
 pub use conformance::{Direction, Violation};
 pub use faults::{Fault, Faults};
 pub use server::{Server, StartError};
