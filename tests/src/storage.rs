@@ -21,6 +21,9 @@ use crate::presign::{EXPIRES_PARAM, SIGNATURE_PARAM, STORAGE_PREFIX, hex, now_mi
 use crate::spec::{percent_decode, query_decode};
 use crate::state::StoredPart;
 
+/// Headers of the Hotdata API that must not reach storage.
+const API_HEADERS: [&str; 3] = ["x-workspace-id", "x-database-id", "x-upload-finalize-token"];
+
 /// An S3-style error answer.
 struct StorageError {
     status: u16,
@@ -101,6 +104,17 @@ async fn put(app: &Arc<App>, req: Request<Incoming>) -> Result<String, StorageEr
             400,
             "InvalidArgument",
             "Only one auth mechanism allowed: this URL is presigned, so send it without an Authorization header",
+        ));
+    }
+    // The session's `headers` map is empty, so no header is signed; the API's own headers mean a client sent
+    // its Hotdata credentials to storage, which the documented service refuses as a signature problem.
+    if let Some(name) = API_HEADERS.iter().find(|h| parts.headers.contains_key(**h)) {
+        return Err(err(
+            403,
+            "SignatureDoesNotMatch",
+            format!(
+                "The request carries the header {name}, which the presigned URL does not sign; send it to the API only"
+            ),
         ));
     }
     let path = parts.uri.path().to_string();

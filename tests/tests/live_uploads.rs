@@ -129,6 +129,14 @@ async fn a_single_put_upload_is_finalized_loaded_and_queried() {
         "{url}"
     );
 
+    // A single-PUT session has one part; its URL can be minted again.
+    let (status, v) = mint(&local, &session, &[2]).await;
+    assert_eq!(status, 400, "{v}");
+    let (status, minted) = mint(&local, &session, &[1]).await;
+    assert_eq!(status, 200, "{minted}");
+    assert_eq!(minted["parts"][0]["part_number"], 1);
+    let url = minted["parts"][0]["url"].as_str().unwrap();
+
     let etag = put_ok(&local, url, parquet.clone()).await;
     assert!(
         etag.starts_with('"') && etag.ends_with('"') && etag.len() == 34,
@@ -225,6 +233,22 @@ async fn storage_refuses_credentials_and_altered_urls() {
     assert_eq!(resp.headers()["content-type"], "application/xml");
     let text = resp.text().await.unwrap();
     assert!(text.contains("<Code>InvalidArgument</Code>"), "{text}");
+
+    // Nor the workspace header (or any other header of the API): the URL signs none.
+    let resp = local
+        .http
+        .put(&url)
+        .header("X-Workspace-Id", local.server.workspace_id())
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains("<Code>SignatureDoesNotMatch</Code>") && text.contains("x-workspace-id"),
+        "{text}"
+    );
 
     // A changed signature, a changed expiry or a changed path breaks the signature.
     let last = url.chars().last().unwrap();
