@@ -57,6 +57,12 @@ impl Store {
                     }
                 }
             }
+            // A finalize cut short never recorded its upload; the parts are still there to finalize again.
+            for session in ws.upload_sessions.values_mut() {
+                if session.state == "finalizing" {
+                    session.state = "open".into();
+                }
+            }
             for job in ws.jobs.values_mut() {
                 if job.status == "pending" || job.status == "running" {
                     job.status = "failed".into();

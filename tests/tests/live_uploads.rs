@@ -287,7 +287,7 @@ async fn storage_refuses_credentials_and_altered_urls() {
 
 #[tokio::test]
 async fn an_expired_url_is_refused_and_a_minted_one_is_accepted() {
-    let local = Local::with(small_parts(Duration::from_secs(1))).await;
+    let local = Local::with(small_parts(Duration::from_secs(2))).await;
     let data = csv(6);
     assert!(data.len() > 100 && data.len() <= 200);
     let session = open(&local, json!({"declared_size_bytes": data.len()})).await;
@@ -295,7 +295,7 @@ async fn an_expired_url_is_refused_and_a_minted_one_is_accepted() {
     assert_eq!(urls.len(), 2);
     let first = put_ok(&local, urls[0].as_str().unwrap(), data[..100].to_vec()).await;
 
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    tokio::time::sleep(Duration::from_millis(2300)).await;
     let resp = put(&local, urls[1].as_str().unwrap(), data[100..].to_vec()).await;
     assert_eq!(resp.status().as_u16(), 403);
     let text = resp.text().await.unwrap();
@@ -511,4 +511,43 @@ async fn the_seed_era_upload_endpoint_still_works_beside_sessions() {
     // A seed-era upload has no session: it cannot be finalized.
     let (status, _) = finalize_with(&local, &id, "x", None).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_but_their_urls_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || Config {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..small_parts(Duration::from_secs(60))
+    };
+    let data = csv(6);
+    let local = Local::with(config()).await;
+    let session = open(&local, json!({"declared_size_bytes": data.len()})).await;
+    let urls = session["part_urls"].as_array().unwrap().clone();
+    let first = put_ok(&local, urls[0].as_str().unwrap(), data[..100].to_vec()).await;
+    let old_base = local.server.base_url().to_string();
+    drop(local);
+
+    // The signing key is new for every start: old URLs (moved to the new address) no longer verify.
+    let local = Local::with(config()).await;
+    let moved = urls[1]
+        .as_str()
+        .unwrap()
+        .replacen(&old_base, local.server.base_url(), 1);
+    let resp = put(&local, &moved, data[100..].to_vec()).await;
+    assert_eq!(resp.status().as_u16(), 403);
+    assert!(resp.text().await.unwrap().contains("SignatureDoesNotMatch"));
+
+    // The token and the stored part survived: mint the rest and finalize.
+    let (status, minted) = mint(&local, &session, &[2]).await;
+    assert_eq!(status, 200, "{minted}");
+    let second = put_ok(
+        &local,
+        minted["parts"][0]["url"].as_str().unwrap(),
+        data[100..].to_vec(),
+    )
+    .await;
+    let (status, v) = finalize(&local, &session, Some(parts_body(&[first, second]))).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["size_bytes"], data.len());
 }
