@@ -28,6 +28,8 @@ pub(crate) struct App {
     pub(crate) violations: Violations,
     pub(crate) hits: Mutex<BTreeMap<String, u64>>,
     pub(crate) base_url: String,
+    /// Signs and checks the presigned storage URLs of upload sessions; its key is new for every start.
+    pub(crate) signer: crate::presign::Signer,
     request_seq: AtomicU64,
     save_lock: Mutex<()>,
     /// Managed tables a load is writing right now (`workspace/connection/schema.table`).
@@ -56,6 +58,7 @@ impl App {
             violations: Violations::default(),
             hits: Mutex::new(BTreeMap::new()),
             base_url,
+            signer: crate::presign::Signer::random(),
             request_seq: AtomicU64::new(0),
             save_lock: Mutex::new(()),
             table_locks: Mutex::new(HashSet::new()),

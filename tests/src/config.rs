@@ -48,6 +48,60 @@ pub struct Config {
     /// How long a finished result stays `processing` before it turns `ready`; lets tests observe the `202` and
     /// `Retry-After` answer of `GET /v1/results/{id}`. Zero by default.
     pub result_ready_delay: Duration,
+    /// Presigned upload sessions (`POST /v1/uploads` and the storage endpoint under `/_storage/`).
+    pub uploads: UploadSessions,
+}
+
+/// Limits of presigned upload sessions. The defaults follow the documented service: files up to 16 GiB, parts
+/// of 5 MiB to 5 GiB, at most 10,000 parts, URLs valid for 15 minutes.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = hotdata_local::Config {
+///     uploads: hotdata_local::UploadSessions {
+///         single_put_max_bytes: 1024,
+///         min_part_size: 16,
+///         url_ttl: Duration::from_secs(1),
+///         ..Default::default()
+///     },
+///     ..Default::default()
+/// };
+/// assert!(config.uploads.enabled);
+/// ```
+#[derive(Debug, Clone)]
+pub struct UploadSessions {
+    /// When false, the session operations answer `501` with error code `PRESIGN_UNSUPPORTED`, as a deployment
+    /// without presigned URLs does.
+    pub enabled: bool,
+    /// Largest declared size that gets a single-`PUT` session; larger files are multipart.
+    pub single_put_max_bytes: u64,
+    /// Part size used when the request gives no `part_size` hint.
+    pub part_size: u64,
+    /// Smallest part size handed out (every part but the last has exactly the part size).
+    pub min_part_size: u64,
+    /// Largest part size handed out, and the most one storage `PUT` may carry.
+    pub max_part_size: u64,
+    /// Most parts one multipart upload may have.
+    pub max_parts: u32,
+    /// Largest file one session may finalize.
+    pub max_file_bytes: u64,
+    /// How long a presigned storage URL stays valid.
+    pub url_ttl: Duration,
+}
+
+impl Default for UploadSessions {
+    fn default() -> Self {
+        UploadSessions {
+            enabled: true,
+            single_put_max_bytes: 64 * 1024 * 1024,
+            part_size: 16 * 1024 * 1024,
+            min_part_size: 5 * 1024 * 1024,
+            max_part_size: 5 * 1024 * 1024 * 1024,
+            max_parts: 10_000,
+            max_file_bytes: 16 * 1024 * 1024 * 1024,
+            url_ttl: Duration::from_secs(15 * 60),
+        }
+    }
 }
 
 /// The API key a default [`Config`] accepts.
@@ -66,6 +120,7 @@ impl Default for Config {
             validation: Validation::Strict,
             spec_path: None,
             result_ready_delay: Duration::ZERO,
+            uploads: UploadSessions::default(),
         }
     }
 }

@@ -76,6 +76,10 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResBod
     if path.starts_with("/_local/") || path == "/_local" {
         return Ok(control(&app, req, &request_id).await);
     }
+    if path.starts_with(crate::presign::STORAGE_PREFIX) {
+        // Presigned storage traffic: its own auth (the URL's signature), no spec, no faults.
+        return Ok(crate::storage::handle(&app, req, &request_id).await);
+    }
     let method = req.method().as_str().to_string();
     let (op, path_params) = match app.spec.route(&method, &path) {
         Route::Found(op, params) => (op, params),

@@ -27,6 +27,11 @@
 //! `{"fault": "too_many_requests" | "status" | "delay" | "reset" | "truncated_body" | "malformed_body",
 //! "times": N, "path_prefix": "/v1/...", "retry_after_secs": S, "status": CODE, "delay_ms": MS}`,
 //! `DELETE /_local/faults`, `GET /_local/hits`, `DELETE /_local/hits`, `GET /_local/violations`.
+//!
+//! Presigned upload sessions (`POST /v1/uploads` and friends) hand out URLs of the server's own object storage,
+//! `PUT /_storage/{workspace}/{upload_id}/{part}?X-Local-Expires=..&X-Local-Signature=..`, which, like S3, takes
+//! the URL's HMAC signature as its only authorization, refuses requests that also carry `Authorization`, answers
+//! errors as XML and is not checked against the spec; see [`UploadSessions`] for its limits.
 
 mod api;
 mod app;
@@ -37,13 +42,15 @@ mod engine;
 mod faults;
 pub mod fixtures;
 mod http;
+mod presign;
 mod reply;
 mod results;
 mod server;
 mod spec;
 mod state;
+mod storage;
 
-pub use config::{Config, DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, Validation};
+pub use config::{Config, DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, UploadSessions, Validation};
 pub use conformance::{Direction, Violation};
 pub use faults::{Fault, Faults};
 pub use server::{Server, StartError};

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use hotdata_local::{Config, Server, Validation};
 
 const USAGE: &str = "usage: hotdata-local [--port PORT] [--data-dir DIR] [--api-key KEY] [--workspace-id ID]
-                     [--max-upload-bytes N] [--validation off|record|strict] [--spec PATH]
+                     [--max-upload-bytes N] [--upload-url-ttl SECS] [--validation off|record|strict]
+                     [--spec PATH]
 
 Serves the Hotdata API described by spec/openapi.yaml on 127.0.0.1. Without --data-dir, state lives in a
 temporary directory and is gone when the server stops. Spec violations are printed to stderr (--validation
@@ -30,6 +31,12 @@ fn parse(args: &[String]) -> Result<Config, String> {
                 config.max_upload_bytes = value()?
                     .parse()
                     .map_err(|_| "--max-upload-bytes needs a number".to_string())?
+            }
+            "--upload-url-ttl" => {
+                let secs: u64 = value()?
+                    .parse()
+                    .map_err(|_| "--upload-url-ttl needs a number of seconds".to_string())?;
+                config.uploads.url_ttl = std::time::Duration::from_secs(secs);
             }
             "--validation" => {
                 config.validation = match value()?.as_str() {

@@ -133,7 +133,7 @@ fn escape_ptr(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

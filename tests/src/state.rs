@@ -59,6 +59,12 @@ impl Store {
             }
             // An inline load that was cut short loaded nothing; its key may be used again.
             ws.load_keys.retain(|_, k| k.response.is_some());
+            // A finalize cut short never recorded its upload; the parts are still there to finalize again.
+            for session in ws.upload_sessions.values_mut() {
+                if session.state == "finalizing" {
+                    session.state = "open".into();
+                }
+            }
             for job in ws.jobs.values_mut() {
                 if job.status == "pending" || job.status == "running" {
                     job.status = "failed".into();
@@ -80,6 +86,9 @@ pub(crate) struct Workspace {
     pub(crate) databases: BTreeMap<String, Database>,
     pub(crate) datasets: BTreeMap<String, Dataset>,
     pub(crate) uploads: BTreeMap<String, Upload>,
+    /// Presigned upload sessions by upload ID; a finalized one also has its [`Upload`] under the same ID.
+    #[serde(default)]
+    pub(crate) upload_sessions: BTreeMap<String, UploadSession>,
     /// Keyed by name.
     pub(crate) secrets: BTreeMap<String, Secret>,
     pub(crate) saved_queries: BTreeMap<String, SavedQuery>,
@@ -366,6 +375,52 @@ pub(crate) struct Upload {
     pub(crate) content_type: Option<String>,
     pub(crate) status: String,
     pub(crate) created_at: String,
+    pub(crate) file: String,
+}
+
+/// A presigned upload session (`POST /v1/uploads`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct UploadSession {
+    pub(crate) id: String,
+    /// `single` or `multipart`.
+    pub(crate) mode: String,
+    pub(crate) declared_size: Option<u64>,
+    /// Size of every part but the last (multipart only).
+    pub(crate) part_size: Option<u64>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) content_encoding: Option<String>,
+    pub(crate) filename: Option<String>,
+    /// Lowercase hex SHA-256 the finished file must have, when the caller declared one.
+    pub(crate) sha256: Option<String>,
+    /// Hex SHA-256 of the finalize token (the token itself is only ever in the create answer).
+    pub(crate) token_hash: String,
+    pub(crate) created_at: String,
+    /// `open`, `finalizing` (a finalize is assembling the file) or `finalized`.
+    pub(crate) state: String,
+    /// Stored parts by number.
+    pub(crate) parts: BTreeMap<u32, StoredPart>,
+}
+
+impl UploadSession {
+    /// How many parts a known-size session has (1 for `single`); `None` for a streaming upload.
+    pub(crate) fn part_count(&self) -> Option<u64> {
+        match (self.mode.as_str(), self.declared_size, self.part_size) {
+            ("single", _, _) => Some(1),
+            (_, Some(size), Some(ps)) if ps > 0 => Some(size.div_ceil(ps).max(1)),
+            _ => None,
+        }
+    }
+}
+
+/// One part received by the storage endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredPart {
+    pub(crate) size: u64,
+    /// The `ETag` answered for it, with its quotes.
+    pub(crate) etag: String,
+    /// Lowercase hex SHA-256 of its bytes.
+    pub(crate) sha256: String,
+    /// File relative to the data directory.
     pub(crate) file: String,
 }
 

@@ -24,6 +24,7 @@ mod results;
 mod sandboxes;
 mod saved_queries;
 mod secrets;
+mod upload_sessions;
 mod uploads;
 mod usage;
 mod workspace_context;
@@ -131,6 +132,10 @@ pub(crate) async fn dispatch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 
         "upload_file" => uploads::upload(app, ctx).await,
         "list_uploads" => uploads::list(app, ctx),
+        "create_upload_session_handler" => upload_sessions::create(app, ctx),
+        "create_upload_sessions_batch_handler" => upload_sessions::create_batch(app, ctx),
+        "mint_upload_parts_handler" => upload_sessions::mint(app, ctx),
+        "finalize_upload_handler" => upload_sessions::finalize(app, ctx).await,
 
         "get_usage" => usage::get(app, ctx),
 
