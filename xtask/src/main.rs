@@ -142,6 +142,20 @@ fn ci() -> Result<(), String> {
         &[SPEC],
         &[],
     )?;
+    step(
+        "vendor comparison self-test",
+        "python3",
+        &["-m", "unittest", "--quiet", "xtask/test_vendor_compare.py"],
+        &[],
+    )?;
+    // Fetches Hotdata's Python client from PyPI; every difference from it
+    // must carry a reason in spec/vendor-differences.yaml.
+    step(
+        "spec against the vendor's Python client (xtask/vendor_compare.py)",
+        "python3",
+        &["xtask/vendor_compare.py", "--strict"],
+        &[],
+    )?;
     // Snapshots are checked by the test step below (INSTA_UPDATE=no), so
     // only the generated files are compared here.
     println!("==> generated code is current");
