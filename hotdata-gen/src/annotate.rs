@@ -477,23 +477,7 @@ fn emit_err(what: String) -> GenError {
 
 /// Removes `Debug` from a struct's derives.
 fn drop_debug_derive(attrs: &mut [syn::Attribute]) -> bool {
-    use syn::punctuated::Punctuated;
-    let mut found = false;
-    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
-        let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated) else {
-            continue;
-        };
-        let before = paths.len();
-        let kept: Punctuated<syn::Path, syn::Token![,]> = paths
-            .into_iter()
-            .filter(|p| p.segments.last().is_none_or(|s| s.ident != "Debug"))
-            .collect();
-        if kept.len() != before {
-            found = true;
-            *attr = syn::parse_quote! { #[derive(#kept)] };
-        }
-    }
-    found
+    crate::remove_derive(attrs, "Debug")
 }
 
 /// A `Debug` impl printing `"***"` for the `hidden` fields.

@@ -212,28 +212,33 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     Ok(Output { files, surface, plan })
 }
 
+/// Removes the trait `name` from every `#[derive(..)]` of `attrs`; says
+/// whether it was there.
+pub(crate) fn remove_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {
+    use syn::punctuated::Punctuated;
+    let mut found = false;
+    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+        let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated) else {
+            continue;
+        };
+        let before = paths.len();
+        let kept: Punctuated<syn::Path, syn::Token![,]> = paths
+            .into_iter()
+            .filter(|p| p.segments.last().is_none_or(|s| s.ident != name))
+            .collect();
+        if kept.len() != before {
+            found = true;
+            *attr = syn::parse_quote! { #[derive(#kept)] };
+        }
+    }
+    found
+}
+
 /// Moves `JsonSchema` out of every `#[derive(..)]` into
 /// `#[cfg_attr(feature = "..", derive(::schemars::JsonSchema))]`.
 fn gate_json_schema(items: &mut [syn::Item], feature: &str) {
-    use syn::punctuated::Punctuated;
-
     fn gate(attrs: &mut Vec<syn::Attribute>, feature: &str) {
-        let mut found = false;
-        for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
-            let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated) else {
-                continue;
-            };
-            let before = paths.len();
-            let kept: Punctuated<syn::Path, syn::Token![,]> = paths
-                .into_iter()
-                .filter(|p| p.segments.last().is_none_or(|s| s.ident != "JsonSchema"))
-                .collect();
-            if kept.len() != before {
-                found = true;
-                *attr = syn::parse_quote! { #[derive(#kept)] };
-            }
-        }
-        if found {
+        if remove_derive(attrs, "JsonSchema") {
             attrs.push(syn::parse_quote! { #[cfg_attr(feature = #feature, derive(::schemars::JsonSchema))] });
         }
     }
