@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::managed::managed_connection;
+use super::managed::managed_connection_mut;
 use super::missing;
 use crate::app::{App, Ctx};
 use crate::reply::{ApiError, ApiResult, Reply};
@@ -212,11 +212,7 @@ pub(crate) fn delete_table(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let conn_id = ctx.p("connection_id").to_string();
     let key = table_key(ctx.p("schema"), ctx.p("table"));
     app.with_ws(&ctx.ws, |w, _| {
-        managed_connection(w, &conn_id)?;
-        let c = w
-            .connections
-            .get_mut(&conn_id)
-            .ok_or_else(|| missing("connection", &conn_id))?;
+        let c = managed_connection_mut(w, &conn_id)?;
         c.tables.remove(&key).ok_or_else(|| missing("table", &key))
     })??;
     let _ = std::fs::remove_dir_all(app.dirs.abs(&format!(

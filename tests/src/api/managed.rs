@@ -23,13 +23,25 @@ const MAX_ASYNC_AFTER_MS: u64 = 600_000;
 /// Any managed connection by ID, including a database's `default` one.
 pub(crate) fn managed_connection(w: &Workspace, id: &str) -> Result<Connection, ApiError> {
     let c = w.connections.get(id).ok_or_else(|| missing("connection", id))?;
-    if !c.is_managed() {
-        return Err(ApiError::bad_request(format!(
-            "connection `{id}` is of type `{}`; only managed connections hold managed tables",
-            c.source_type
-        )));
-    }
+    check_managed(c, id)?;
     Ok(c.clone())
+}
+
+/// Managed connection `id`, to change in place.
+pub(crate) fn managed_connection_mut<'w>(w: &'w mut Workspace, id: &str) -> Result<&'w mut Connection, ApiError> {
+    let c = w.connections.get_mut(id).ok_or_else(|| missing("connection", id))?;
+    check_managed(c, id)?;
+    Ok(c)
+}
+
+fn check_managed(c: &Connection, id: &str) -> Result<(), ApiError> {
+    if c.is_managed() {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "connection `{id}` is of type `{}`; only managed connections hold managed tables",
+        c.source_type
+    )))
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
@@ -97,11 +109,7 @@ pub(crate) fn add_schema(app: &Arc<App>, ctx: &Ctx, conn_id: &str) -> ApiResult 
     }
     let names: Vec<String> = tables.iter().map(|t| t.table.clone()).collect();
     app.with_ws(&ctx.ws, |w, _| {
-        managed_connection(w, conn_id)?;
-        let c = w
-            .connections
-            .get_mut(conn_id)
-            .ok_or_else(|| missing("connection", conn_id))?;
+        let c = managed_connection_mut(w, conn_id)?;
         if c.has_schema(&schema) {
             return Err(ApiError::conflict(format!("schema `{schema}` already exists")));
         }
@@ -123,11 +131,7 @@ pub(crate) fn add_table(app: &Arc<App>, ctx: &Ctx, conn_id: &str, schema: &str) 
     let t = table_from_decl(&schema, &ctx.body, true)?;
     let name = t.table.clone();
     app.with_ws(&ctx.ws, |w, _| {
-        managed_connection(w, conn_id)?;
-        let c = w
-            .connections
-            .get_mut(conn_id)
-            .ok_or_else(|| missing("connection", conn_id))?;
+        let c = managed_connection_mut(w, conn_id)?;
         if !c.has_schema(&schema) {
             return Err(missing("schema", &schema));
         }
@@ -147,11 +151,7 @@ pub(crate) fn add_table(app: &Arc<App>, ctx: &Ctx, conn_id: &str, schema: &str) 
 pub(crate) fn set_constant_per_key(app: &Arc<App>, ctx: &Ctx, conn_id: &str, schema: &str, table: &str) -> ApiResult {
     let cols = strings(ctx.body.get("constant_per_key"));
     let (schema, table, cols) = app.with_ws(&ctx.ws, |w, _| {
-        managed_connection(w, conn_id)?;
-        let c = w
-            .connections
-            .get_mut(conn_id)
-            .ok_or_else(|| missing("connection", conn_id))?;
+        let c = managed_connection_mut(w, conn_id)?;
         let key = c
             .find_table(schema, table)
             .ok_or_else(|| missing("table", &table_key(schema, table)))?;
