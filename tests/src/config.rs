@@ -17,6 +17,40 @@ pub enum Validation {
     Strict,
 }
 
+/// Which era of the API the server follows where the two eras' rules conflict. Operations that exist in only
+/// one era are served in both modes; `tests/README.md` lists every rule that differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Contract {
+    /// The October 2026 service: a query names exactly one database (`database_id` or `X-Database-Id`), and
+    /// results and runs made in a database are read with that database's `X-Database-Id`.
+    #[default]
+    Live,
+    /// The May 2026 service (`--contract 2026-05`): a query may name no database and then sees every connection
+    /// and `datasets.main.*`; results and runs are read without `X-Database-Id`.
+    Seed2026_05,
+}
+
+impl Contract {
+    /// The name used on the command line: `live` or `2026-05`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Contract::Live => "live",
+            Contract::Seed2026_05 => "2026-05",
+        }
+    }
+}
+
+impl std::str::FromStr for Contract {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "live" => Ok(Contract::Live),
+            "2026-05" => Ok(Contract::Seed2026_05),
+            other => Err(format!("unknown contract `{other}` (expected `live` or `2026-05`)")),
+        }
+    }
+}
+
 /// How to start a [`Server`](crate::Server). `Config::default()` gives an ephemeral loopback port, a temporary
 /// data directory, the default credentials and strict spec validation.
 ///
@@ -50,6 +84,8 @@ pub struct Config {
     pub result_ready_delay: Duration,
     /// Presigned upload sessions (`POST /v1/uploads` and the storage endpoint under `/_storage/`).
     pub uploads: UploadSessions,
+    /// Which era's rules apply where the two eras conflict; [`Contract::Live`] by default.
+    pub contract: Contract,
 }
 
 /// Limits of presigned upload sessions. The defaults follow the documented service: files up to 16 GiB, parts
@@ -121,6 +157,7 @@ impl Default for Config {
             spec_path: None,
             result_ready_delay: Duration::ZERO,
             uploads: UploadSessions::default(),
+            contract: Contract::Live,
         }
     }
 }

@@ -50,7 +50,7 @@ mod spec;
 mod state;
 mod storage;
 
-pub use config::{Config, DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, UploadSessions, Validation};
+pub use config::{Config, Contract, DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, UploadSessions, Validation};
 pub use conformance::{Direction, Violation};
 pub use faults::{Fault, Faults};
 pub use server::{Server, StartError};

@@ -6,7 +6,7 @@ use hotdata_local::{Config, Server, Validation};
 
 const USAGE: &str = "usage: hotdata-local [--port PORT] [--data-dir DIR] [--api-key KEY] [--workspace-id ID]
                      [--max-upload-bytes N] [--upload-url-ttl SECS] [--validation off|record|strict]
-                     [--spec PATH]
+                     [--spec PATH] [--contract live|2026-05]
 
 Serves the Hotdata API described by spec/openapi.yaml on 127.0.0.1. Without --data-dir, state lives in a
 temporary directory and is gone when the server stops. Spec violations are printed to stderr (--validation
@@ -27,6 +27,7 @@ fn parse(args: &[String]) -> Result<Config, String> {
             "--api-key" => config.api_key = value()?,
             "--workspace-id" => config.workspace_id = value()?,
             "--spec" => config.spec_path = Some(PathBuf::from(value()?)),
+            "--contract" => config.contract = value()?.parse()?,
             "--max-upload-bytes" => {
                 config.max_upload_bytes = value()?
                     .parse()
@@ -72,6 +73,7 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let contract = config.contract;
     runtime.block_on(async move {
         let server = match Server::start(config).await {
             Ok(s) => s,
@@ -80,7 +82,11 @@ fn main() {
                 std::process::exit(1);
             }
         };
-        println!("hotdata-local listening on {}", server.base_url());
+        println!(
+            "hotdata-local listening on {} (contract {})",
+            server.base_url(),
+            contract.as_str()
+        );
         println!("HOTDATA_API_URL={}", server.base_url());
         println!("HOTDATA_API_KEY={}", server.api_key());
         println!("HOTDATA_WORKSPACE_ID={}", server.workspace_id());
