@@ -1,6 +1,8 @@
 //! Maintainer tasks: regenerate the client from the spec, and check that the
 //! committed output is what the spec produces.
 
+pub mod msrv;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@ const USAGE: &str = "usage: cargo xtask <regen|report|check|ci> [--base <file|re
           then print what the spec change does to users (against --base, default HEAD)
   report  only print that report, ready to paste into CHANGELOG.md
   check   fail with a diff if anything generated or snapshotted is stale
+  msrv    fail if a dependency needs a newer Rust than its package's rust-version
   ci      everything CI runs: fmt, clippy, spec validation, check, tests, docs";
 
 fn main() -> ExitCode {
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         "report" => report(base.as_deref()).map(|text| print!("{text}")),
         "check" => check(),
         "ci" => ci(),
+        "msrv" => check_rust_versions(&cargo()).map(|()| println!("every rust-version promise holds")),
         _ => Err(USAGE.to_owned()),
     });
     match result {
@@ -103,6 +105,32 @@ fn run(name: &str, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result
     }
 }
 
+/// Runs `cargo metadata` for this platform and fails when a dependency needs a newer Rust than its package's
+/// `rust-version` promises ([`xtask::msrv`]).
+fn check_rust_versions(cargo: &str) -> Result<(), String> {
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata printed no JSON: {e}"))?;
+    let violations = xtask::msrv::check(&metadata)?;
+    if violations.is_empty() {
+        return Ok(());
+    }
+    for v in &violations {
+        eprintln!("  {v}");
+    }
+    Err(format!("{} rust-version promise(s) broken", violations.len()))
+}
+
 /// Every gate CI applies, in order of speed; stops at the first failure.
 fn ci() -> Result<(), String> {
     let cargo = cargo();
@@ -136,6 +164,8 @@ fn ci() -> Result<(), String> {
         args.extend_from_slice(&["--", "-D", "warnings"]);
         step(&format!("clippy (hotdata {})", features.join(" ")), &cargo, &args, &[])?;
     }
+    println!("==> rust-version promises hold for every dependency");
+    check_rust_versions(&cargo)?;
     step(
         "OpenAPI 3.1 validation (openapi-spec-validator; `pip install openapi-spec-validator`)",
         "openapi-spec-validator",
