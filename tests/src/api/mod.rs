@@ -11,6 +11,7 @@ mod connection_types;
 mod connections;
 mod database_context;
 mod databases;
+mod db_scope;
 mod datasets;
 mod embedding_providers;
 mod indexes;
