@@ -146,10 +146,7 @@ pub(crate) fn stream(slice: Slice) -> mpsc::Receiver<Result<Bytes, std::io::Erro
 
 /// Like [`stream`], keeping `hold` alive until the encoder has finished or the client went away (used to keep a
 /// JSON read's share of the read budget for as long as its body is being produced).
-pub(crate) fn stream_holding(
-    slice: Slice,
-    hold: impl Send + 'static,
-) -> mpsc::Receiver<Result<Bytes, std::io::Error>> {
+pub(crate) fn stream_holding(slice: Slice, hold: impl Send + 'static) -> mpsc::Receiver<Result<Bytes, std::io::Error>> {
     let (tx, rx) = mpsc::channel(8);
     tokio::task::spawn_blocking(move || {
         let _hold = hold;

@@ -97,7 +97,9 @@ async fn a_live_query_names_exactly_one_database() {
         .await
         .unwrap()
         .into_inner();
-    let hotdata::outcomes::QueryOutcome::Ok(by_field) = by_field else { panic!("{by_field:?}") };
+    let hotdata::outcomes::QueryOutcome::Ok(by_field) = by_field else {
+        panic!("{by_field:?}")
+    };
     assert_eq!(by_field.truncated, Some(false));
 
     // Both, naming different databases: 400; both naming the same one: fine.
@@ -175,10 +177,16 @@ async fn runs_and_results_are_read_in_their_database() {
     let err = sdk.client.list_query_runs().send().await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{err:?}");
     let listed = in_a.list_results().send().await.unwrap();
-    assert_eq!(listed.results.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [result_id.as_str()]);
+    assert_eq!(
+        listed.results.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [result_id.as_str()]
+    );
     assert!(in_b.list_results().send().await.unwrap().results.is_empty());
     let runs = in_a.list_query_runs().send().await.unwrap();
-    assert_eq!(runs.query_runs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [run_id.as_str()]);
+    assert_eq!(
+        runs.query_runs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [run_id.as_str()]
+    );
     assert!(in_b.list_query_runs().send().await.unwrap().query_runs.is_empty());
     sdk.finish();
 }
@@ -217,8 +225,13 @@ async fn the_seed_era_contract_queries_and_reads_without_a_database() {
             .await
             .unwrap()
             .into_inner();
-        let hotdata::outcomes::QueryOutcome::Ok(answer) = answer else { panic!("{answer:?}") };
-        assert_eq!((answer.truncated, answer.preview_row_count, answer.total_row_count), (None, None, None));
+        let hotdata::outcomes::QueryOutcome::Ok(answer) = answer else {
+            panic!("{answer:?}")
+        };
+        assert_eq!(
+            (answer.truncated, answer.preview_row_count, answer.total_row_count),
+            (None, None, None)
+        );
         assert_eq!(answer.rows.len(), 20_000);
         sdk.finish();
     }
@@ -248,7 +261,9 @@ async fn a_truncated_answer_is_followed_to_every_row() {
         .await
         .unwrap()
         .into_inner();
-    let hotdata::outcomes::QueryOutcome::Ok(answer) = answer else { panic!("{answer:?}") };
+    let hotdata::outcomes::QueryOutcome::Ok(answer) = answer else {
+        panic!("{answer:?}")
+    };
     assert_eq!(answer.truncated, Some(true));
     assert_eq!(answer.preview_row_count, Some(100));
     assert_eq!(answer.row_count, 100);
@@ -257,11 +272,7 @@ async fn a_truncated_answer_is_followed_to_every_row() {
     let result_id = answer.result_id.clone().expect("a truncated answer has a result");
 
     // Being written: the stored result answers 202 (a read told not to wait times out) and the run is running.
-    let err = in_a
-        .result(&result_id)
-        .wait_timeout(Duration::ZERO)
-        .await
-        .unwrap_err();
+    let err = in_a.result(&result_id).wait_timeout(Duration::ZERO).await.unwrap_err();
     assert!(matches!(err, hotdata::Error::Timeout { .. }), "{err:?}");
     let run = in_a.get_query_run().id(&answer.query_run_id).send().await.unwrap();
     assert_eq!(status_of(&run), "running");
@@ -277,9 +288,16 @@ async fn a_truncated_answer_is_followed_to_every_row() {
         assert_eq!(row.get::<String>(2).unwrap(), format!("row {n}"));
     }
     for (i, preview) in answer.rows.iter().enumerate() {
-        assert_eq!(serde_json::to_value(preview).unwrap(), json!([i + 1, 3 * (i + 1), format!("row {}", i + 1)]));
+        assert_eq!(
+            serde_json::to_value(preview).unwrap(),
+            json!([i + 1, 3 * (i + 1), format!("row {}", i + 1)])
+        );
     }
-    let run = in_a.query_run(&answer.query_run_id).wait_with(sdk::quick_wait()).await.unwrap();
+    let run = in_a
+        .query_run(&answer.query_run_id)
+        .wait_with(sdk::quick_wait())
+        .await
+        .unwrap();
     assert_eq!(status_of(&run), "succeeded");
 
     // An answer within the limit is whole and says so.
@@ -291,9 +309,14 @@ async fn a_truncated_answer_is_followed_to_every_row() {
         .await
         .unwrap()
         .into_inner();
-    let hotdata::outcomes::QueryOutcome::Ok(small) = small else { panic!("{small:?}") };
+    let hotdata::outcomes::QueryOutcome::Ok(small) = small else {
+        panic!("{small:?}")
+    };
     assert_eq!(small.truncated, Some(false));
-    assert_eq!((small.preview_row_count, small.total_row_count, small.row_count), (Some(100), Some(100), 100));
+    assert_eq!(
+        (small.preview_row_count, small.total_row_count, small.row_count),
+        (Some(100), Some(100), 100)
+    );
     sdk.finish();
 }
 
@@ -312,7 +335,9 @@ async fn arrow_answers_stream_with_headers_or_answer_202() {
             .json(&json!({ "sql": sql }))
             .send()
     };
-    let resp = ask("SELECT g AS n FROM generate_series(1, 50) AS t(g) ORDER BY g").await.unwrap();
+    let resp = ask("SELECT g AS n FROM generate_series(1, 50) AS t(g) ORDER BY g")
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let h = resp.headers().clone();
     assert_eq!(h["content-type"], "application/vnd.apache.arrow.stream");
@@ -331,7 +356,9 @@ async fn arrow_answers_stream_with_headers_or_answer_202() {
     assert_eq!(in_a.result(&result_id).await.unwrap().len(), 50);
 
     // Over the inline limit: 202 with the run, the result in X-Result-Id, read in full as Arrow.
-    let resp = ask("SELECT g AS n FROM generate_series(1, 500) AS t(g) ORDER BY g").await.unwrap();
+    let resp = ask("SELECT g AS n FROM generate_series(1, 500) AS t(g) ORDER BY g")
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 202);
     assert!(resp.headers().get("location").is_some());
     let result_id = resp.headers()["x-result-id"].to_str().unwrap().to_owned();
@@ -361,7 +388,10 @@ async fn json_reads_over_the_per_read_budget_get_413_and_other_formats_stream() 
     assert_eq!(err.status(), Some(413), "{err:?}");
     assert_eq!(err.code(), Some("RESULT_TOO_LARGE"));
     // A slice within the budget is served; Arrow and CSV have no limit.
-    assert_eq!(ints(&in_a.result(&id).offset(20).limit(10).await.unwrap()), (21..=30).collect::<Vec<_>>());
+    assert_eq!(
+        ints(&in_a.result(&id).offset(20).limit(10).await.unwrap()),
+        (21..=30).collect::<Vec<_>>()
+    );
     let batches = in_a.result(&id).arrow_collect().await.unwrap();
     assert_eq!(arrow_ints(&batches).len(), 10_000);
     let csv = raw(&sdk, reqwest::Method::GET, &format!("/v1/results/{id}?format=csv"))
@@ -457,9 +487,7 @@ async fn unordered_pages_differ_on_every_read_but_keep_every_row() {
     let in_order: Vec<i64> = (1..=100).collect();
     assert_eq!(ints(&in_a.result(&id).limit(100).await.unwrap()), in_order);
 
-    sdk.server
-        .faults()
-        .push_for("/v1/results", Fault::UnorderedPages, 3);
+    sdk.server.faults().push_for("/v1/results", Fault::UnorderedPages, 3);
     let first = ints(&in_a.result(&id).limit(100).await.unwrap());
     let second = ints(&in_a.result(&id).limit(100).await.unwrap());
     assert_eq!((first.len(), second.len()), (100, 100));

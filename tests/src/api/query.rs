@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::app::{App, Ctx};
+use crate::config::Contract;
 use crate::engine::{self, Outcome, QueryError, Scope};
 use crate::reply::{ApiError, ApiResult, Body, Reply};
 use crate::results::{Format, Slice};
-use crate::config::Contract;
 use crate::state::{QueryRun, ResultMeta, now, sha256_hex};
 
 /// Inline results up to this many rows are built in memory and validated; larger ones stream.
