@@ -58,9 +58,14 @@ impl std::str::FromStr for Contract {
 /// let config = hotdata_local::Config {
 ///     api_key: "my-key".into(),
 ///     max_upload_bytes: 1024 * 1024,
+///     // Truncate live answers after 100 rows and keep results `processing` for half a second.
+///     preview_rows: 100,
+///     result_ready_delay: std::time::Duration::from_millis(500),
 ///     ..Default::default()
 /// };
 /// assert_eq!(config.port, None);
+/// assert_eq!(config.contract, hotdata_local::Contract::Live);
+/// assert_eq!(config.json_fetch_budget_bytes, hotdata_local::DEFAULT_JSON_FETCH_BUDGET);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -98,7 +103,8 @@ pub struct Config {
     /// file divided by its row count, rounded up). [`DEFAULT_JSON_FETCH_BUDGET`] by default.
     pub json_fetch_budget_bytes: u64,
     /// Largest sum of the estimates (as for [`Config::json_fetch_budget_bytes`]) of the JSON result reads in
-    /// flight at once; a read that would go over it is refused with `429` (`OVERLOADED`, `Retry-After: 1`). A read
+    /// flight at once; a read that would go over it is refused with `429` (`OVERLOADED`, `Retry-After: 1`), and one
+    /// larger than this total on its own with `413`, as it could never be admitted. A read
     /// holds its share from admission until its body has been encoded, and the encoder waits for the client, so a
     /// slow reader keeps its share. [`DEFAULT_JSON_TOTAL_BUDGET`] by default. Arrow, CSV, Markdown and Parquet
     /// reads stream and count against neither budget.

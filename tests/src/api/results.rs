@@ -99,7 +99,11 @@ pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         } else {
             file_bytes.div_ceil(total).saturating_mul(returned)
         };
-        let budget = app.config.json_fetch_budget_bytes;
+        // A read larger than the whole total could never be admitted, so it is refused as too large, not retried.
+        let budget = app
+            .config
+            .json_fetch_budget_bytes
+            .min(app.config.json_total_budget_bytes);
         if estimate > budget {
             return Err(ApiError::new(
                 413,
