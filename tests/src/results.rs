@@ -468,7 +468,21 @@ fn is_json_number(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_json_number;
+    use super::{ReadBudget, is_json_number};
+
+    #[test]
+    fn read_budget_sums_shares_and_gives_them_back() {
+        let budget = ReadBudget::default();
+        let a = budget.try_acquire(60, 100).expect("fits alone");
+        assert!(budget.try_acquire(50, 100).is_none(), "60 + 50 is over 100");
+        let b = budget.try_acquire(40, 100).expect("60 + 40 fits");
+        assert!(budget.try_acquire(1, 100).is_none());
+        drop(a);
+        let c = budget.try_acquire(60, 100).expect("a's share is back");
+        drop((b, c));
+        assert!(budget.try_acquire(u64::MAX, 100).is_none(), "no overflow");
+        budget.try_acquire(100, 100).expect("everything is back");
+    }
 
     #[test]
     fn json_number_literals() {

@@ -171,22 +171,32 @@ async fn runs_and_results_are_read_in_their_database() {
     assert_eq!(status_of(&run), "succeeded");
     assert_eq!(run.result_id.as_deref(), Some(result_id.as_str()));
 
+    // An unknown ID: the header is asked for first (400), then the lookup fails (404).
+    let err = sdk.client.result("rslt_nowhere").await.unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err:?}");
+    let err = in_a.result("rslt_nowhere").await.unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err:?}");
+
+    // A background run is polled and read in its database.
+    let run = in_a.query("SELECT 42 AS answer").submit().await.unwrap();
+    let info = run.wait_with(sdk::quick_wait()).await.unwrap();
+    let stored = in_a.result(info.result_id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(ints(&stored), [42]);
+    let err = in_b.get_query_run().id(run.id()).send().await.unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err:?}");
+
     // Lists need the header and show only that database's records.
     let err = sdk.client.list_results().send().await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{err:?}");
     let err = sdk.client.list_query_runs().send().await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{err:?}");
     let listed = in_a.list_results().send().await.unwrap();
-    assert_eq!(
-        listed.results.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        [result_id.as_str()]
-    );
+    assert_eq!(listed.results.len(), 2);
+    assert!(listed.results.iter().any(|r| r.id == result_id));
     assert!(in_b.list_results().send().await.unwrap().results.is_empty());
     let runs = in_a.list_query_runs().send().await.unwrap();
-    assert_eq!(
-        runs.query_runs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        [run_id.as_str()]
-    );
+    assert_eq!(runs.query_runs.len(), 2);
+    assert!(runs.query_runs.iter().any(|r| r.id == run_id));
     assert!(in_b.list_query_runs().send().await.unwrap().query_runs.is_empty());
     sdk.finish();
 }
@@ -401,6 +411,22 @@ async fn json_reads_over_the_per_read_budget_get_413_and_other_formats_stream() 
         .unwrap();
     assert_eq!(csv.status().as_u16(), 200);
     assert_eq!(csv.text().await.unwrap().lines().count(), 10_001);
+    sdk.finish();
+
+    // A read larger than the whole in-flight total could never be admitted: 413 too, not an endless 429.
+    let sdk = live(Config {
+        json_total_budget_bytes: 4096,
+        ..Config::default()
+    })
+    .await;
+    let a = database(&sdk, "a").await;
+    let in_a = client_in(&sdk, &a);
+    let rows = in_a
+        .query("SELECT g AS n FROM generate_series(1, 10000) AS t(g)")
+        .await
+        .unwrap();
+    let err = in_a.result(rows.result_id().unwrap()).await.unwrap_err();
+    assert_eq!(err.status(), Some(413), "{err:?}");
     sdk.finish();
 }
 
