@@ -27,6 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let server = Server::start_background(Config {
         validation: Validation::Record,
+        // The mix runs unscoped seed-era queries.
+        contract: hotdata_local::Contract::Seed2026_05,
         ..Config::default()
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

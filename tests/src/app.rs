@@ -36,6 +36,8 @@ pub(crate) struct App {
     pub(crate) table_locks: Mutex<HashSet<String>>,
     /// Whether the store is written to disk (only when the caller chose the data directory).
     persist: bool,
+    /// Estimated bytes of the JSON result reads in flight, against `Config::json_total_budget_bytes`.
+    pub(crate) json_reads: crate::results::ReadBudget,
 }
 
 impl App {
@@ -63,6 +65,7 @@ impl App {
             save_lock: Mutex::new(()),
             table_locks: Mutex::new(HashSet::new()),
             persist,
+            json_reads: crate::results::ReadBudget::default(),
         }
     }
 
@@ -175,6 +178,8 @@ pub(crate) struct Ctx {
     pub(crate) raw: Option<Incoming>,
     /// The bearer token.
     pub(crate) token: String,
+    /// Set by the `UnorderedPages` fault: a stored result read serves its rows in a fresh random order.
+    pub(crate) unordered_rows: bool,
 }
 
 impl Ctx {

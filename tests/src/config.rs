@@ -58,9 +58,14 @@ impl std::str::FromStr for Contract {
 /// let config = hotdata_local::Config {
 ///     api_key: "my-key".into(),
 ///     max_upload_bytes: 1024 * 1024,
+///     // Truncate live answers after 100 rows and keep results `processing` for half a second.
+///     preview_rows: 100,
+///     result_ready_delay: std::time::Duration::from_millis(500),
 ///     ..Default::default()
 /// };
 /// assert_eq!(config.port, None);
+/// assert_eq!(config.contract, hotdata_local::Contract::Live);
+/// assert_eq!(config.json_fetch_budget_bytes, hotdata_local::DEFAULT_JSON_FETCH_BUDGET);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -80,13 +85,40 @@ pub struct Config {
     /// The OpenAPI document to serve and validate against; `None` means this repository's `spec/openapi.yaml`.
     pub spec_path: Option<PathBuf>,
     /// How long a finished result stays `processing` before it turns `ready`; lets tests observe the `202` and
-    /// `Retry-After` answer of `GET /v1/results/{id}`. Zero by default.
+    /// `Retry-After` answer of `GET /v1/results/{id}`, and the `total_row_count: null` of a truncated answer
+    /// whose result is still being written. Zero by default.
     pub result_ready_delay: Duration,
     /// Presigned upload sessions (`POST /v1/uploads` and the storage endpoint under `/_storage/`).
     pub uploads: UploadSessions,
     /// Which era's rules apply where the two eras conflict; [`Contract::Live`] by default.
     pub contract: Contract,
+    /// Most rows a finished query sends inline ([`DEFAULT_PREVIEW_ROWS`] by default). Under
+    /// [`Contract::Live`] a larger JSON answer is a preview of this many rows with `truncated: true` (the full
+    /// rows are read through `result_id`); in either mode a larger answer asked for as an Arrow stream is a `202`
+    /// whose rows are read from the stored result.
+    pub preview_rows: u64,
+    /// Largest estimated size, in bytes, of one JSON read of a stored result (`GET /v1/results/{id}` as JSON,
+    /// for the asked `offset`/`limit` slice); a larger read is refused with `413 RESULT_TOO_LARGE`. The estimate
+    /// is the slice's row count times the stored result's average Arrow bytes per row (the size of its Arrow IPC
+    /// file divided by its row count, rounded up). [`DEFAULT_JSON_FETCH_BUDGET`] by default.
+    pub json_fetch_budget_bytes: u64,
+    /// Largest sum of the estimates (as for [`Config::json_fetch_budget_bytes`]) of the JSON result reads in
+    /// flight at once; a read that would go over it is refused with `429` (`OVERLOADED`, `Retry-After: 1`), and one
+    /// larger than this total on its own with `413`, as it could never be admitted. A read
+    /// holds its share from admission until its body has been encoded, and the encoder waits for the client, so a
+    /// slow reader keeps its share. [`DEFAULT_JSON_TOTAL_BUDGET`] by default. Arrow, CSV, Markdown and Parquet
+    /// reads stream and count against neither budget.
+    pub json_total_budget_bytes: u64,
 }
+
+/// Default of [`Config::preview_rows`]: 10,000 rows. The vendor documents a "bounded preview" without a number;
+/// this is the size up to which the server builds an inline answer in memory and validates it against the spec,
+/// so every live inline answer is checked, and it is the SDK's default page size for stored results.
+pub const DEFAULT_PREVIEW_ROWS: u64 = 10_000;
+/// Default of [`Config::json_fetch_budget_bytes`]: 256 MiB.
+pub const DEFAULT_JSON_FETCH_BUDGET: u64 = 256 * 1024 * 1024;
+/// Default of [`Config::json_total_budget_bytes`]: 1 GiB.
+pub const DEFAULT_JSON_TOTAL_BUDGET: u64 = 1024 * 1024 * 1024;
 
 /// Limits of presigned upload sessions. The defaults follow the documented service: files up to 16 GiB, parts
 /// of 5 MiB to 5 GiB, at most 10,000 parts, URLs valid for 15 minutes.
@@ -158,6 +190,9 @@ impl Default for Config {
             result_ready_delay: Duration::ZERO,
             uploads: UploadSessions::default(),
             contract: Contract::Live,
+            preview_rows: DEFAULT_PREVIEW_ROWS,
+            json_fetch_budget_bytes: DEFAULT_JSON_FETCH_BUDGET,
+            json_total_budget_bytes: DEFAULT_JSON_TOTAL_BUDGET,
         }
     }
 }

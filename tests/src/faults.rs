@@ -21,6 +21,13 @@ pub enum Fault {
     TruncatedBody,
     /// Answer `200` with a JSON content type and a body that is not JSON.
     MalformedBody,
+    /// Handle the request normally, but if it reads a stored result (`GET /v1/results/{id}` in any format but
+    /// parquet), serve the result's rows in a fresh random order before applying `offset`/`limit`. The live
+    /// contract promises no row order for result reads, so two reads of the same page can differ in order and in
+    /// content, and offset pages can overlap or miss rows; a read of the whole result still has every row once.
+    /// The permuted read holds the whole result in memory. On other requests this fault does nothing (the use is
+    /// still taken), so give it a `path_prefix` such as `/v1/results`.
+    UnorderedPages,
 }
 
 #[derive(Debug, Clone)]

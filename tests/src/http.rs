@@ -105,6 +105,7 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResBod
     app.hit(&op.id);
 
     let mut post_fault = None;
+    let mut unordered = false;
     if let Some(fault) = app.faults.take(&path) {
         match fault {
             Fault::Reset => {
@@ -138,14 +139,18 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResBod
                 return Ok(r);
             }
             Fault::TruncatedBody => post_fault = Some(Fault::TruncatedBody),
+            Fault::UnorderedPages => unordered = true,
         }
     }
 
     let reply = match prepare(&app, req, op.clone(), path_params).await {
-        Ok(ctx) => match crate::api::dispatch(&app, ctx).await {
-            Ok(r) => r,
-            Err(e) => e.into_reply(Some(&op)),
-        },
+        Ok(mut ctx) => {
+            ctx.unordered_rows = unordered;
+            match crate::api::dispatch(&app, ctx).await {
+                Ok(r) => r,
+                Err(e) => e.into_reply(Some(&op)),
+            }
+        }
         Err(e) => e.into_reply(Some(&op)),
     };
     let reply = if app.config.validation != Validation::Off && post_fault.is_none() {
@@ -354,6 +359,7 @@ async fn prepare(
         body: json_body,
         raw,
         token,
+        unordered_rows: false,
     })
 }
 
@@ -581,6 +587,7 @@ fn parse_fault(body: &[u8]) -> Result<(Fault, u32, Option<String>), String> {
         "reset" => Fault::Reset,
         "truncated_body" => Fault::TruncatedBody,
         "malformed_body" => Fault::MalformedBody,
+        "unordered_pages" => Fault::UnorderedPages,
         other => return Err(format!("unknown fault `{other}`")),
     };
     Ok((fault, times, prefix))

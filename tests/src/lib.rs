@@ -24,7 +24,8 @@
 //! connection types are recorded and report that they cannot be reached. Index metadata is kept but queries scan.
 //!
 //! Test controls outside `/v1` (no auth): `GET /_local/health`, `POST /_local/faults` with
-//! `{"fault": "too_many_requests" | "status" | "delay" | "reset" | "truncated_body" | "malformed_body",
+//! `{"fault": "too_many_requests" | "status" | "delay" | "reset" | "truncated_body" | "malformed_body" |
+//! "unordered_pages",
 //! "times": N, "path_prefix": "/v1/...", "retry_after_secs": S, "status": CODE, "delay_ms": MS}`,
 //! `DELETE /_local/faults`, `GET /_local/hits`, `DELETE /_local/hits`, `GET /_local/violations`.
 //!
@@ -50,7 +51,10 @@ mod spec;
 mod state;
 mod storage;
 
-pub use config::{Config, Contract, DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, UploadSessions, Validation};
+pub use config::{
+    Config, Contract, DEFAULT_API_KEY, DEFAULT_JSON_FETCH_BUDGET, DEFAULT_JSON_TOTAL_BUDGET, DEFAULT_PREVIEW_ROWS,
+    DEFAULT_WORKSPACE_ID, UploadSessions, Validation,
+};
 pub use conformance::{Direction, Violation};
 pub use faults::{Fault, Faults};
 pub use server::{Server, StartError};

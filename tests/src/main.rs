@@ -6,7 +6,8 @@ use hotdata_local::{Config, Server, Validation};
 
 const USAGE: &str = "usage: hotdata-local [--port PORT] [--data-dir DIR] [--api-key KEY] [--workspace-id ID]
                      [--max-upload-bytes N] [--upload-url-ttl SECS] [--validation off|record|strict]
-                     [--spec PATH] [--contract live|2026-05]
+                     [--spec PATH] [--contract live|2026-05] [--preview-rows N]
+                     [--json-fetch-budget BYTES] [--json-total-budget BYTES] [--result-ready-delay-ms MS]
 
 Serves the Hotdata API described by spec/openapi.yaml on 127.0.0.1. Without --data-dir, state lives in a
 temporary directory and is gone when the server stops. Spec violations are printed to stderr (--validation
@@ -33,6 +34,12 @@ fn parse(args: &[String]) -> Result<Config, String> {
                     .parse()
                     .map_err(|_| "--max-upload-bytes needs a number".to_string())?
             }
+            "--preview-rows" => config.preview_rows = number(flag, &value()?)?,
+            "--json-fetch-budget" => config.json_fetch_budget_bytes = number(flag, &value()?)?,
+            "--json-total-budget" => config.json_total_budget_bytes = number(flag, &value()?)?,
+            "--result-ready-delay-ms" => {
+                config.result_ready_delay = std::time::Duration::from_millis(number(flag, &value()?)?)
+            }
             "--upload-url-ttl" => {
                 let secs: u64 = value()?
                     .parse()
@@ -52,6 +59,12 @@ fn parse(args: &[String]) -> Result<Config, String> {
         }
     }
     Ok(config)
+}
+
+fn number(flag: &str, value: &str) -> Result<u64, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{flag} needs a non-negative whole number"))
 }
 
 fn main() {

@@ -4,6 +4,8 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray as _, RecordBatch};
@@ -76,6 +78,48 @@ pub(crate) struct Slice {
     pub(crate) format: Format,
     /// For JSON: the object text before the rows (ending in `"rows":[`); `]}` is appended after them.
     pub(crate) json_prefix: String,
+    /// When set (the `UnorderedPages` fault), the rows are put in a random order drawn from this seed before
+    /// `offset` and `limit` apply. Ignored for parquet.
+    pub(crate) shuffle: Option<u64>,
+}
+
+/// The shared total of the estimated sizes of the JSON result reads in flight.
+#[derive(Debug, Default)]
+pub(crate) struct ReadBudget {
+    in_flight: Arc<AtomicU64>,
+}
+
+/// One JSON read's share of a [`ReadBudget`]; given back when dropped.
+#[derive(Debug)]
+pub(crate) struct ReadPermit {
+    in_flight: Arc<AtomicU64>,
+    bytes: u64,
+}
+
+impl ReadBudget {
+    /// Takes `bytes` of the budget if the reads in flight plus `bytes` stay within `total`.
+    pub(crate) fn try_acquire(&self, bytes: u64, total: u64) -> Option<ReadPermit> {
+        self.in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
+                current.checked_add(bytes).filter(|sum| *sum <= total)
+            })
+            .ok()?;
+        Some(ReadPermit {
+            in_flight: self.in_flight.clone(),
+            bytes,
+        })
+    }
+}
+
+impl Drop for ReadPermit {
+    fn drop(&mut self) {
+        let bytes = self.bytes;
+        let _ = self
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
+                Some(current.saturating_sub(bytes))
+            });
+    }
 }
 
 /// A `Write` that hands chunks to an async channel (used from a blocking thread).
@@ -97,8 +141,15 @@ impl Write for ChannelWriter {
 
 /// Encodes the slice on a blocking thread, returning the chunk receiver (bounded: the encoder waits for the client).
 pub(crate) fn stream(slice: Slice) -> mpsc::Receiver<Result<Bytes, std::io::Error>> {
+    stream_holding(slice, ())
+}
+
+/// Like [`stream`], keeping `hold` alive until the encoder has finished or the client went away (used to keep a
+/// JSON read's share of the read budget for as long as its body is being produced).
+pub(crate) fn stream_holding(slice: Slice, hold: impl Send + 'static) -> mpsc::Receiver<Result<Bytes, std::io::Error>> {
     let (tx, rx) = mpsc::channel(8);
     tokio::task::spawn_blocking(move || {
+        let _hold = hold;
         let err_tx = tx.clone();
         let w = BufWriter::with_capacity(256 * 1024, ChannelWriter { tx });
         if let Err(e) = encode(&slice, w) {
@@ -123,11 +174,35 @@ fn io_err(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
 }
 
-/// The stored batches that overlap `[offset, offset + limit)`, each cut to the overlap.
-fn batches(slice: &Slice) -> std::io::Result<(SchemaRef, impl Iterator<Item = std::io::Result<RecordBatch>>)> {
+/// A stream of record batches read back from a stored result.
+type Batches = Box<dyn Iterator<Item = std::io::Result<RecordBatch>>>;
+
+/// The stored batches that overlap `[offset, offset + limit)`, each cut to the overlap; or, with
+/// [`Slice::shuffle`], that window of a random permutation of all rows, as one batch.
+fn batches(slice: &Slice) -> std::io::Result<(SchemaRef, Batches)> {
     let f = BufReader::new(File::open(&slice.file)?);
     let mut reader = FileReader::try_new(f, None).map_err(io_err)?;
     let schema = reader.schema();
+    if let Some(seed) = slice.shuffle {
+        let all = reader.collect::<Result<Vec<_>, _>>().map_err(io_err)?;
+        let whole = datafusion::arrow::compute::concat_batches(&schema, &all).map_err(io_err)?;
+        drop(all);
+        let n = whole.num_rows();
+        let mut order: Vec<u64> = (0..n as u64).collect();
+        let mut rng = SplitMix64(seed);
+        for i in (1..n).rev() {
+            let j = (rng.next() % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        let start = usize::try_from(slice.offset).unwrap_or(usize::MAX).min(n);
+        let end = match slice.limit {
+            Some(l) => start.saturating_add(usize::try_from(l).unwrap_or(usize::MAX)).min(n),
+            None => n,
+        };
+        let indices = datafusion::arrow::array::UInt64Array::from(order[start..end].to_vec());
+        let picked = datafusion::arrow::compute::take_record_batch(&whole, &indices).map_err(io_err)?;
+        return Ok((schema, Box::new(std::iter::once(Ok(picked)))));
+    }
     let end = slice.limit.map(|l| slice.offset.saturating_add(l)).unwrap_or(u64::MAX);
     // Skip whole batches before the offset without decoding them.
     let mut first = 0usize;
@@ -156,7 +231,28 @@ fn batches(slice: &Slice) -> std::io::Result<(SchemaRef, impl Iterator<Item = st
         pos += n;
         Some(Ok(b.slice(lo as usize, (hi - lo) as usize)))
     });
-    Ok((schema, iter))
+    Ok((schema, Box::new(iter)))
+}
+
+/// A fresh seed for [`Slice::shuffle`], different on every call.
+pub(crate) fn fresh_seed() -> u64 {
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, Ordering::Relaxed);
+    let nanos = u64::from(chrono::Utc::now().timestamp_subsec_nanos());
+    SplitMix64(nanos ^ n.wrapping_mul(0xD6E8_FEB8_6659_FD93)).next()
+}
+
+/// A small, fast pseudo-random generator (SplitMix64); enough to shuffle rows for a fault, not for secrets.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 }
 
 fn encode<W: Write + Send>(slice: &Slice, mut w: W) -> std::io::Result<()> {
@@ -165,6 +261,7 @@ fn encode<W: Write + Send>(slice: &Slice, mut w: W) -> std::io::Result<()> {
             let all = Slice {
                 offset: 0,
                 limit: None,
+                shuffle: None,
                 ..slice.clone()
             };
             let (schema, it) = batches(&all)?;
@@ -371,7 +468,21 @@ fn is_json_number(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_json_number;
+    use super::{ReadBudget, is_json_number};
+
+    #[test]
+    fn read_budget_sums_shares_and_gives_them_back() {
+        let budget = ReadBudget::default();
+        let a = budget.try_acquire(60, 100).expect("fits alone");
+        assert!(budget.try_acquire(50, 100).is_none(), "60 + 50 is over 100");
+        let b = budget.try_acquire(40, 100).expect("60 + 40 fits");
+        assert!(budget.try_acquire(1, 100).is_none());
+        drop(a);
+        let c = budget.try_acquire(60, 100).expect("a's share is back");
+        drop((b, c));
+        assert!(budget.try_acquire(u64::MAX, 100).is_none(), "no overflow");
+        budget.try_acquire(100, 100).expect("everything is back");
+    }
 
     #[test]
     fn json_number_literals() {

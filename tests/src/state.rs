@@ -495,6 +495,10 @@ pub(crate) struct QueryRun {
     pub(crate) bytes_scanned: Option<u64>,
     /// Every status the run went through, with the time it entered it.
     pub(crate) transitions: Vec<(String, String)>,
+    /// The database the query ran in; `None` for an unscoped (seed-era) query. Under the live contract a run
+    /// with a database is read only with that database's `X-Database-Id`.
+    #[serde(default)]
+    pub(crate) database_id: Option<String>,
 }
 
 /// A persisted query result.
@@ -510,6 +514,10 @@ pub(crate) struct ResultMeta {
     /// Rows per stored batch, so slices can skip whole batches.
     #[serde(default)]
     pub(crate) batch_rows: Vec<u64>,
+    /// The database the query ran in; `None` for an unscoped (seed-era) query. Under the live contract a result
+    /// with a database is read only with that database's `X-Database-Id`.
+    #[serde(default)]
+    pub(crate) database_id: Option<String>,
 }
 
 /// A background job.

@@ -33,6 +33,7 @@ async fn a_wrong_response_is_recorded_and_fails_on_drop() {
     let local = Local::with(Config {
         spec_path: Some(spec),
         validation: Validation::Strict,
+        contract: hotdata_local::Contract::Seed2026_05,
         ..Config::default()
     })
     .await;

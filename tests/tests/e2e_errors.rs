@@ -261,7 +261,7 @@ async fn slow_responses_time_out() {
 #[test]
 #[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 fn blocking_client_flow() {
-    let server = hotdata_local::Server::start_background(hotdata_local::Config::default()).unwrap();
+    let server = hotdata_local::Server::start_background(sdk::seed_config()).unwrap();
     let client = builder(&server).build_blocking().unwrap();
     let rows = client.query("SELECT 10 AS ten, 'b' AS letter").rows().unwrap();
     assert_eq!(table(&rows), expect(&[&["10", "b"]]));

@@ -200,6 +200,7 @@ async fn results_page_with_link_and_total_row_count() {
 async fn pending_results_are_waited_for() {
     let sdk = Sdk::with(Config {
         result_ready_delay: Duration::from_millis(300),
+        contract: hotdata_local::Contract::Seed2026_05,
         ..Config::default()
     })
     .await;

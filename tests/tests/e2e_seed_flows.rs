@@ -147,6 +147,7 @@ async fn managed_databases_and_a_parquet_load() {
 async fn arrow_results_buffered_streamed_and_not_ready() {
     let sdk = Sdk::with(Config {
         result_ready_delay: Duration::from_millis(300),
+        contract: hotdata_local::Contract::Seed2026_05,
         ..Config::default()
     })
     .await;

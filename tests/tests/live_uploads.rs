@@ -22,6 +22,8 @@ fn small_parts(url_ttl: Duration) -> Config {
             url_ttl,
             ..Default::default()
         },
+        // These flows query connections and datasets without a database, as the seed era allows.
+        contract: hotdata_local::Contract::Seed2026_05,
         ..Default::default()
     }
 }

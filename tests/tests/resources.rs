@@ -114,6 +114,7 @@ async fn saved_queries_are_classified_and_versioned() {
 async fn upload_size_limit_is_enforced_with_413() {
     let local = Local::with(Config {
         max_upload_bytes: 1024,
+        contract: hotdata_local::Contract::Seed2026_05,
         ..Config::default()
     })
     .await;
@@ -364,6 +365,7 @@ async fn state_survives_a_restart_with_a_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         data_dir: Some(dir.path().to_path_buf()),
+        contract: hotdata_local::Contract::Seed2026_05,
         ..Config::default()
     };
     let result_id;

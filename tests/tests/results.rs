@@ -79,6 +79,7 @@ async fn slices_carry_link_and_total_count_in_every_format() {
 async fn pending_results_answer_202_with_retry_after() {
     let local = Local::with(Config {
         result_ready_delay: Duration::from_millis(400),
+        contract: hotdata_local::Contract::Seed2026_05,
         ..Config::default()
     })
     .await;

@@ -34,8 +34,10 @@ pub fn connect() -> Result<Env, Box<dyn std::error::Error>> {
     }
     // On its own thread and runtime, so it serves whichever runtime (or none) the example uses. Traffic that
     // breaks the API description is reported on stderr rather than failing the example.
+    // The examples run unscoped queries as the seed-era service allowed (the live service wants a database).
     let config = hotdata_local::Config {
         validation: hotdata_local::Validation::Record,
+        contract: hotdata_local::Contract::Seed2026_05,
         ..Default::default()
     };
     let server = hotdata_local::Server::start_background(config)?;

@@ -12,6 +12,7 @@ mod connections;
 mod database_context;
 mod databases;
 mod datasets;
+mod db_scope;
 mod embedding_providers;
 mod indexes;
 mod information_schema;

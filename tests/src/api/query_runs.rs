@@ -43,10 +43,12 @@ pub(crate) fn list(app: &Arc<App>, ctx: Ctx) -> ApiResult {
             .collect()
     });
     let saved = ctx.q("saved_query_id").map(str::to_string);
+    let database = super::db_scope::list_database(app, &ctx, "query runs")?;
     let runs = app.read_ws(&ctx.ws, |w| {
         w.query_runs
             .values()
             .rev()
+            .filter(|r| database.is_none() || r.database_id == database)
             .filter(|r| cursor.as_deref().is_none_or(|c| r.id.as_str() < c))
             .filter(|r| statuses.as_ref().is_none_or(|s| s.contains(&r.status)))
             .filter(|r| saved.as_deref().is_none_or(|s| r.saved_query_id.as_deref() == Some(s)))
@@ -72,8 +74,9 @@ pub(crate) fn list(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 /// `GET /v1/query-runs/{id}`.
 pub(crate) fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.p("id");
-    let run = app
-        .read_ws(&ctx.ws, |w| w.query_runs.get(id).cloned())?
-        .ok_or_else(|| missing("query run", id))?;
+    let run = app.read_ws(&ctx.ws, |w| w.query_runs.get(id).cloned())?;
+    let owner = run.as_ref().map(|r| r.database_id.as_deref());
+    super::db_scope::check_read(app, &ctx, owner, "query run", id)?;
+    let run = run.ok_or_else(|| missing("query run", id))?;
     Ok(Reply::json(200, &run_json(&run)))
 }

@@ -12,7 +12,15 @@ use crate::results::{Format, Slice};
 
 /// `GET /v1/results`: newest first, offset paging.
 pub(crate) fn list(app: &Arc<App>, ctx: Ctx) -> ApiResult {
-    let all = app.read_ws(&ctx.ws, |w| w.results.values().rev().cloned().collect::<Vec<_>>())?;
+    let database = super::db_scope::list_database(app, &ctx, "results")?;
+    let all = app.read_ws(&ctx.ws, |w| {
+        w.results
+            .values()
+            .rev()
+            .filter(|r| database.is_none() || r.database_id == database)
+            .cloned()
+            .collect::<Vec<_>>()
+    })?;
     let (page, has_more, limit, offset) = super::offset_page(&ctx, &all, 100, 1000)?;
     let results: Vec<_> = page
         .iter()
@@ -27,9 +35,10 @@ pub(crate) fn list(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 /// `GET /v1/results/{id}`.
 pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.p("id").to_string();
-    let meta = app
-        .read_ws(&ctx.ws, |w| w.results.get(&id).cloned())?
-        .ok_or_else(|| missing("result", &id))?;
+    let meta = app.read_ws(&ctx.ws, |w| w.results.get(&id).cloned())?;
+    let owner = meta.as_ref().map(|m| m.database_id.as_deref());
+    super::db_scope::check_read(app, &ctx, owner, "result", &id)?;
+    let meta = meta.ok_or_else(|| missing("result", &id))?;
     let format = match ctx.q("format") {
         Some(f) => Format::parse(f).ok_or_else(|| {
             ApiError::bad_request(format!("unknown format `{f}`; use arrow, json, csv, md or parquet"))
@@ -74,6 +83,49 @@ pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         json!(columns),
         json!(nullable)
     );
+    // The JSON budgets: one read's estimate against the per-read budget (413), the reads in flight against the
+    // total (429). The estimate is the slice's rows times the stored file's average bytes per row.
+    let mut permit = None;
+    if format == Format::Json {
+        let file_bytes = std::fs::metadata(&file).map(|m| m.len()).map_err(|e| {
+            ApiError::new(
+                503,
+                "RESULT_SIZE_UNKNOWN",
+                format!("the size of the stored result cannot be told ({e}); it is not served as JSON"),
+            )
+        })?;
+        let estimate = if total == 0 {
+            0
+        } else {
+            file_bytes.div_ceil(total).saturating_mul(returned)
+        };
+        // A read larger than the whole total could never be admitted, so it is refused as too large, not retried.
+        let budget = app
+            .config
+            .json_fetch_budget_bytes
+            .min(app.config.json_total_budget_bytes);
+        if estimate > budget {
+            return Err(ApiError::new(
+                413,
+                "RESULT_TOO_LARGE",
+                format!(
+                    "this JSON read of {returned} rows needs an estimated {estimate} bytes, over the per-read \
+                     budget of {budget} bytes; ask for fewer rows with limit, or read the result as arrow, csv, \
+                     md or parquet, which stream without a limit"
+                ),
+            ));
+        }
+        match app.json_reads.try_acquire(estimate, app.config.json_total_budget_bytes) {
+            Some(p) => permit = Some(p),
+            None => {
+                let body = json!({"error": {"code": "OVERLOADED", "message": format!(
+                    "this JSON read (an estimated {estimate} bytes) does not fit next to the JSON reads in \
+                     flight; retry later, or read the result as arrow, csv, md or parquet")}});
+                return Ok(Reply::json(429, &body).with_header("Retry-After", "1"));
+            }
+        }
+    }
+    let shuffle = (ctx.unordered_rows && format != Format::Parquet).then(crate::results::fresh_seed);
     let slice = Slice {
         file,
         batch_rows: meta.batch_rows,
@@ -81,18 +133,20 @@ pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         limit,
         format,
         json_prefix: prefix,
+        shuffle,
     };
     let mut reply = if format == Format::Json && returned <= VALIDATE_ROWS {
         let bytes = crate::results::to_vec(slice)
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?;
+        drop(permit);
         Reply::json_text(200, String::from_utf8_lossy(&bytes).into_owned())
     } else {
         Reply {
             status: 200,
             content_type: Some(format.media_type().to_string()),
             headers: Vec::new(),
-            body: Body::Stream(crate::results::stream(slice)),
+            body: Body::Stream(crate::results::stream_holding(slice, permit)),
         }
     };
     reply.headers.extend(reply_headers);

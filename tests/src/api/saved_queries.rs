@@ -204,12 +204,20 @@ pub(crate) async fn execute(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         None => q.versions.last(),
     }
     .ok_or_else(|| ApiError::not_found(format!("saved query `{}` has no version {}", q.id, wanted.unwrap_or(0))))?;
-    let scope = query::scope_for(app, &ctx, None)?;
+    // The database comes from the header only; the live contract requires it, the seed era runs unscoped without.
+    let database_id = ctx.header("x-database-id").map(str::to_string);
+    if database_id.is_none() && app.config.contract == crate::config::Contract::Live {
+        return Err(ApiError::bad_request(
+            "name the database to run the saved query in with the X-Database-Id header",
+        ));
+    }
+    let scope = query::scope_for(app, &ctx, database_id.as_deref())?;
     let req = RunRequest {
         sql: v.sql.clone(),
         scope,
         saved_query: Some((q.id.clone(), v.version)),
         user: ctx.user_public_id(),
+        database_id,
     };
-    query::run(app, &ctx.ws, req, Mode::Sync).await
+    query::run(app, &ctx.ws, req, Mode::Sync, false).await
 }

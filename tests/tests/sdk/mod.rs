@@ -7,6 +7,14 @@ use std::time::Duration;
 
 use hotdata_local::{Config, Server};
 
+/// The default configuration with the seed-era contract (`--contract 2026-05`): queries may name no database.
+pub fn seed_config() -> Config {
+    Config {
+        contract: hotdata_local::Contract::Seed2026_05,
+        ..Config::default()
+    }
+}
+
 /// A started server and an SDK client for it.
 pub struct Sdk {
     pub server: Server,
@@ -14,9 +22,10 @@ pub struct Sdk {
 }
 
 impl Sdk {
-    /// A server with the default configuration (strict validation, ephemeral port, temporary data).
+    /// A server with the seed-era contract (the suites using it run unscoped seed-era queries) and otherwise the
+    /// default configuration (strict validation, ephemeral port, temporary data).
     pub async fn start() -> Sdk {
-        Sdk::with(Config::default()).await
+        Sdk::with(seed_config()).await
     }
 
     /// A server with `config` (validation forced to strict) and a client with quick retries.

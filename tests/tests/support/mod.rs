@@ -13,8 +13,14 @@ pub struct Local {
 }
 
 impl Local {
+    /// A server with the seed-era contract (`--contract 2026-05`): the suites using this run unscoped seed-era
+    /// queries and read results without `X-Database-Id`. Suites of the live rules use [`Local::with`].
     pub async fn start() -> Local {
-        Local::with(Config::default()).await
+        Local::with(Config {
+            contract: hotdata_local::Contract::Seed2026_05,
+            ..Config::default()
+        })
+        .await
     }
 
     pub async fn with(config: Config) -> Local {
