@@ -705,6 +705,19 @@ def managed_database(ctx: Ctx) -> None:
     r = q.query(m.QueryRequest(sql="SELECT SUM(amount) AS s, COUNT(*) AS n FROM default.public.orders"),
                 x_database_id=created.id)
     eq(r.rows, [[52.5, 6]], "query in the database")
+    # Seed era: the run and the stored result of a query made inside a database are read without
+    # X-Database-Id (the 0.2.6 client has no such parameter on these calls).
+    eq(ctx.api(hd_api.QueryRunsApi).get_query_run(r.query_run_id).result_id, r.result_id, "database run, unscoped read")
+    eq(ctx.ready_result(r.result_id).rows, [[52.5, 6]], "database result, unscoped read")
+    check(r.query_run_id in [x.id for x in ctx.api(hd_api.QueryRunsApi).list_query_runs(limit=500).query_runs],
+          "database run listed without X-Database-Id")
+    check(r.result_id in [x.id for x in ctx.api(hd_api.ResultsApi).list_results(limit=1000).results],
+          "database result listed without X-Database-Id")
+    # default_schema (and default_catalog) resolve unqualified names inside the database only.
+    short = q.query(m.QueryRequest(sql="SELECT MAX(order_id) AS top_id FROM orders", default_schema="public"),
+                    x_database_id=created.id)
+    eq(short.rows, [[6]], "unqualified name with default_schema")
+    ctx.expect_status(400, q.query, m.QueryRequest(sql="SELECT 1", default_schema="public"))
     # The default connection is exposed only for loads: the workspace-level connection endpoints refuse it,
     # as the 0.2.6 client's `default_connection_id` documents.
     ctx.expect_status(404, conns.get_connection, conn_id)
@@ -743,6 +756,9 @@ def database_catalogs(ctx: Ctx) -> None:
     q = ctx.api(hd_api.QueryApi)
     eq(q.query(m.QueryRequest(sql="SELECT origin FROM other.s.t"), x_database_id=b.id).rows,
        [["from a"]], "attached catalog is queryable")
+    eq(q.query(m.QueryRequest(sql="SELECT origin FROM t", default_catalog="other", default_schema="s"),
+               x_database_id=b.id).rows, [["from a"]], "default_catalog names the attached alias")
+    ctx.expect_status(400, q.query, m.QueryRequest(sql="SELECT 1", default_catalog="nowhere"), x_database_id=b.id)
     # A workspace connection can be attached too.
     mc = managed_connection(ctx, "lookup", {"ref.codes": "SELECT 'x' AS code"})
     dbs.attach_database_catalog(b.id, m.AttachDatabaseCatalogRequest(connection_id=mc.id))

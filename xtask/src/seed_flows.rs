@@ -234,13 +234,17 @@ fn run_flows(root: &Path, site: &Path, base: &str) -> Result<(), String> {
 /// `GET /_local/violations` must list nothing.
 fn no_violations(base: &str) -> Result<(), String> {
     let (status, body) = http_get(base, "/_local/violations")?;
+    violations_outcome(status, &body)?;
+    println!("GET /_local/violations: none");
+    Ok(())
+}
+
+/// Accepts only a `200` whose `violations` array is empty.
+fn violations_outcome(status: u16, body: &str) -> Result<(), String> {
     let parsed: serde_json::Value =
-        serde_json::from_str(&body).map_err(|e| format!("/_local/violations is not JSON ({e}): {body}"))?;
+        serde_json::from_str(body).map_err(|e| format!("/_local/violations is not JSON ({e}): {body}"))?;
     match parsed["violations"].as_array() {
-        Some(v) if status == 200 && v.is_empty() => {
-            println!("GET /_local/violations: none");
-            Ok(())
-        }
+        Some(v) if status == 200 && v.is_empty() => Ok(()),
         _ => Err(format!("hotdata-local recorded spec violations ({status}): {body}")),
     }
 }
@@ -266,4 +270,19 @@ fn http_get(base: &str, path: &str) -> Result<(u16, String), String> {
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("GET {path}: no HTTP status in the answer"))?;
     Ok((status, body.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::violations_outcome;
+
+    #[test]
+    fn only_an_empty_list_passes() {
+        assert!(violations_outcome(200, r#"{"violations":[]}"#).is_ok());
+        let one = r#"{"violations":[{"operation":"query","problem":"response body"}]}"#;
+        assert!(violations_outcome(200, one).unwrap_err().contains("response body"));
+        assert!(violations_outcome(500, r#"{"violations":[]}"#).is_err());
+        assert!(violations_outcome(200, "not json").is_err());
+        assert!(violations_outcome(200, "{}").is_err());
+    }
 }
