@@ -1,15 +1,19 @@
-//! `cargo xtask regen` and `cargo xtask check`.
+//! `cargo xtask regen`, `check`, `seed-flows` and `ci`.
 
 use std::process::{Command, ExitCode};
 
+mod seed_flows;
+
 use xtask::{GENERATED, SPEC, drift, generate, line_count, report, workspace_root, write};
 
-const USAGE: &str = "usage: cargo xtask <regen|report|check|ci> [--base <file|rev>]
+const USAGE: &str = "usage: cargo xtask <regen|report|check|seed-flows|ci> [--base <file|rev>]
   regen   rewrite hotdata/src/generated/ and the insta snapshots from spec/openapi.yaml,
           then print what the spec change does to users (against --base, default HEAD)
   report  only print that report, ready to paste into CHANGELOG.md
   check   fail with a diff if anything generated or snapshotted is stale
   msrv    fail if a dependency needs a newer Rust than its package's rust-version
+  seed-flows  run Hotdata's Python client hotdata==0.2.6 (from PyPI) through every seed-era flow
+          against hotdata-local --contract 2026-05 (tests/python/seed_flows.py)
   ci      everything CI runs: fmt, clippy, spec validation, check, tests, docs";
 
 fn main() -> ExitCode {
@@ -24,6 +28,7 @@ fn main() -> ExitCode {
         "regen" => regen(base.as_deref()),
         "report" => report(base.as_deref()).map(|text| print!("{text}")),
         "check" => check(),
+        "seed-flows" => seed_flows::run(),
         "ci" => ci(),
         "msrv" => check_rust_versions(&cargo()).map(|()| println!("every rust-version promise holds")),
         _ => Err(USAGE.to_owned()),
@@ -196,6 +201,9 @@ fn ci() -> Result<(), String> {
         &["test", "--workspace", "--all-features"],
         &[("INSTA_UPDATE", "no"), ("CI", "true")],
     )?;
+    // Needs python3 with pip and network access to PyPI (installs the client into target/).
+    println!("==> seed-era flows: hotdata==0.2.6 (Python) against hotdata-local --contract 2026-05");
+    seed_flows::run()?;
     step(
         "docs",
         &cargo,
