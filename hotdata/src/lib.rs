@@ -142,8 +142,13 @@ pub mod generated;
 
 #[cfg(feature = "arrow")]
 pub use arrow::RecordBatchStream;
-pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE, WORKSPACE_HEADER};
-pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, MAX_RETRY_AFTER, REQUEST_ID_HEADERS};
+pub use client::{
+    ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE,
+    WORKSPACE_HEADER,
+};
+pub use error::{
+    ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, MAX_RETRY_AFTER, MovedToBackground, REQUEST_ID_HEADERS,
+};
 pub use generated::{builder, outcomes, types};
 pub use nullable::Nullable;
 pub use query::{Query, QueryOutcome, SavedQueryExecution};
