@@ -333,6 +333,8 @@ impl Error {
         match self {
             Error::Api(e) => Some(e.status),
             Error::Decode(e) => e.status,
+            // Answered `202 Accepted`: the run goes on.
+            Error::MovedToBackground(_) => Some(202),
             _ => None,
         }
     }

@@ -414,6 +414,7 @@ async fn rows_moved_to_the_background_are_their_own_error_with_the_run_id() {
     assert_eq!(moved.reason.as_deref(), Some("tables are being cached"));
     assert_eq!(moved.result_id, None);
     assert!(!err.is_retryable());
+    assert_eq!(err.status(), Some(202));
     assert!(err.to_string().contains("qrun_9"), "{err}");
     assert_eq!(stub.only().header("x-database-id"), Some("db_9"));
 }
