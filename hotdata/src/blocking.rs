@@ -1,11 +1,23 @@
 //! A client for programs without an async runtime (feature `blocking`).
 //!
 //! [`Client`] wraps the async [`crate::Client`] and a private current-thread
-//! tokio runtime that runs each call to completion on the calling thread.
-//! It must not be used from inside an async runtime (a `#[tokio::main]`
-//! function, a spawned task): there, the methods that return a `Result` fail
-//! with [`Error::Config`], and [`Client::block_on`] panics, each with a
-//! message saying to use the async client instead.
+//! tokio runtime that runs each call to completion.
+//!
+//! Where it may be called:
+//! - A thread without a tokio runtime (a plain `main`, a thread of your
+//!   own): the call runs on the calling thread.
+//! - A thread where blocking is allowed although a runtime is around, such
+//!   as a closure given to `tokio::task::spawn_blocking`: the call runs on a
+//!   short-lived helper thread while the calling thread waits, since tokio
+//!   does not let a runtime be driven from a thread that belongs to another.
+//! - Not the body of a `block_on` (a `#[tokio::main]` function and what it
+//!   calls directly): there blocking would stall the runtime, so the methods
+//!   that return a `Result` fail with [`Error::Config`], and
+//!   [`Client::block_on`] panics, each saying to use the async client
+//!   instead. Inside a task started with `tokio::spawn`, tokio gives no way
+//!   to tell it from a `spawn_blocking` thread, so the call works there but
+//!   blocks that worker thread for its whole duration: use the async client
+//!   in async code.
 //!
 //! ```no_run
 //! use hotdata::prelude::*;
@@ -44,7 +56,8 @@ use crate::types::{self, JobStatusResponse, QueryRunInfo};
 use crate::upload::{ManagedTable, UploadOptions};
 
 const IN_ASYNC: &str = "hotdata::blocking::Client was called from inside an async runtime, where blocking the thread \
-     would stall other tasks: use the async hotdata::Client there";
+     would stall other tasks: use the async hotdata::Client there (or call this one inside \
+     tokio::task::spawn_blocking)";
 
 /// Owns the runtime; shuts it down without blocking, so dropping the client
 /// is safe anywhere.
@@ -65,14 +78,36 @@ impl Drop for Runtime {
 }
 
 impl Runtime {
-    fn block_on<F: Future>(&self, fut: F) -> Result<F::Output, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
+    /// Runs `fut` to completion on this runtime; see the module docs for
+    /// where that may happen.
+    fn block_on<F>(&self, fut: F) -> Result<F::Output, Error>
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        let Some(rt) = &self.0 else {
+            return Err(Error::config("the blocking client's runtime is shut down"));
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            // No runtime on this thread: drive ours here.
+            return Ok(rt.block_on(fut));
+        }
+        // A runtime is around. In the body of its `block_on` no task is
+        // running: refuse. A task is running when this is a
+        // `spawn_blocking` closure (or, undetectably, an async task): tokio
+        // refuses to drive a second runtime from such a thread, so a helper
+        // thread drives ours while this one waits.
+        if tokio::task::try_id().is_none() {
             return Err(Error::config(IN_ASYNC));
         }
-        match &self.0 {
-            Some(rt) => Ok(rt.block_on(fut)),
-            None => Err(Error::config("the blocking client's runtime is shut down")),
-        }
+        std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("hotdata-blocking".to_owned())
+                .spawn_scoped(scope, || rt.block_on(fut))
+                .map_err(|e| Error::config(format!("cannot start the blocking client's helper thread: {e}")))?;
+            // A panic in the call surfaces here, as it would on this thread.
+            Ok(helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        })
     }
 }
 
@@ -134,8 +169,13 @@ impl Client {
     ///
     /// # Panics
     ///
-    /// When called from inside an async runtime.
-    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+    /// When called where blocking would stall an async runtime (see the
+    /// [module docs](self)).
+    pub fn block_on<F>(&self, fut: F) -> F::Output
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
         match self.rt.block_on(fut) {
             Ok(output) => output,
             Err(e) => panic!("{e}"),
@@ -232,6 +272,7 @@ impl Client {
 
     /// Uploads a file, streamed from disk; see [`crate::Client::upload_file`].
     pub fn upload_file(&self, path: impl AsRef<Path>) -> Result<types::UploadResponse, Error> {
+        let path = path.as_ref().to_path_buf();
         self.rt.block_on(self.client.upload_file(path))?
     }
 
@@ -242,6 +283,7 @@ impl Client {
         path: impl AsRef<Path>,
         options: UploadOptions,
     ) -> Result<types::UploadResponse, Error> {
+        let path = path.as_ref().to_path_buf();
         self.rt.block_on(self.client.upload_file_with(path, options))?
     }
 
@@ -446,7 +488,7 @@ impl<T> fmt::Debug for Iter<'_, T> {
     }
 }
 
-impl<T> Iterator for Iter<'_, T> {
+impl<T: Send> Iterator for Iter<'_, T> {
     type Item = Result<T, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {

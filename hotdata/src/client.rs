@@ -21,6 +21,17 @@ pub const DEFAULT_BASE_URL: &str = "https://api.hotdata.dev";
 /// The `User-Agent` this SDK sends: `hotdata-rust/<version>`.
 pub const USER_AGENT_VALUE: &str = concat!("hotdata-rust/", env!("CARGO_PKG_VERSION"));
 
+/// How long the client the builder makes waits for a connection to open,
+/// unless [`ClientBuilder::connect_timeout`] says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the client the builder makes waits for the next bytes of a
+/// response (its head, or the next chunk of its body) before giving up,
+/// unless [`ClientBuilder::read_timeout`] says otherwise. Long enough for a
+/// synchronous query that computes for a while before answering; a stalled
+/// connection ends after it.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The header naming the workspace a request acts on.
 pub const WORKSPACE_HEADER: &str = crate::generated::operations::headers::X_WORKSPACE_ID;
 
@@ -251,6 +262,7 @@ impl fmt::Debug for Client {
 ///     .base_url("http://127.0.0.1:4680")
 ///     .timeout(Duration::from_secs(30))
 ///     .connect_timeout(Duration::from_secs(5))
+///     .read_timeout(Duration::from_secs(300))
 ///     .user_agent_suffix("my-app/1.2")
 ///     .retry(hotdata::RetryPolicy::default().max_attempts(6))
 ///     .build()
@@ -269,6 +281,7 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
     user_agent_suffix: Option<String>,
     retry: Option<RetryPolicy>,
     http: Option<reqwest::Client>,
@@ -286,6 +299,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("retry", &self.retry)
             .field("http", &self.http.as_ref().map(|_| "<injected reqwest::Client>"))
@@ -398,10 +412,33 @@ impl ClientBuilder {
         self
     }
 
-    /// Limit on establishing a connection. Cannot be combined with
+    /// Limit on establishing a connection (TCP and TLS);
+    /// [`DEFAULT_CONNECT_TIMEOUT`] unless set. Cannot be combined with
     /// [`http_client`](Self::http_client): set it on that client instead.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Limit on waiting for the next bytes of a response, its head or the
+    /// next chunk of its body; [`DEFAULT_READ_TIMEOUT`] unless set. Unlike
+    /// [`timeout`](Self::timeout) it does not cap a long download that keeps
+    /// arriving, only a connection that went quiet. Running out is
+    /// [`Error::Timeout`]. Cannot be combined with
+    /// [`http_client`](Self::http_client): set it on that client instead.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = hotdata::Client::builder()
+    ///     .api_key("hd_live_123")
+    ///     .connect_timeout(Duration::from_secs(3))
+    ///     .read_timeout(Duration::from_secs(600)) // queries that think for minutes
+    ///     .build()
+    ///     .expect("valid configuration");
+    /// # drop(client);
+    /// ```
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
         self
     }
 
@@ -419,8 +456,12 @@ impl ClientBuilder {
 
     /// Sends every request with this client, used as given: the SDK adds its
     /// headers to each request and never changes the client's settings (its
-    /// proxy, TLS, pool, redirect policy and timeouts stay as built). reqwest
-    /// drops the `Authorization` header on any redirect to another host.
+    /// proxy, TLS, pool, redirect policy and timeouts stay as built; the
+    /// defaults [`DEFAULT_CONNECT_TIMEOUT`] and [`DEFAULT_READ_TIMEOUT`] apply
+    /// only to the client the builder makes itself, so give yours the
+    /// timeouts you want). reqwest drops the `Authorization` header on any
+    /// redirect to another host. [`timeout`](Self::timeout) still applies,
+    /// per request.
     ///
     /// ```
     /// let http = reqwest::Client::builder().pool_max_idle_per_host(4).build().expect("client");
@@ -432,8 +473,17 @@ impl ClientBuilder {
         self
     }
 
+    /// The connect and read timeouts the client the builder makes gets.
+    fn network_timeouts(&self) -> (Duration, Duration) {
+        (
+            self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT),
+        )
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
+        let (connect_timeout, read_timeout) = self.network_timeouts();
         let resolved = match &self.env {
             Some(env) => Some(config::resolve(env, self.profile.as_deref())?),
             None => None,
@@ -494,6 +544,11 @@ impl ClientBuilder {
                         "connect_timeout cannot be applied to an injected reqwest::Client: set it on that client",
                     ));
                 }
+                if self.read_timeout.is_some() {
+                    return Err(Error::config(
+                        "read_timeout cannot be applied to an injected reqwest::Client: set it on that client",
+                    ));
+                }
                 http
             }
             None => {
@@ -506,9 +561,7 @@ impl ClientBuilder {
                 {
                     http = http.tls_backend_native();
                 }
-                if let Some(t) = self.connect_timeout {
-                    http = http.connect_timeout(t);
-                }
+                http = http.connect_timeout(connect_timeout).read_timeout(read_timeout);
                 http.build()
                     .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
             }
@@ -679,6 +732,29 @@ mod tests {
         let err = check_scheme("http://example.com", false).expect_err("insecure");
         assert!(err.to_string().contains("allow_insecure_http"), "{err}");
         assert!(check_scheme("http://example.com", true).is_ok());
+    }
+
+    #[test]
+    fn the_built_client_has_connect_and_read_timeouts_unless_told_otherwise() {
+        let builder = Client::builder().api_key("k");
+        assert_eq!(
+            builder.network_timeouts(),
+            (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)
+        );
+        let builder = builder
+            .connect_timeout(Duration::from_secs(1))
+            .read_timeout(Duration::from_secs(2));
+        assert_eq!(
+            builder.network_timeouts(),
+            (Duration::from_secs(1), Duration::from_secs(2))
+        );
+        let err = Client::builder()
+            .api_key("k")
+            .http_client(reqwest::Client::new())
+            .read_timeout(Duration::from_secs(1))
+            .build()
+            .expect_err("cannot reconfigure an injected client");
+        assert!(err.to_string().contains("read_timeout"), "{err}");
     }
 
     #[test]

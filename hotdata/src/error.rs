@@ -46,9 +46,16 @@ pub enum Error {
         operation: Cow<'static, str>,
         /// How long was waited, when known.
         after: Option<Duration>,
+        /// What kept it from finishing, when known: for a wait, the last
+        /// error its polls met (a `503`, a refused connection) before the
+        /// deadline passed; for a request, the transport's timeout error.
+        /// Also what [`std::error::Error::source`] returns.
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// The request could not be sent or its response could not be read
     /// (connection refused or reset, TLS, DNS, a body cut short).
+    /// [`is_retryable`](Error::is_retryable) tells the failures that may pass
+    /// (refused, reset) from those that will not (DNS, TLS).
     Transport {
         /// The operation that failed.
         operation: Cow<'static, str>,
@@ -73,6 +80,64 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// The HTTP request could not be built (reqwest refused a header value
+    /// or the URL); nothing was sent, and sending it again cannot help.
+    RequestBuild {
+        /// The operation the request was for.
+        operation: Cow<'static, str>,
+        /// What reqwest said.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// A next-page `Link` pointed at another origin than the client's base
+    /// URL. It was not followed, so the API key never left for that host.
+    CrossOriginLink {
+        /// The operation whose response carried the link.
+        operation: Cow<'static, str>,
+        /// The origin the link pointed at (`https://elsewhere.example`).
+        origin: String,
+    },
+    /// Rows were asked for, but the server moved the query to the
+    /// background (`202`). The query goes on: wait for its run with
+    /// [`Client::query_run`](crate::Client::query_run) and the
+    /// [`run_id`](MovedToBackground::run_id) this error carries.
+    MovedToBackground(Box<MovedToBackground>),
+    /// A run or job reported a status this version of the SDK does not
+    /// know. The wait stops instead of polling until its deadline: the status
+    /// may be final, and only a newer SDK can tell. The raw status is in
+    /// [`Failure::status`]; read the run or job again for its full state.
+    UnknownStatus(Box<Failure>),
+}
+
+/// A query the server moved to the background; see
+/// [`Error::MovedToBackground`].
+///
+/// ```no_run
+/// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+/// let rows = match client.query("SELECT * FROM big_table").rows().await {
+///     Ok(rows) => rows,
+///     Err(hotdata::Error::MovedToBackground(moved)) => {
+///         let run = client.query_run(moved.run_id.clone()).wait().await?;
+///         client.result(run.result_id.unwrap_or_default()).await?
+///     }
+///     Err(e) => return Err(e),
+/// };
+/// # let _ = rows;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MovedToBackground {
+    /// The operation that was answered `202` (`query`).
+    pub operation: Cow<'static, str>,
+    /// The query run that goes on in the background.
+    pub run_id: String,
+    /// The stored result the run writes, when the answer named it.
+    pub result_id: Option<String>,
+    /// The database the query was scoped to, when it was scoped: a wait on
+    /// the run and a read of its result need the same scope.
+    pub database_id: Option<String>,
+    /// Why the server moved the query, when it said.
+    pub reason: Option<String>,
 }
 
 /// An error status from the server, with everything it said about it.
@@ -126,7 +191,8 @@ pub struct DecodeError {
     pub body_excerpt: String,
 }
 
-/// A query run, result or job that reached a failed state.
+/// A query run, result or job that reached a failed state, or (in
+/// [`Error::UnknownStatus`]) a status this SDK does not know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Failure {
@@ -163,19 +229,40 @@ impl Error {
         }
     }
 
-    /// Classifies a `reqwest` failure: timeouts become [`Error::Timeout`],
-    /// undecodable bodies [`Error::Decode`], the rest [`Error::Transport`].
+    /// Classifies a `reqwest` failure: a request that could not be built
+    /// becomes [`Error::RequestBuild`], timeouts [`Error::Timeout`], the rest
+    /// [`Error::Transport`].
     pub(crate) fn from_reqwest(operation: impl Into<Cow<'static, str>>, err: reqwest::Error) -> Self {
         let operation = operation.into();
-        if err.is_timeout() {
-            return Error::Timeout { operation, after: None };
-        }
         // Strip the URL: it never holds the key, but it may hold ids the
         // caller would rather keep out of logs, and it adds nothing the
         // operation name doesn't say.
+        if err.is_builder() {
+            return Error::RequestBuild {
+                operation,
+                source: Box::new(err.without_url()),
+            };
+        }
+        if err.is_timeout() {
+            return Error::Timeout {
+                operation,
+                after: None,
+                source: Some(Box::new(err.without_url())),
+            };
+        }
         Error::Transport {
             operation,
             source: Box::new(err.without_url()),
+        }
+    }
+
+    /// A wait that passed its deadline; `last` is the last error its polls
+    /// met, kept as the source.
+    pub(crate) fn wait_timeout(operation: impl Into<Cow<'static, str>>, after: Duration, last: Option<Error>) -> Self {
+        Error::Timeout {
+            operation: operation.into(),
+            after: Some(after),
+            source: last.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
         }
     }
 
@@ -231,10 +318,13 @@ impl Error {
         match self {
             Error::Api(e) => Some(&e.operation),
             Error::Decode(e) => Some(&e.operation),
+            Error::MovedToBackground(e) => Some(&e.operation),
             Error::Timeout { operation, .. }
             | Error::Transport { operation, .. }
-            | Error::InvalidArgument { operation, .. } => Some(operation),
-            Error::Failed(_) | Error::Config { .. } => None,
+            | Error::InvalidArgument { operation, .. }
+            | Error::RequestBuild { operation, .. }
+            | Error::CrossOriginLink { operation, .. } => Some(operation),
+            Error::Failed(_) | Error::UnknownStatus(_) | Error::Config { .. } => None,
         }
     }
 
@@ -243,6 +333,8 @@ impl Error {
         match self {
             Error::Api(e) => Some(e.status),
             Error::Decode(e) => e.status,
+            // Answered `202 Accepted`: the run goes on.
+            Error::MovedToBackground(_) => Some(202),
             _ => None,
         }
     }
@@ -278,11 +370,21 @@ impl Error {
     }
 
     /// Whether trying the same call again later may succeed: rate limits,
-    /// gateway errors, timeouts and connection failures.
+    /// gateway errors, timeouts, and connections refused, reset or closed.
+    /// Not a host name that does not resolve, a failed TLS handshake, nor a
+    /// request that could not be built: those fail the same way again.
+    ///
+    /// This says whether the failure may pass, not whether resending is
+    /// safe: a `POST` that may have reached the server is not resent by the
+    /// client (see [`RetryPolicy`](crate::RetryPolicy)).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
-            Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::Timeout { .. } => true,
+            Error::Transport { source, .. } => match source.downcast_ref::<reqwest::Error>() {
+                Some(err) => crate::transport::reach(err) != crate::transport::Reach::Hopeless,
+                None => true,
+            },
             _ => false,
         }
     }
@@ -410,10 +512,39 @@ impl fmt::Display for Error {
             Error::Api(e) => fmt::Display::fmt(e, f),
             Error::Decode(e) => fmt::Display::fmt(e, f),
             Error::Failed(e) => fmt::Display::fmt(e, f),
-            Error::Timeout { operation, after } => {
+            Error::Timeout {
+                operation,
+                after,
+                source,
+            } => {
                 write!(f, "{operation}: timed out")?;
                 if let Some(after) = after {
                     write!(f, " after {:.1}s", after.as_secs_f64())?;
+                }
+                // A wait's last error says why it never finished; a
+                // request's own timeout error adds nothing.
+                if let Some(last) = source.as_deref().and_then(|s| s.downcast_ref::<Error>()) {
+                    write!(f, "; last error: {last}")?;
+                }
+                Ok(())
+            }
+            Error::RequestBuild { operation, source } => {
+                write!(f, "{operation}: the request could not be built: {source}")
+            }
+            Error::CrossOriginLink { operation, origin } => write!(
+                f,
+                "{operation}: the next-page link points at another origin ({origin}); \
+                 not followed, so the API key was not sent there"
+            ),
+            Error::MovedToBackground(e) => fmt::Display::fmt(e, f),
+            Error::UnknownStatus(e) => {
+                write!(
+                    f,
+                    "{} {} reported status `{}`, which this SDK does not know; waiting stopped",
+                    e.kind, e.id, e.status
+                )?;
+                if let Some(message) = &e.message {
+                    write!(f, ": {message}")?;
                 }
                 Ok(())
             }
@@ -462,6 +593,23 @@ impl fmt::Display for DecodeError {
     }
 }
 
+impl fmt::Display for MovedToBackground {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: the server moved the query to the background as run {}",
+            self.operation, self.run_id
+        )?;
+        if let Some(db) = &self.database_id {
+            write!(f, " (database {db})")?;
+        }
+        if let Some(reason) = &self.reason {
+            write!(f, ": {reason}")?;
+        }
+        f.write_str("; wait for it with `client.query_run(id)`, or use `submit()` or `async_after(..)` for queries that may run long")
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} ended with status {}", self.kind, self.id, self.status)?;
@@ -475,7 +623,8 @@ impl fmt::Display for Failure {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Transport { source, .. } => Some(source.as_ref()),
+            Error::Transport { source, .. } | Error::RequestBuild { source, .. } => Some(source.as_ref()),
+            Error::Timeout { source, .. } => source.as_deref().map(|s| s as &(dyn std::error::Error + 'static)),
             _ => None,
         }
     }
@@ -484,6 +633,7 @@ impl std::error::Error for Error {
 impl std::error::Error for ApiError {}
 impl std::error::Error for DecodeError {}
 impl std::error::Error for Failure {}
+impl std::error::Error for MovedToBackground {}
 
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {

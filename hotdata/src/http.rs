@@ -16,17 +16,10 @@ pub(crate) fn request_url(
     url: &reqwest::Url,
 ) -> Result<reqwest::RequestBuilder, Error> {
     if url.origin() != client.api().inner.base().origin() {
-        return Err(Error::decode(
-            operation,
-            None,
-            None,
-            crate::generated::operations::headers::LINK,
-            format!(
-                "the next-page link points at another origin ({}); refusing to send credentials there",
-                url.origin().ascii_serialization()
-            ),
-            url.as_str().as_bytes(),
-        ));
+        return Err(Error::CrossOriginLink {
+            operation: operation.into(),
+            origin: url.origin().ascii_serialization(),
+        });
     }
     let http = progenitor_client::ClientInfo::client(client.api());
     Ok(http.get(url.clone()))

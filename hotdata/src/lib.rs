@@ -40,6 +40,15 @@
 //! template, attempt, status, duration and request id. The API key is in no
 //! log line, `Debug` or `Display`.
 //!
+//! A write is never sent twice: a `POST` is retried after a connection
+//! failure only when it never left the client or carries an idempotency key
+//! (see [`RetryPolicy`]). The client the builder makes has connect and read
+//! timeouts ([`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_READ_TIMEOUT`]); waits for
+//! runs, jobs and results bound every poll by their own deadline, and a wait
+//! that runs out is [`Error::Timeout`] with the last error it met as its
+//! source. [`Error::is_retryable`] says whether a failure may pass (not a
+//! DNS failure, a TLS handshake or a request that could not be built).
+//!
 //! ```no_run
 //! use hotdata::prelude::*;
 //!
@@ -142,8 +151,13 @@ pub mod generated;
 
 #[cfg(feature = "arrow")]
 pub use arrow::RecordBatchStream;
-pub use client::{ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE, WORKSPACE_HEADER};
-pub use error::{ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, MAX_RETRY_AFTER, REQUEST_ID_HEADERS};
+pub use client::{
+    ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE,
+    WORKSPACE_HEADER,
+};
+pub use error::{
+    ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, MAX_RETRY_AFTER, MovedToBackground, REQUEST_ID_HEADERS,
+};
 pub use generated::{builder, outcomes, types};
 pub use nullable::Nullable;
 pub use query::{Query, QueryOutcome, SavedQueryExecution};

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, MovedToBackground};
 use crate::generated::operations::{EXECUTE_SAVED_QUERY, Operation, QUERY};
 use crate::generated::types;
 use crate::http;
@@ -89,21 +89,24 @@ impl<'a> Query<'a> {
     }
 
     /// Runs the query and returns its rows inline. Same as awaiting the query.
+    ///
+    /// When the server moves the query to the background instead (`202`),
+    /// this is [`Error::MovedToBackground`], which carries the run's id (and
+    /// the database the query was scoped to) to wait on.
     pub async fn rows(self) -> Result<Rows, Error> {
-        match self.send(None).await? {
-            QueryOutcome::Rows(rows) => Ok(rows),
-            QueryOutcome::Running(run) => Err(Error::decode(
-                OPERATION,
-                Some(202),
-                None,
-                "",
-                format!(
-                    "expected rows, but the server moved the query to the background as run {}; \
-                     use `submit()` or `async_after(..)` for queries that may run long",
-                    run.id()
-                ),
-                b"",
-            )),
+        let database = self
+            .database
+            .clone()
+            .or_else(|| self.client.database_id().map(str::to_owned));
+        match self.dispatch(None).await? {
+            Sent::Rows(rows) => Ok(rows),
+            Sent::Accepted(accepted) => Err(Error::MovedToBackground(Box::new(MovedToBackground {
+                operation: OPERATION.into(),
+                run_id: accepted.query_run_id,
+                result_id: None,
+                database_id: database,
+                reason: accepted.reason,
+            }))),
         }
     }
 
@@ -163,6 +166,17 @@ impl<'a> Query<'a> {
     /// Sends the query: `background` is `None` for a synchronous query, else
     /// `Some(async_after_ms)`.
     async fn send(self, background: Option<Option<i64>>) -> Result<QueryOutcome, Error> {
+        let client = self.client;
+        Ok(match self.dispatch(background).await? {
+            Sent::Rows(rows) => QueryOutcome::Rows(rows),
+            Sent::Accepted(accepted) => {
+                QueryOutcome::Running(QueryRunHandle::new(client.clone(), accepted.query_run_id))
+            }
+        })
+    }
+
+    /// Sends the query and reads the answer: rows, or the run it went on as.
+    async fn dispatch(self, background: Option<Option<i64>>) -> Result<Sent, Error> {
         let body = types::QueryRequest {
             async_: background.map(|_| true),
             async_after_ms: background.flatten().into(),
@@ -182,13 +196,16 @@ impl<'a> Query<'a> {
             let headers = std::mem::take(response.headers_mut());
             let body = http::read_body(OPERATION, response).await?;
             let accepted: types::AsyncQueryResponse = transport::decode_slice(OPERATION, status_code, &headers, &body)?;
-            return Ok(QueryOutcome::Running(QueryRunHandle::new(
-                self.client.clone(),
-                accepted.query_run_id,
-            )));
+            return Ok(Sent::Accepted(accepted));
         }
-        read_rows(OPERATION, response).await.map(QueryOutcome::Rows)
+        read_rows(OPERATION, response).await.map(Sent::Rows)
     }
+}
+
+/// What the query operation answered.
+enum Sent {
+    Rows(Rows),
+    Accepted(types::AsyncQueryResponse),
 }
 
 impl<'a> IntoFuture for Query<'a> {

@@ -32,10 +32,11 @@ impl Client {
     /// [`result_id`](Rows::result_id) of an earlier query.
     ///
     /// Every read waits while the server answers `202` (result still being
-    /// written), sleeping as long as its `Retry-After` asks, for up to
-    /// [`DEFAULT_RESULT_WAIT`] ([`wait_timeout`](ResultRequest::wait_timeout)
-    /// changes it; running out is [`Error::Timeout`]). A result that failed
-    /// is [`Error::Failed`].
+    /// written) or a retryable error, sleeping as long as its `Retry-After`
+    /// asks, for up to [`DEFAULT_RESULT_WAIT`]
+    /// ([`wait_timeout`](ResultRequest::wait_timeout) changes it; running out
+    /// is [`Error::Timeout`], with the last error met as its source). A
+    /// result that failed is [`Error::Failed`].
     ///
     /// ```no_run
     /// use futures::TryStreamExt as _;
@@ -121,9 +122,12 @@ impl<'a> ResultRequest<'a> {
         self
     }
 
-    /// How long to keep polling a result that is still being written;
-    /// `Duration::ZERO` fails at once with [`Error::Timeout`] when it is not
-    /// ready.
+    /// How long to keep polling a result that is still being written (or
+    /// whose reads fail with a retryable error), each poll's request
+    /// included: an unanswered poll is abandoned when the time is up.
+    /// `Duration::ZERO` sends one request, bounded by the client's own
+    /// timeouts, and fails at once with [`Error::Timeout`] when the result is
+    /// not ready.
     pub fn wait_timeout(mut self, wait: Duration) -> Self {
         self.wait = wait;
         self
@@ -267,40 +271,74 @@ impl SharedRow {
 }
 
 /// Sends the request built by `build` until the result is ready, waiting
-/// out `202` answers for at most `wait`.
+/// out `202` answers and retryable failures for at most `wait`. Each poll
+/// (its request and a pending answer's body) is bounded by the time left,
+/// so a stalled connection cannot hold the wait past it; the one exception
+/// is a zero `wait`, whose single request is bounded by the client's own
+/// timeouts. Running out is [`Error::Timeout`] with the last failure a poll
+/// met as its source.
 pub(crate) async fn fetch_ready(
     client: &Client,
     id: &str,
     wait: Duration,
     build: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
 ) -> Result<reqwest::Response, Error> {
+    /// What one poll got.
+    enum Polled {
+        Ready(reqwest::Response),
+        /// `202`, with its `Retry-After` and its (small) body.
+        Pending(Option<Duration>, Vec<u8>),
+    }
     let started = Instant::now();
     let mut fallback = FIRST_POLL_DELAY;
+    let mut last: Option<Error> = None;
+    let mut first = true;
     loop {
-        let response = match client.execute_ok(OPERATION, build()?).await {
+        let poll = async {
+            let response = client.execute_ok(OPERATION, build()?).await?;
+            if response.status().as_u16() != 202 {
+                return Ok(Polled::Ready(response));
+            }
+            let hint = crate::error::retry_after(response.headers(), std::time::SystemTime::now());
+            let body = http::read_body(OPERATION, response).await?;
+            Ok::<_, Error>(Polled::Pending(hint, body))
+        };
+        let left = wait.saturating_sub(started.elapsed());
+        let polled = if first && wait.is_zero() {
+            poll.await
+        } else {
+            match tokio::time::timeout(left, poll).await {
+                Ok(polled) => polled,
+                Err(_) => return Err(Error::wait_timeout(OPERATION, started.elapsed(), last)),
+            }
+        };
+        first = false;
+        let delay = match polled {
+            Ok(Polled::Ready(response)) => return Ok(response),
+            Ok(Polled::Pending(hint, body)) => {
+                // The pending body may say the result failed.
+                if let Ok(pending) = serde_json::from_slice::<types::GetResultResponse>(&body)
+                    && pending.status == types::ResultStatus::Failed
+                {
+                    return Err(Error::failed("result", id, failed_status(), pending.error_message));
+                }
+                hint.unwrap_or(fallback)
+            }
             Err(Error::Api(e)) if e.status == 409 => {
                 return Err(Error::failed("result", id, failed_status(), Some(e.message)));
             }
-            other => other?,
+            Err(e) if e.is_retryable() => {
+                tracing::debug!(error = %e, result = id, "result poll failed; still waiting");
+                let delay = e.retry_after().unwrap_or(fallback);
+                last = Some(e);
+                delay
+            }
+            Err(e) => return Err(e),
         };
-        if response.status().as_u16() != 202 {
-            return Ok(response);
-        }
-        let delay = crate::error::retry_after(response.headers(), std::time::SystemTime::now()).unwrap_or(fallback);
-        fallback = (fallback * 2).min(MAX_POLL_DELAY);
-        // The pending body is small; it may say the result failed.
-        let body = http::read_body(OPERATION, response).await?;
-        if let Ok(pending) = serde_json::from_slice::<types::GetResultResponse>(&body)
-            && pending.status == types::ResultStatus::Failed
-        {
-            return Err(Error::failed("result", id, failed_status(), pending.error_message));
-        }
+        fallback = fallback.saturating_mul(2).min(MAX_POLL_DELAY);
         let waited = started.elapsed();
         if waited.saturating_add(delay) > wait {
-            return Err(Error::Timeout {
-                operation: OPERATION.into(),
-                after: Some(waited),
-            });
+            return Err(Error::wait_timeout(OPERATION, waited, last));
         }
         tokio::time::sleep(delay).await;
     }

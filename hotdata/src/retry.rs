@@ -9,15 +9,21 @@ use std::time::Duration;
 ///   process the request. The wait is the response's `Retry-After` (delay
 ///   seconds or an HTTP date) when it has one.
 /// - `502`, `503` and `504`, and a connection reset or closed before the
-///   response, for idempotent methods only (`GET`, `HEAD`, `PUT`, `DELETE`,
-///   `OPTIONS`): a `POST` that reached the server may have taken effect.
-///   `503` honours `Retry-After` too.
-/// - A failure to connect (refused, DNS, TLS handshake, connect timeout), for
-///   every method: the request provably never reached the server.
+///   response, only for requests that are safe to repeat: the idempotent
+///   methods (`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`), and a `POST` whose
+///   JSON body carries a non-null `idempotency_key` (the server acts at most
+///   once per key, and every retry resends the same bytes, so the same key).
+///   Any other `POST` that may have reached the server may have taken
+///   effect, so it is never sent twice. `503` honours `Retry-After` too.
+/// - A connection that could not be opened for a reason that may pass
+///   (refused, reset or timed out while connecting), for every method: the
+///   request provably never left the client.
 ///
-/// What is not: any other status, a request timeout (the timeout is the
-/// caller's whole budget for the call), and a request whose body is a stream
-/// (it cannot be replayed).
+/// What is not: any other status; a host name that does not resolve, a
+/// failed TLS handshake, a request that could not be built (they fail the
+/// same way again); a request timeout (the timeout is the caller's whole
+/// budget for the call); and a request whose body is a stream (it cannot be
+/// replayed).
 ///
 /// Waits grow exponentially from [`initial_backoff`](Self::initial_backoff)
 /// up to [`max_backoff`](Self::max_backoff), with jitter (each wait is drawn

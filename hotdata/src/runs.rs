@@ -3,12 +3,11 @@
 //! A handle holds only a client and an id, so a wait can be resumed from an
 //! id stored by an earlier process.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::generated::prelude::*;
 use crate::types::{JobStatus, JobStatusResponse, QueryRunInfo, QueryRunStatus};
 
@@ -16,10 +15,15 @@ use crate::types::{JobStatus, JobStatusResponse, QueryRunInfo, QueryRunStatus};
 ///
 /// Polling starts after [`initial_interval`](Self::initial_interval) and
 /// the interval grows by half each time up to
-/// [`max_interval`](Self::max_interval). When the deadline passes the wait
-/// ends with [`Error::Timeout`]; the operation itself is unaffected and can be
-/// waited for again. A poll that fails with a retryable error (after the
-/// client's own retries) does not end the wait; any other error does.
+/// [`max_interval`](Self::max_interval). The deadline bounds the whole wait,
+/// each poll's request included: a poll still unanswered when it passes is
+/// abandoned, so a stalled connection cannot hold the wait past it. The wait
+/// then ends with [`Error::Timeout`], whose
+/// [`source`](std::error::Error::source) is the last error a poll met, if
+/// any (say, the `503` that kept it retrying); the operation itself is
+/// unaffected and can be waited for again. A poll that fails with a
+/// retryable error (after the client's own retries) does not end the wait;
+/// any other error does.
 ///
 /// ```
 /// use std::time::Duration;
@@ -75,11 +79,20 @@ impl WaitOptions {
 /// Where a polled operation stands.
 enum State {
     Done,
-    Failed { status: String, message: Option<String> },
+    Failed {
+        status: String,
+        message: Option<String>,
+    },
+    /// A status this SDK does not know: maybe final, so the wait stops.
+    Unknown {
+        status: String,
+        message: Option<String>,
+    },
     Pending,
 }
 
-/// Polls `fetch` until `state` says the operation ended or the deadline passes.
+/// Polls `fetch` until `state` says the operation ended or the deadline
+/// passes; each poll is bounded by the time left.
 async fn poll<T, F, Fut>(
     kind: &'static str,
     id: &str,
@@ -92,28 +105,41 @@ where
     Fut: Future<Output = Result<T, Error>>,
 {
     let started = Instant::now();
+    let timed_out = |last: Option<Error>| Error::wait_timeout(format!("wait for {kind} {id}"), started.elapsed(), last);
     let mut interval = opts.initial_interval;
     let mut polls: u32 = 0;
+    let mut last: Option<Error> = None;
     loop {
-        polls += 1;
+        polls = polls.saturating_add(1);
         let span = tracing::debug_span!("hotdata.wait", kind, id, poll = polls);
-        match fetch().await {
+        let left = opts.deadline.saturating_sub(started.elapsed());
+        let Ok(polled) = tokio::time::timeout(left, fetch()).await else {
+            tracing::debug!(parent: &span, "poll unanswered at the deadline");
+            return Err(timed_out(last));
+        };
+        match polled {
             Ok(value) => match state(&value) {
                 State::Done => return Ok(value),
                 State::Failed { status, message } => return Err(Error::failed(kind, id, status, message)),
+                State::Unknown { status, message } => {
+                    return Err(Error::UnknownStatus(Box::new(Failure {
+                        kind,
+                        id: id.to_owned(),
+                        status,
+                        message,
+                    })));
+                }
                 State::Pending => {}
             },
             Err(e) if e.is_retryable() => {
                 tracing::debug!(parent: &span, error = %e, "poll failed; still waiting");
+                last = Some(e);
             }
             Err(e) => return Err(e),
         }
         let left = opts.deadline.saturating_sub(started.elapsed());
         if left.is_zero() {
-            return Err(Error::Timeout {
-                operation: Cow::Owned(format!("wait for {kind} {id}")),
-                after: Some(started.elapsed()),
-            });
+            return Err(timed_out(last));
         }
         tokio::time::sleep(interval.min(left)).await;
         interval = interval.saturating_add(interval / 2).min(opts.max_interval);
@@ -165,8 +191,11 @@ impl QueryRunHandle {
 
     /// Waits with [`WaitOptions::default`] until the run succeeds.
     ///
-    /// A run that fails is [`Error::Failed`] with its error message; a status
-    /// this SDK does not know yet is polled like `running`.
+    /// A run that ends `failed` or `interrupted` is [`Error::Failed`] with
+    /// its status and error message. A status this SDK does not know is
+    /// [`Error::UnknownStatus`] with the status as the server spelled it:
+    /// the wait stops rather than poll a status that may be final until the
+    /// deadline.
     pub async fn wait(&self) -> Result<QueryRunInfo, Error> {
         self.wait_with(WaitOptions::default()).await
     }
@@ -179,12 +208,17 @@ impl QueryRunHandle {
             opts,
             || self.get(),
             |run: &QueryRunInfo| match &run.status {
+                QueryRunStatus::Running => State::Pending,
                 QueryRunStatus::Succeeded => State::Done,
-                QueryRunStatus::Failed => State::Failed {
+                // `interrupted` is final too: stopped before finishing.
+                QueryRunStatus::Failed | QueryRunStatus::Interrupted => State::Failed {
                     status: run.status.to_string(),
                     message: run.error_message.clone(),
                 },
-                _ => State::Pending,
+                _ => State::Unknown {
+                    status: run.status.to_string(),
+                    message: run.error_message.clone(),
+                },
             },
         )
         .await
@@ -227,8 +261,9 @@ impl JobHandle {
     /// Waits with [`WaitOptions::default`] until the job ends.
     ///
     /// `succeeded` and `partially_succeeded` return the job (the latter with
-    /// its warning in `error_message`); `failed` is [`Error::Failed`]; a status
-    /// this SDK does not know yet is polled like `running`.
+    /// its warning in `error_message`); `failed` is [`Error::Failed`]; a
+    /// status this SDK does not know is [`Error::UnknownStatus`], as for
+    /// [`QueryRunHandle::wait`].
     pub async fn wait(&self) -> Result<JobStatusResponse, Error> {
         self.wait_with(WaitOptions::default()).await
     }
@@ -241,12 +276,16 @@ impl JobHandle {
             opts,
             || self.get(),
             |job: &JobStatusResponse| match &job.status {
+                JobStatus::Pending | JobStatus::Running => State::Pending,
                 JobStatus::Succeeded | JobStatus::PartiallySucceeded => State::Done,
                 JobStatus::Failed => State::Failed {
                     status: job.status.to_string(),
                     message: job.error_message.clone(),
                 },
-                _ => State::Pending,
+                _ => State::Unknown {
+                    status: job.status.to_string(),
+                    message: job.error_message.clone(),
+                },
             },
         )
         .await

@@ -209,7 +209,7 @@ impl Transport {
         request: reqwest::Request,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
         let started = Instant::now();
-        let idempotent = is_idempotent(request.method());
+        let idempotent = is_idempotent(request.method()) || carries_idempotency_key(&request);
         let replay = if self.retry.get_max_attempts() > 1 {
             request.try_clone()
         } else {
@@ -220,7 +220,7 @@ impl Transport {
             let first = first.await;
             match (first.verdict, replay) {
                 (Some(hint), Some(next)) => {
-                    let retries = Box::pin(self.retry_loop(http, operation, next, hint, started, first));
+                    let retries = Box::pin(self.retry_loop(http, operation, next, idempotent, hint, started, first));
                     retries.await
                 }
                 _ => first.result,
@@ -230,17 +230,18 @@ impl Transport {
 
     /// Waits and sends again until an attempt needs no retry, the attempts
     /// run out, or the next wait would pass the time limit.
+    #[allow(clippy::too_many_arguments)]
     async fn retry_loop(
         &self,
         http: &reqwest::Client,
         operation: &'static str,
         mut request: reqwest::Request,
+        idempotent: bool,
         mut hint: Option<Duration>,
         started: Instant,
         mut last: Attempt,
     ) -> reqwest::Result<reqwest::Response> {
         let policy = self.retry;
-        let idempotent = is_idempotent(request.method());
         let mut number: u32 = 1;
         loop {
             let wait = hint.unwrap_or_else(|| policy.backoff(number));
@@ -419,18 +420,106 @@ fn classify_response(response: &reqwest::Response, idempotent: bool) -> Option<O
 }
 
 fn classify_error(err: &reqwest::Error, idempotent: bool) -> Option<Option<Duration>> {
-    if err.is_connect() {
+    match reach(err) {
         // Nothing was sent: safe for every method.
-        return Some(None);
+        Reach::NotSent => Some(None),
+        // Reset or closed once connected: the request may have arrived, so
+        // only a request that is safe to repeat is sent again.
+        Reach::MaybeSent if idempotent => Some(None),
+        Reach::MaybeSent | Reach::Hopeless | Reach::TimedOut => None,
+    }
+}
+
+/// What a failed attempt says about the request: whether it can have
+/// reached the server, and whether trying again can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// No connection was made, for a reason that may pass (refused, reset
+    /// or timed out while connecting): not a byte of the request was sent.
+    NotSent,
+    /// Trying again cannot help: the request could not be built, the host
+    /// name does not resolve, or the TLS handshake failed.
+    Hopeless,
+    /// The request ran out of time; the caller's budget is spent.
+    TimedOut,
+    /// The connection failed after the request may have been written.
+    MaybeSent,
+}
+
+/// Classifies a `reqwest` failure; see [`Reach`].
+pub(crate) fn reach(err: &reqwest::Error) -> Reach {
+    if err.is_builder() {
+        return Reach::Hopeless;
+    }
+    if err.is_connect() {
+        if err.is_dns() {
+            return Reach::Hopeless;
+        }
+        // Only the connect failures known to pass are worth another try;
+        // the rest (a TLS handshake refused, a certificate not trusted, a
+        // proxy that says no) fail the same way again.
+        if err.is_timeout() || connect_failure_may_pass(err) {
+            return Reach::NotSent;
+        }
+        return Reach::Hopeless;
     }
     if err.is_timeout() {
-        return None;
+        return Reach::TimedOut;
     }
-    // Reset or closed before the response: the request may have arrived.
-    if idempotent && (err.is_request() || err.is_body()) {
-        return Some(None);
+    Reach::MaybeSent
+}
+
+/// Whether the cause of a connect failure is an I/O error that a later
+/// attempt may not meet: refused, reset, aborted, timed out, unreachable.
+fn connect_failure_may_pass(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind as K;
+    let mut source = Some(err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                K::ConnectionRefused
+                    | K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::NotConnected
+                    | K::TimedOut
+                    | K::AddrNotAvailable
+                    | K::HostUnreachable
+                    | K::NetworkUnreachable
+                    | K::NetworkDown
+            )
+        {
+            return true;
+        }
+        source = cause.source();
     }
-    None
+    false
+}
+
+/// The request body field that makes a `POST` safe to send again: the spec
+/// gives it to the bodies whose operations promise to act at most once per
+/// key (`LoadManagedTableRequest`, `BulkCreateDatabasesRequest`). A unit
+/// test checks the generated models still spell it so.
+pub(crate) const IDEMPOTENCY_KEY_FIELD: &str = "idempotency_key";
+
+/// Whether a request's body is a JSON object with a non-null
+/// [`IDEMPOTENCY_KEY_FIELD`] at its top level. Streamed bodies never are
+/// (they cannot be replayed anyway). The body is scanned for the name
+/// first, so a body without one costs one pass over its bytes; one that has
+/// it is parsed without copying its values.
+fn carries_idempotency_key(request: &reqwest::Request) -> bool {
+    let Some(body) = request.body().and_then(reqwest::Body::as_bytes) else {
+        return false;
+    };
+    let needle = IDEMPOTENCY_KEY_FIELD.as_bytes();
+    if !body.windows(needle.len()).any(|w| w == needle) {
+        return false;
+    }
+    type Fields<'a> = std::collections::HashMap<std::borrow::Cow<'a, str>, &'a serde_json::value::RawValue>;
+    serde_json::from_slice::<Fields<'_>>(body)
+        .ok()
+        .and_then(|fields| fields.get(IDEMPOTENCY_KEY_FIELD).map(|v| v.get().starts_with('"')))
+        .unwrap_or(false)
 }
 
 impl ClientHooks<Transport> for generated::Client {
@@ -687,6 +776,38 @@ mod tests {
         let err = t.operation_url(&EXECUTE_SAVED_QUERY, &[]).expect_err("missing");
         assert!(err.contains("takes 1 path parameter(s) (id), got 0"), "{err}");
         assert!(t.operation_url(&EXECUTE_SAVED_QUERY, &[".."]).is_err());
+    }
+
+    #[test]
+    fn a_post_with_an_idempotency_key_is_safe_to_repeat() {
+        let http = reqwest::Client::new();
+        let post = |body: &str| {
+            http.post("http://127.0.0.1:1/v1/x")
+                .body(body.to_owned())
+                .build()
+                .expect("request")
+        };
+        assert!(carries_idempotency_key(&post(
+            r#"{"mode":"append","data":"a\n1","idempotency_key":"k1"}"#
+        )));
+        for body in [
+            r#"{"mode":"append","idempotency_key":null}"#,
+            r#"{"mode":"append"}"#,
+            r#"{"mode":"append","data":"idempotency_key\n1"}"#,
+            r#"{"nested":{"idempotency_key":"k"}}"#,
+            "not json, idempotency_key",
+        ] {
+            assert!(!carries_idempotency_key(&post(body)), "{body}");
+        }
+        // The generated models spell the field as the transport looks for it.
+        let mut body = serde_json::json!({"count": 2});
+        body[IDEMPOTENCY_KEY_FIELD] = "k2".into();
+        let bulk: generated::types::BulkCreateDatabasesRequest = serde_json::from_value(body).expect("bulk body");
+        assert!(!bulk.idempotency_key.is_unset() && !bulk.idempotency_key.is_null());
+        let mut body = serde_json::json!({"mode": "append", "data": "a\n1"});
+        body[IDEMPOTENCY_KEY_FIELD] = "k3".into();
+        let load: generated::types::LoadManagedTableRequest = serde_json::from_value(body).expect("load body");
+        assert!(!load.idempotency_key.is_unset() && !load.idempotency_key.is_null());
     }
 
     #[test]

@@ -63,6 +63,36 @@ fn inside_an_async_runtime_it_refuses_with_a_clear_error() {
     rt.block_on(async move { drop(client) });
 }
 
+#[test]
+fn it_works_on_spawn_blocking_threads_where_blocking_is_allowed() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let stub = rt.block_on(Stub::start());
+    stub.reply([run("running"), run("succeeded"), Canned::json(200, json!({"jobs": []}))]);
+    let client = hotdata::blocking::Client::builder()
+        .api_key("test-key")
+        .workspace_id("ws_test")
+        .base_url(&stub.base_url)
+        .build_blocking()
+        .expect("client");
+    let task = rt.spawn_blocking(move || {
+        let opts = hotdata::WaitOptions::default().initial_interval(Duration::from_millis(5));
+        let run = client.query_run("qr_7").wait_with(opts)?;
+        let jobs = client.block_on(client.list_jobs().send())?;
+        Ok::<_, hotdata::Error>((run, jobs.into_inner(), client))
+    });
+    let done = rt.block_on(task).expect("the blocking task ran");
+    let (run, jobs, client) = done.expect("works on a spawn_blocking thread");
+    assert_eq!(run.id, "qr_7");
+    assert!(jobs.jobs.is_empty());
+    assert_eq!(stub.count(), 3);
+    // Dropping it on a runtime's thread is fine too.
+    rt.block_on(async move { drop(client) });
+}
+
 fn result_page(rows: &[i64], next: Option<&str>) -> Canned {
     let rows: Vec<_> = rows.iter().map(|n| json!([n, "99999999999999999999.99"])).collect();
     let c = Canned::json(

@@ -377,3 +377,120 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[tokio::test]
+async fn a_host_name_that_does_not_resolve_is_not_retried() {
+    let attempts = support::Attempts::default();
+    let _counting = attempts.install();
+    let client = hotdata::Client::builder()
+        .api_key("test-key")
+        .base_url("http://nonexistent.invalid")
+        .allow_insecure_http(true)
+        .retry(support::fast_retries())
+        .build()
+        .expect("client");
+    let err = client.list_jobs().send().await.expect_err("no such host");
+    assert!(matches!(err, hotdata::Error::Transport { .. }), "{err:?}");
+    assert!(!err.is_retryable(), "{err:?}");
+    assert_eq!(attempts.count(), 1, "a DNS failure fails the same way again");
+    let err = post_query(&client).await.expect_err("no such host");
+    assert!(!err.is_retryable(), "{err:?}");
+    assert_eq!(attempts.count(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_tls_handshake_is_not_retried() {
+    // A server that answers the TLS hello with plain HTTP, then waits for
+    // the client to hang up.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&accepted);
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut hello = [0u8; 4096];
+                let _ = socket.read(&mut hello).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+                let mut rest = Vec::new();
+                let _ = socket.read_to_end(&mut rest).await;
+            });
+        }
+    });
+    let client = hotdata::Client::builder()
+        .api_key("test-key")
+        .base_url(format!("https://{addr}"))
+        .retry(support::fast_retries())
+        .build()
+        .expect("client");
+    let err = client.list_jobs().send().await.expect_err("not TLS");
+    assert!(matches!(err, hotdata::Error::Transport { .. }), "{err:?}");
+    assert!(!err.is_retryable(), "{err:?}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_up_to_the_cap() {
+    let attempts = support::Attempts::default();
+    let _counting = attempts.install();
+    let client = hotdata::Client::builder()
+        .api_key("test-key")
+        .base_url(format!("http://{}", support::refused_addr()))
+        .retry(support::fast_retries().max_attempts(3))
+        .build()
+        .expect("client");
+    let err = post_query(&client).await.expect_err("refused");
+    assert!(err.is_retryable(), "{err:?}");
+    assert_eq!(attempts.count(), 3, "nothing was sent, so even a POST is tried again");
+}
+
+#[tokio::test]
+async fn a_request_that_cannot_be_built_is_its_own_kind_and_not_retried() {
+    let stub = Stub::start().await;
+    let client = stub.client();
+    // A header value reqwest refuses.
+    let err = client
+        .query("SELECT 1")
+        .database("db\nwith a newline")
+        .await
+        .expect_err("bad header");
+    assert!(
+        matches!(&err, hotdata::Error::RequestBuild { operation, .. } if operation == "query"),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert!(std::error::Error::source(&err).is_some());
+    let err = client
+        .api()
+        .query()
+        .x_database_id("db\nwith a newline")
+        .body_map(|b| b.sql("SELECT 1"))
+        .send_outcome()
+        .await
+        .expect_err("bad header");
+    // The generated builders check header values themselves, before reqwest.
+    assert!(matches!(err, hotdata::Error::InvalidArgument { .. }), "{err:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(stub.count(), 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_response_that_goes_quiet_ends_at_the_read_timeout() {
+    let (base_url, accepted) = support::silent().await;
+    let client = hotdata::Client::builder()
+        .api_key("test-key")
+        .base_url(base_url)
+        .read_timeout(Duration::from_millis(300))
+        .retry(hotdata::RetryPolicy::none())
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let err = client.list_jobs().send().await.expect_err("quiet");
+    assert!(matches!(err, hotdata::Error::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

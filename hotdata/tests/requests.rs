@@ -389,6 +389,37 @@ async fn query_sends_database_scope_and_decodes_both_outcomes() {
 }
 
 #[tokio::test]
+async fn rows_moved_to_the_background_are_their_own_error_with_the_run_id() {
+    let stub = Stub::start().await;
+    stub.reply([Canned::json(
+        202,
+        json!({"query_run_id": "qrun_9", "status": "running", "status_url": "/v1/query-runs/qrun_9",
+               "reason": "tables are being cached"}),
+    )]);
+    let err = stub
+        .builder()
+        .database_id("db_default")
+        .build()
+        .expect("client")
+        .query("SELECT * FROM big")
+        .database("db_9")
+        .await
+        .expect_err("moved");
+    let hotdata::Error::MovedToBackground(moved) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(moved.operation, "query");
+    assert_eq!(moved.run_id, "qrun_9");
+    assert_eq!(moved.database_id.as_deref(), Some("db_9"));
+    assert_eq!(moved.reason.as_deref(), Some("tables are being cached"));
+    assert_eq!(moved.result_id, None);
+    assert!(!err.is_retryable());
+    assert_eq!(err.status(), Some(202));
+    assert!(err.to_string().contains("qrun_9"), "{err}");
+    assert_eq!(stub.only().header("x-database-id"), Some("db_9"));
+}
+
+#[tokio::test]
 async fn query_runs_get() {
     let stub = Stub::start().await;
     stub.reply([Canned::json(

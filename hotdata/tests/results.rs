@@ -192,11 +192,66 @@ async fn next_links_to_other_origins_are_refused() {
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
-    match err {
-        Error::Decode(d) => assert_eq!(d.path, "link"),
+    match &err {
+        Error::CrossOriginLink { operation, origin } => {
+            assert_eq!(
+                (operation.as_ref(), origin.as_str()),
+                ("get_result", "https://evil.example")
+            );
+        }
         other => panic!("{other:?}"),
     }
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("another origin"), "{err}");
     assert_eq!(stub.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_read_on_a_stalled_connection_ends_at_its_wait_deadline() {
+    let (base_url, accepted) = support::silent().await;
+    let client = hotdata::Client::builder()
+        .api_key("test-key")
+        .base_url(base_url)
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let err = client
+        .result("res_1")
+        .wait_timeout(Duration::from_secs(1))
+        .await
+        .expect_err("stalled");
+    let waited = started.elapsed();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_read_that_runs_out_of_time_keeps_the_last_error_as_its_source() {
+    let stub = Stub::start().await;
+    stub.reply((0..200).map(|_| {
+        Canned::json(503, json!({"message": "persistence unavailable", "status": 503})).header("retry-after", "0")
+    }));
+    let client = stub
+        .builder()
+        .retry(hotdata::RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = client
+        .result("res_1")
+        .wait_timeout(Duration::from_millis(300))
+        .await
+        .expect_err("503s until the deadline");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    let cause = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<Error>())
+        .unwrap_or_else(|| panic!("no source: {err:?}"));
+    assert_eq!(cause.status(), Some(503));
+    assert!(err.to_string().contains("persistence unavailable"), "{err}");
+    assert!(stub.count() > 1, "the 503s were polled through");
 }
 
 #[tokio::test]

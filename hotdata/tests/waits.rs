@@ -34,14 +34,9 @@ fn fast() -> hotdata::WaitOptions {
 }
 
 #[tokio::test]
-async fn a_run_is_polled_until_it_succeeds_including_unknown_statuses() {
+async fn a_run_is_polled_until_it_succeeds() {
     let stub = Stub::start().await;
-    stub.reply([
-        run("running"),
-        run("queued_somewhere_new"),
-        run("running"),
-        run("succeeded"),
-    ]);
+    stub.reply([run("running"), run("running"), run("running"), run("succeeded")]);
     // Resumed from a stored id, through a fresh client.
     let handle = stub.client().query_run("qr_7");
     assert_eq!(handle.id(), "qr_7");
@@ -90,11 +85,128 @@ async fn a_deadline_ends_the_wait_with_a_timeout_naming_the_run() {
         .wait_with(opts)
         .await
         .expect_err("deadline");
-    let hotdata::Error::Timeout { operation, after } = &err else {
+    let hotdata::Error::Timeout { operation, after, .. } = &err else {
         panic!("{err:?}")
     };
     assert!(operation.contains("qr_7"), "{operation}");
     assert!(after.is_some_and(|a| a >= Duration::from_millis(150)));
+}
+
+#[tokio::test]
+async fn a_wait_on_a_stalled_connection_ends_at_its_deadline() {
+    // The server accepts and never answers; the client's own timeouts are
+    // far longer than the wait.
+    let (base_url, accepted) = support::silent().await;
+    let client = hotdata::Client::builder()
+        .api_key("test-key")
+        .base_url(base_url)
+        .build()
+        .expect("client");
+    let opts = fast().deadline(Duration::from_secs(1));
+    let started = std::time::Instant::now();
+    let err = client.query_run("qr_7").wait_with(opts).await.expect_err("stalled");
+    let waited = started.elapsed();
+    assert!(
+        matches!(&err, hotdata::Error::Timeout { operation, .. } if operation.contains("qr_7")),
+        "{err:?}"
+    );
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    let started = std::time::Instant::now();
+    let err = client.job("job_3").wait_with(opts).await.expect_err("stalled");
+    assert!(matches!(err, hotdata::Error::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_wait_that_runs_out_of_time_keeps_the_last_error_as_its_source() {
+    let stub = Stub::start().await;
+    stub.reply([run("running")]);
+    stub.reply((0..200).map(|_| Canned::json(503, json!({"message": "unavailable", "status": 503}))));
+    let client = stub
+        .builder()
+        .retry(hotdata::RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = client
+        .query_run("qr_7")
+        .wait_with(fast().deadline(Duration::from_millis(300)))
+        .await
+        .expect_err("deadline");
+    assert!(matches!(err, hotdata::Error::Timeout { .. }), "{err:?}");
+    let cause = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<hotdata::Error>())
+        .unwrap_or_else(|| panic!("no source: {err:?}"));
+    assert_eq!(cause.status(), Some(503));
+    assert_eq!(cause.operation(), Some("get_query_run"));
+    assert!(err.to_string().contains("last error: get_query_run: HTTP 503"), "{err}");
+
+    // Connection failures are kept the same way.
+    let addr = support::refused_addr();
+    let client = hotdata::Client::builder()
+        .api_key("test-key")
+        .base_url(format!("http://{addr}"))
+        .retry(hotdata::RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = client
+        .job("job_3")
+        .wait_with(fast().deadline(Duration::from_millis(200)))
+        .await
+        .expect_err("refused");
+    let cause = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<hotdata::Error>());
+    assert!(matches!(cause, Some(hotdata::Error::Transport { .. })), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_status_ends_the_wait_with_the_raw_status() {
+    let stub = Stub::start().await;
+    stub.reply([run("running"), run("exploded")]);
+    stub.reply((0..50).map(|_| run("running")));
+    let client = stub.client();
+    let err = client
+        .query_run("qr_7")
+        .wait_with(fast())
+        .await
+        .expect_err("unknown status");
+    let hotdata::Error::UnknownStatus(f) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (f.kind, f.id.as_str(), f.status.as_str()),
+        ("query run", "qr_7", "exploded")
+    );
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("`exploded`"), "{err}");
+    assert_eq!(stub.count(), 2, "not polled past the unknown status");
+
+    let stub = Stub::start().await;
+    stub.reply([job("exploded")]);
+    let err = stub.client().job("job_3").wait_with(fast()).await.expect_err("unknown");
+    assert!(
+        matches!(&err, hotdata::Error::UnknownStatus(f) if f.kind == "job" && f.status == "exploded"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_interrupted_run_is_a_failure_not_a_wait_until_the_deadline() {
+    let stub = Stub::start().await;
+    stub.reply([run("interrupted")]);
+    let err = stub
+        .client()
+        .query_run("qr_7")
+        .wait_with(fast())
+        .await
+        .expect_err("interrupted");
+    assert!(
+        matches!(&err, hotdata::Error::Failed(f) if f.status == "interrupted"),
+        "{err:?}"
+    );
+    assert_eq!(stub.count(), 1);
 }
 
 #[tokio::test]

@@ -116,7 +116,12 @@ pub struct Stub {
 
 impl Stub {
     pub async fn start() -> Stub {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        Stub::start_at("127.0.0.1:0").await
+    }
+
+    /// A stub on this address (a port freed a moment ago, say).
+    pub async fn start_at(addr: &str) -> Stub {
+        let listener = TcpListener::bind(addr).await.expect("bind loopback");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let stub = Stub {
             base_url,
@@ -270,4 +275,75 @@ impl Stub {
             }
         }
     }
+}
+
+/// A loopback port nothing listens on (bound, then released): connecting to
+/// it is refused.
+pub fn refused_addr() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    addr
+}
+
+/// A server that accepts connections and never answers nor closes them: a
+/// stalled connection. Returns its base URL and how many connections it
+/// accepted.
+pub async fn silent() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    (base_url, accepted)
+}
+
+/// Counts the attempts the SDK makes (its `hotdata.request` spans, one per
+/// attempt, whether or not anything reached a server) on the thread where it
+/// is installed: evidence of retries that needs no server and no clock.
+#[derive(Clone, Default)]
+pub struct Attempts {
+    attempts: Arc<std::sync::atomic::AtomicUsize>,
+    ids: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Attempts {
+    /// Counts from now until the guard is dropped (a `#[tokio::test]` runs
+    /// every task on its one thread).
+    pub fn install(&self) -> tracing::dispatcher::DefaultGuard {
+        tracing::dispatcher::set_default(&tracing::Dispatch::new(self.clone()))
+    }
+
+    pub fn count(&self) -> usize {
+        self.attempts.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl tracing::Subscriber for Attempts {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        if span.metadata().name() == "hotdata.request" {
+            self.attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        tracing::span::Id::from_u64(self.ids.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, _: &tracing::Event<'_>) {}
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
 }
