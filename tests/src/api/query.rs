@@ -169,7 +169,7 @@ pub(crate) async fn run(app: &Arc<App>, ws: &str, req: RunRequest, mode: Mode) -
         } else {
             ApiError::internal(e.message)
         }),
-        Some(Ok(Ok(outcome))) => inline_response(app, &run_id, &result_id, &outcome).await,
+        Some(Ok(Ok(outcome))) => inline_response(app, ws, &run_id, &result_id, &outcome).await,
     }
 }
 
@@ -242,7 +242,7 @@ async fn execute(
 }
 
 /// The `200` body of a finished query: metadata, then every row read back from the stored result.
-async fn inline_response(app: &Arc<App>, run_id: &str, result_id: &str, o: &Outcome) -> ApiResult {
+async fn inline_response(app: &Arc<App>, ws: &str, run_id: &str, result_id: &str, o: &Outcome) -> ApiResult {
     let prefix = format!(
         "{{\"query_run_id\":{},\"result_id\":{},\"columns\":{},\"nullable\":{},\"row_count\":{},\"execution_time_ms\":{},\"warning\":null,\"rows\":[",
         json!(run_id),
@@ -253,7 +253,7 @@ async fn inline_response(app: &Arc<App>, run_id: &str, result_id: &str, o: &Outc
         o.execution_time_ms
     );
     let file = app
-        .read_ws_result_file(result_id)
+        .read_ws_result_file(ws, result_id)
         .ok_or_else(|| ApiError::internal("the stored result disappeared"))?;
     let slice = Slice {
         file,
@@ -279,13 +279,11 @@ async fn inline_response(app: &Arc<App>, run_id: &str, result_id: &str, o: &Outc
 }
 
 impl App {
-    /// Absolute path of a stored result's file, looked up in any workspace.
-    pub(crate) fn read_ws_result_file(&self, result_id: &str) -> Option<std::path::PathBuf> {
-        self.read_store(|s| {
-            s.workspaces
-                .values()
-                .find_map(|w| w.results.get(result_id).and_then(|r| r.file.clone()))
-                .map(|rel| self.dirs.abs(&rel))
-        })
+    /// Absolute path of a stored result's file, looked up in workspace `ws` only.
+    pub(crate) fn read_ws_result_file(&self, ws: &str, result_id: &str) -> Option<std::path::PathBuf> {
+        self.read_ws(ws, |w| w.results.get(result_id).and_then(|r| r.file.clone()))
+            .ok()
+            .flatten()
+            .map(|rel| self.dirs.abs(&rel))
     }
 }
