@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::conformance::Violations;
 use crate::faults::Faults;
+use crate::persist::Persisted;
 use crate::reply::ApiError;
 use crate::spec::{Operation, Spec};
 use crate::state::{Dirs, Store, Workspace};
@@ -20,7 +21,8 @@ use crate::state::{Dirs, Store, Workspace};
 pub(crate) struct App {
     pub(crate) config: Config,
     pub(crate) spec: Arc<Spec>,
-    store: Mutex<Store>,
+    /// The records, and the thread that saves them when the data directory is the caller's.
+    store: Persisted,
     pub(crate) dirs: Dirs,
     /// Keeps a temporary data directory alive for as long as the server.
     pub(crate) _temp: Option<tempfile::TempDir>,
@@ -31,16 +33,14 @@ pub(crate) struct App {
     /// Signs and checks the presigned storage URLs of upload sessions; its key is new for every start.
     pub(crate) signer: crate::presign::Signer,
     request_seq: AtomicU64,
-    save_lock: Mutex<()>,
     /// Managed tables a load is writing right now (`workspace/connection/schema.table`).
     pub(crate) table_locks: Mutex<HashSet<String>>,
-    /// Whether the store is written to disk (only when the caller chose the data directory).
-    persist: bool,
     /// Estimated bytes of the JSON result reads in flight, against `Config::json_total_budget_bytes`.
     pub(crate) json_reads: crate::results::ReadBudget,
 }
 
 impl App {
+    /// The shared state; the store is saved to the data directory only when the caller chose that directory.
     pub(crate) fn new(
         config: Config,
         spec: Arc<Spec>,
@@ -48,12 +48,16 @@ impl App {
         dirs: Dirs,
         temp: Option<tempfile::TempDir>,
         base_url: String,
-    ) -> App {
-        let persist = config.data_dir.is_some();
-        App {
+    ) -> std::io::Result<App> {
+        let store = if config.data_dir.is_some() {
+            Persisted::saved_to(store, dirs.state_file())?
+        } else {
+            Persisted::in_memory(store)
+        };
+        Ok(App {
             config,
             spec,
-            store: Mutex::new(store),
+            store,
             dirs,
             _temp: temp,
             faults: Faults::default(),
@@ -62,11 +66,9 @@ impl App {
             base_url,
             signer: crate::presign::Signer::random(),
             request_seq: AtomicU64::new(0),
-            save_lock: Mutex::new(()),
             table_locks: Mutex::new(HashSet::new()),
-            persist,
             json_reads: crate::results::ReadBudget::default(),
-        }
+        })
     }
 
     /// A fresh request ID.
@@ -77,41 +79,28 @@ impl App {
 
     /// Counts one request for `op`.
     pub(crate) fn hit(&self, op: &str) {
-        *self
-            .hits
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(op.to_string())
-            .or_default() += 1;
+        count_hit(&mut self.hits.lock().unwrap_or_else(|e| e.into_inner()), op);
     }
 
-    /// Runs `f` on the whole store and saves it afterwards.
+    /// Runs `f` on the whole store; the change is saved by the state writer (see [`App::flushed`]).
     pub(crate) fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
-        let (out, snapshot) = {
-            let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-            let out = f(&mut store);
-            let snapshot = if self.persist {
-                serde_json::to_vec(&*store).ok()
-            } else {
-                None
-            };
-            (out, snapshot)
-        };
-        if let Some(bytes) = snapshot {
-            let _guard = self.save_lock.lock().unwrap_or_else(|e| e.into_inner());
-            let path = self.dirs.state_file();
-            let tmp = path.with_extension("json.tmp");
-            if let Err(e) = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &path)) {
-                eprintln!("hotdata-local: cannot save state to {}: {e}", path.display());
-            }
-        }
-        out
+        self.store.change(f)
     }
 
     /// Reads the store without saving.
     pub(crate) fn read_store<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
-        let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        f(&store)
+        self.store.read(f)
+    }
+
+    /// Waits until every change made so far is on disk; a request calls it before it is answered, so what was
+    /// acknowledged survives a restart. Returns at once when nothing is saved.
+    pub(crate) async fn flushed(&self) {
+        self.store.flushed().await;
+    }
+
+    /// Saves what is pending and stops saving; for the server's shutdown.
+    pub(crate) fn stop_saving(&self) {
+        self.store.stop();
     }
 
     /// Runs `f` on a workspace and saves afterwards. The workspace was checked by the auth step, but may have
@@ -148,6 +137,12 @@ impl App {
     }
 }
 
+/// Adds one request for `op` to `hits`; a counter at `u64::MAX` stays there.
+fn count_hit(hits: &mut BTreeMap<String, u64>, op: &str) {
+    let n = hits.entry(op.to_string()).or_default();
+    *n = n.saturating_add(1);
+}
+
 /// Makes IDs while a workspace is borrowed.
 #[derive(Debug)]
 pub(crate) struct IdGen<'a> {
@@ -157,7 +152,7 @@ pub(crate) struct IdGen<'a> {
 impl IdGen<'_> {
     /// A new ID with `prefix`; IDs sort by creation.
     pub(crate) fn id(&mut self, prefix: &str) -> String {
-        *self.seq += 1;
+        *self.seq = self.seq.saturating_add(1);
         let noise = (chrono::Utc::now().timestamp_subsec_nanos() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
         format!("{prefix}_{:08x}{:06x}", *self.seq, noise & 0xff_ffff)
     }
@@ -228,5 +223,36 @@ impl Ctx {
     /// `SHA-256` of the bearer token as `user_` plus 10 hex digits.
     pub(crate) fn user_public_id(&self) -> String {
         format!("user_{}", &crate::state::sha256_hex(&self.token)[..10])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::{IdGen, count_hit};
+
+    #[test]
+    fn hit_counters_saturate_at_u64_max() {
+        let mut hits = BTreeMap::new();
+        count_hit(&mut hits, "query");
+        assert_eq!(hits["query"], 1);
+        hits.insert("query".to_string(), u64::MAX);
+        count_hit(&mut hits, "query");
+        count_hit(&mut hits, "query");
+        assert_eq!(hits["query"], u64::MAX);
+    }
+
+    #[test]
+    fn id_sequence_saturates_at_u64_max() {
+        let mut seq = u64::MAX - 1;
+        let mut ids = IdGen { seq: &mut seq };
+        let a = ids.id("x");
+        let b = ids.id("x");
+        assert!(
+            a.starts_with("x_ffffffffffffffff") && b.starts_with("x_ffffffffffffffff"),
+            "{a} {b}"
+        );
+        assert_eq!(seq, u64::MAX);
     }
 }

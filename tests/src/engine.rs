@@ -224,50 +224,84 @@ pub(crate) async fn run_to_file(scope: &Scope, sql: &str, out: &Path) -> Result<
     })
 }
 
-async fn write_ipc(
+async fn write_ipc(stream: SendableRecordBatchStream, out: &Path) -> Result<(u64, Vec<u64>, SchemaRef), QueryError> {
+    let schema = stream.schema();
+    let file_schema = schema.clone();
+    let (rows, batch_rows) = write_off_workers(stream, out, move |file, batches| {
+        let mut writer =
+            FileWriter::try_new(BufWriter::with_capacity(1 << 20, file), &file_schema).map_err(QueryError::internal)?;
+        while let Some(batch) = batches.blocking_recv() {
+            writer.write(&batch).map_err(QueryError::internal)?;
+        }
+        writer.finish().map_err(QueryError::internal)
+    })
+    .await?;
+    Ok((rows, batch_rows, schema))
+}
+
+/// Drives `stream` here and hands its non-empty batches to `write`, which runs on Tokio's blocking pool with the
+/// newly created (private) file at `out`, so no file system call runs on an async worker. Returns the row count
+/// and the rows of each batch.
+async fn write_off_workers(
     mut stream: SendableRecordBatchStream,
     out: &Path,
-) -> Result<(u64, Vec<u64>, SchemaRef), QueryError> {
-    let schema = stream.schema();
-    if let Some(parent) = out.parent() {
-        std::fs::create_dir_all(parent).map_err(QueryError::internal)?;
-    }
-    let file = File::create(out).map_err(QueryError::internal)?;
-    let mut writer =
-        FileWriter::try_new(BufWriter::with_capacity(1 << 20, file), &schema).map_err(QueryError::internal)?;
+    write: impl FnOnce(File, &mut tokio::sync::mpsc::Receiver<RecordBatch>) -> Result<(), QueryError> + Send + 'static,
+) -> Result<(u64, Vec<u64>), QueryError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(2);
+    let out = out.to_path_buf();
+    let writer = tokio::task::spawn_blocking(move || {
+        if let Some(parent) = out.parent() {
+            crate::state::create_private_dirs(parent).map_err(QueryError::internal)?;
+        }
+        let file = crate::state::private_file().open(&out).map_err(QueryError::internal)?;
+        write(file, &mut rx)
+    });
     let mut rows = 0u64;
     let mut batch_rows = Vec::new();
+    let mut failed = None;
     while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(QueryError::user)?;
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                failed = Some(QueryError::user(e));
+                break;
+            }
+        };
         if batch.num_rows() == 0 {
             continue;
         }
-        rows += batch.num_rows() as u64;
+        rows = rows.saturating_add(batch.num_rows() as u64);
         batch_rows.push(batch.num_rows() as u64);
-        writer.write(&batch).map_err(QueryError::internal)?;
+        if tx.send(batch).await.is_err() {
+            // The writer stopped; its error is reported below.
+            break;
+        }
     }
-    writer.finish().map_err(QueryError::internal)?;
-    Ok((rows, batch_rows, schema))
+    drop(tx);
+    let written = writer.await.map_err(QueryError::internal)?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    written?;
+    Ok((rows, batch_rows))
 }
 
 /// Writes a stream to a parquet file, returning the row count and schema.
 pub(crate) async fn write_parquet(
-    mut stream: SendableRecordBatchStream,
+    stream: SendableRecordBatchStream,
     out: &Path,
 ) -> Result<(u64, SchemaRef), QueryError> {
     let schema = stream.schema();
-    if let Some(parent) = out.parent() {
-        std::fs::create_dir_all(parent).map_err(QueryError::internal)?;
-    }
-    let file = File::create(out).map_err(QueryError::internal)?;
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), None).map_err(QueryError::internal)?;
-    let mut rows = 0u64;
-    while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(QueryError::user)?;
-        rows += batch.num_rows() as u64;
-        writer.write(&batch).map_err(QueryError::internal)?;
-    }
-    writer.close().map_err(QueryError::internal)?;
+    let file_schema = schema.clone();
+    let (rows, _) = write_off_workers(stream, out, move |file, batches| {
+        let mut writer = ArrowWriter::try_new(file, file_schema, None).map_err(QueryError::internal)?;
+        while let Some(batch) = batches.blocking_recv() {
+            writer.write(&batch).map_err(QueryError::internal)?;
+        }
+        writer.close().map_err(QueryError::internal)?;
+        Ok(())
+    })
+    .await?;
     Ok((rows, schema))
 }
 
@@ -331,13 +365,15 @@ pub(crate) async fn convert_to_parquet(
             .await
             .map_err(|e| QueryError::user(format!("cannot read the CSV data: {e}")))?,
         SourceFormat::Parquet => {
-            check_parquet_magic(input)?;
+            let input = input.to_path_buf();
+            off_workers(move || check_parquet_magic(&input)).await?;
             ctx.read_parquet(path, ParquetReadOptions::default().file_extension(""))
                 .await
                 .map_err(|e| QueryError::user(format!("cannot read the parquet data: {e}")))?
         }
         SourceFormat::Json => {
-            let nd = to_ndjson(input, scratch)?;
+            let (input, scratch) = (input.to_path_buf(), scratch.to_path_buf());
+            let nd = off_workers(move || to_ndjson(&input, &scratch)).await?;
             ctx.read_json(
                 nd.to_string_lossy().into_owned(),
                 JsonReadOptions {
@@ -388,6 +424,13 @@ pub(crate) fn columns_of(schema: &SchemaRef) -> Vec<Column> {
         .collect()
 }
 
+/// Runs blocking file work `f` on Tokio's blocking pool.
+pub(crate) async fn off_workers<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, QueryError> + Send + 'static,
+) -> Result<T, QueryError> {
+    tokio::task::spawn_blocking(f).await.map_err(QueryError::internal)?
+}
+
 /// Fails unless the file starts and ends with the parquet magic bytes.
 pub(crate) fn check_parquet_magic(path: &Path) -> Result<(), QueryError> {
     use std::io::{Read as _, Seek as _, SeekFrom};
@@ -429,12 +472,12 @@ fn to_ndjson(input: &Path, scratch: &Path) -> Result<PathBuf, QueryError> {
     let text = std::fs::read(input).map_err(QueryError::internal)?;
     let rows: Vec<Value> =
         serde_json::from_slice(&text).map_err(|e| QueryError::user(format!("the JSON data is not valid: {e}")))?;
-    std::fs::create_dir_all(scratch).map_err(QueryError::internal)?;
+    crate::state::create_private_dirs(scratch).map_err(QueryError::internal)?;
     let out = scratch.join(format!(
         "{}.ndjson",
         input.file_name().and_then(|n| n.to_str()).unwrap_or("data")
     ));
-    let mut w = BufWriter::new(File::create(&out).map_err(QueryError::internal)?);
+    let mut w = BufWriter::new(crate::state::private_file().open(&out).map_err(QueryError::internal)?);
     for row in rows {
         if !row.is_object() {
             return Err(QueryError::user(
@@ -446,6 +489,12 @@ fn to_ndjson(input: &Path, scratch: &Path) -> Result<PathBuf, QueryError> {
     }
     w.flush().map_err(QueryError::internal)?;
     Ok(out)
+}
+
+/// [`parquet_footer`] on Tokio's blocking pool.
+pub(crate) async fn parquet_footer_async(path: &Path) -> Result<(u64, SchemaRef), QueryError> {
+    let path = path.to_path_buf();
+    off_workers(move || parquet_footer(&path)).await
 }
 
 /// Row count and Arrow schema (as JSON text) of a parquet file, read from its footer.
@@ -647,7 +696,7 @@ pub(crate) async fn merge_keyed(
     ctx.register_parquet("i", &*incoming.to_string_lossy(), opts())
         .await
         .map_err(QueryError::internal)?;
-    let (_, incoming_schema) = parquet_footer(incoming)?;
+    let (_, incoming_schema) = parquet_footer_async(incoming).await?;
     let incoming_cols = columns_of(&incoming_schema);
     for k in key {
         if !columns.iter().any(|c| &c.name == k) {
@@ -733,7 +782,7 @@ pub(crate) async fn append_rows(
     columns: &[Column],
     out: &Path,
 ) -> Result<Option<u64>, QueryError> {
-    let (_, incoming_schema) = parquet_footer(incoming)?;
+    let (_, incoming_schema) = parquet_footer_async(incoming).await?;
     let have = columns_of(&incoming_schema);
     if let Some(c) = columns.iter().find(|c| !have.iter().any(|x| x.name == c.name)) {
         return Err(QueryError::user(format!(

@@ -82,9 +82,12 @@ impl Faults {
         self.lock().clear();
     }
 
-    /// How many injected failures are still pending.
+    /// How many injected failures are still pending, capped at `u32::MAX` (rules pushed with large counts do not
+    /// overflow the total).
     pub fn pending(&self) -> u32 {
-        self.lock().iter().map(|r| r.remaining).sum()
+        self.lock()
+            .iter()
+            .fold(0u32, |total, r| total.saturating_add(r.remaining))
     }
 
     /// Takes one use of the first rule matching `path`.
@@ -94,7 +97,7 @@ impl Faults {
             .iter()
             .position(|r| r.remaining > 0 && r.path_prefix.as_deref().is_none_or(|p| path.starts_with(p)))?;
         let rule = &mut rules[idx];
-        rule.remaining -= 1;
+        rule.remaining = rule.remaining.saturating_sub(1);
         let fault = rule.fault.clone();
         if rule.remaining == 0 {
             rules.remove(idx);
@@ -104,5 +107,33 @@ impl Faults {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Rule>> {
         self.rules.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Fault, Faults};
+
+    #[test]
+    fn pending_saturates_instead_of_overflowing() {
+        let faults = Faults::default();
+        faults.push(Fault::Status(503), u32::MAX);
+        faults.push_for("/v1/query", Fault::Reset, u32::MAX);
+        faults.push(Fault::MalformedBody, 7);
+        assert_eq!(faults.pending(), u32::MAX);
+    }
+
+    #[test]
+    fn a_rule_of_u32_max_uses_counts_down_and_keeps_its_order() {
+        let faults = Faults::default();
+        faults.push_for("/v1/query", Fault::Status(503), u32::MAX);
+        faults.push(Fault::Status(429), 1);
+        for _ in 0..3 {
+            assert_eq!(faults.take("/v1/query"), Some(Fault::Status(503)));
+        }
+        // The query rule is still first for its prefix; other paths reach the second rule.
+        assert_eq!(faults.take("/v1/results"), Some(Fault::Status(429)));
+        assert_eq!(faults.take("/v1/results"), None);
+        assert_eq!(faults.pending(), u32::MAX - 3);
     }
 }

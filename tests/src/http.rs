@@ -153,6 +153,8 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResBod
         }
         Err(e) => e.into_reply(Some(&op)),
     };
+    // What this request changed is on disk before it is acknowledged.
+    app.flushed().await;
     let reply = if app.config.validation != Validation::Off && post_fault.is_none() {
         check_response(&app, &op.id, reply).await
     } else {

@@ -43,6 +43,7 @@ mod engine;
 mod faults;
 pub mod fixtures;
 mod http;
+mod persist;
 mod presign;
 mod reply;
 mod results;

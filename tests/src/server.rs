@@ -199,6 +199,9 @@ impl Drop for Server {
         if let Some(t) = self.background.take() {
             let _ = t.join();
         }
+        // Requests still in flight may change the store after this; a server started again on the same data
+        // directory must not see this one overwrite its state, so saving ends here, after a last write.
+        self.app.stop_saving();
         if self.app.config.validation == Validation::Strict && !std::thread::panicking() {
             self.assert_conformant();
         }
@@ -222,7 +225,8 @@ fn build_app(config: Config, addr: SocketAddr) -> Result<App, StartError> {
     let spec = Spec::load(&spec_path).map_err(StartError)?;
     let (dirs, temp) = match &config.data_dir {
         Some(d) => {
-            std::fs::create_dir_all(d).map_err(|e| StartError(format!("cannot create {}: {e}", d.display())))?;
+            crate::state::create_private_dirs(d)
+                .map_err(|e| StartError(format!("cannot create {}: {e}", d.display())))?;
             (Dirs { root: d.clone() }, None)
         }
         None => {
@@ -245,7 +249,8 @@ fn build_app(config: Config, addr: SocketAddr) -> Result<App, StartError> {
         .entry(config.workspace_id.clone())
         .or_insert_with(|| Workspace::new(&config.workspace_id, "local"));
     let base_url = format!("http://{addr}");
-    let app = App::new(config, spec, store, dirs, temp, base_url);
+    let app = App::new(config, spec, store, dirs, temp, base_url)
+        .map_err(|e| StartError(format!("cannot start the state writer: {e}")))?;
     app.with_store(|_| ());
     Ok(app)
 }

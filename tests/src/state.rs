@@ -578,12 +578,55 @@ impl Dirs {
     pub(crate) fn abs(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
     }
-    /// Creates the parent directory of `rel` and returns its absolute path.
+    /// Creates the parent directory of `rel` (private, see [`create_private_dirs`]) and returns its absolute
+    /// path.
     pub(crate) fn prepare(&self, rel: &str) -> std::io::Result<PathBuf> {
         let p = self.abs(rel);
         if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent)?;
+            create_private_dirs(parent)?;
         }
         Ok(p)
     }
+}
+
+/// Creates `dir` and every missing parent with mode `0700` on unix, so only the server's user can enter them;
+/// directories that exist already keep their mode.
+pub(crate) fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Options that create a file (or truncate an existing one) for writing, with mode `0600` on unix when it is
+/// created, so only the server's user can read it.
+pub(crate) fn private_file() -> std::fs::OpenOptions {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o
+}
+
+/// [`create_private_dirs`] run off the async workers.
+pub(crate) async fn create_private_dirs_async(dir: &Path) -> std::io::Result<()> {
+    let mut b = tokio::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    b.mode(0o700);
+    b.create(dir).await
+}
+
+/// Writes `bytes` to a new private file (see [`private_file`]) off the async workers.
+pub(crate) async fn write_private_async(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut f = private_file_async().open(path).await?;
+    f.write_all(bytes).await?;
+    f.flush().await
+}
+
+/// [`private_file`] for `tokio::fs`.
+pub(crate) fn private_file_async() -> tokio::fs::OpenOptions {
+    tokio::fs::OpenOptions::from(private_file())
 }

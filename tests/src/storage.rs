@@ -202,7 +202,8 @@ async fn put(app: &Arc<App>, req: Request<Incoming>) -> Result<String, StorageEr
         .dirs
         .prepare(&rel)
         .map_err(|e| err(500, "InternalError", e.to_string()))?;
-    let mut file = tokio::fs::File::create(&file_path)
+    let mut file = crate::state::private_file_async()
+        .open(&file_path)
         .await
         .map_err(|e| err(500, "InternalError", e.to_string()))?;
     let mut hasher = sha2::Sha256::new();
@@ -254,6 +255,7 @@ async fn put(app: &Arc<App>, req: Request<Incoming>) -> Result<String, StorageEr
             if let Some(old) = old {
                 let _ = tokio::fs::remove_file(app.dirs.abs(&old)).await;
             }
+            app.flushed().await;
             Ok(etag)
         }
     }

@@ -137,7 +137,7 @@ pub(crate) fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 }
 
 /// `DELETE /v1/connections/{connection_id}`.
-pub(crate) fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+pub(crate) async fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.p("connection_id").to_string();
     app.with_ws(&ctx.ws, |w, _| {
         w.user_connection(&id)?;
@@ -147,7 +147,7 @@ pub(crate) fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         w.connections.remove(&id)
     })?
     .ok_or_else(|| missing("connection", &id))?;
-    let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("tables/{}/{id}", ctx.ws)));
+    let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("tables/{}/{id}", ctx.ws))).await;
     Ok(Reply::no_content())
 }
 
@@ -208,19 +208,20 @@ pub(crate) fn set_constant_per_key(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 }
 
 /// `DELETE /v1/connections/{connection_id}/schemas/{schema}/tables/{table}`.
-pub(crate) fn delete_table(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+pub(crate) async fn delete_table(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let conn_id = ctx.p("connection_id").to_string();
     let key = table_key(ctx.p("schema"), ctx.p("table"));
     app.with_ws(&ctx.ws, |w, _| {
         let c = managed_connection_mut(w, &conn_id)?;
         c.tables.remove(&key).ok_or_else(|| missing("table", &key))
     })??;
-    let _ = std::fs::remove_dir_all(app.dirs.abs(&format!(
+    let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!(
         "tables/{}/{conn_id}/{}/{}",
         ctx.ws,
         ctx.p("schema"),
         ctx.p("table")
-    )));
+    )))
+    .await;
     Ok(Reply::no_content())
 }
 

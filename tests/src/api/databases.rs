@@ -342,7 +342,7 @@ pub(crate) fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 }
 
 /// `DELETE /v1/databases/{database_id}`: drops the database and its `default` catalog; attached connections stay.
-pub(crate) fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+pub(crate) async fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.p("database_id").to_string();
     let d = app.with_ws(&ctx.ws, |w, _| {
         let d = w.databases.get(&id).cloned().ok_or_else(|| missing("database", &id))?;
@@ -370,7 +370,7 @@ pub(crate) fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         w.connections.remove(&d.default_connection_id);
         Ok(d)
     })??;
-    let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("tables/{}/{}", ctx.ws, d.default_connection_id)));
+    let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("tables/{}/{}", ctx.ws, d.default_connection_id))).await;
     Ok(Reply::no_content())
 }
 
@@ -728,7 +728,7 @@ pub(crate) fn get_batch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 
 /// `DELETE /v1/databases/bulk/{batch_id}`: stops the filling job and removes the batch's databases, unless one of
 /// them holds loaded data.
-pub(crate) fn delete_batch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+pub(crate) async fn delete_batch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.p("batch_id").to_string();
     let removed = app.with_ws(&ctx.ws, |w, _| {
         if !w.batches.contains_key(&id) {
@@ -759,7 +759,8 @@ pub(crate) fn delete_batch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         Ok(members)
     })??;
     for d in &removed {
-        let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("tables/{}/{}", ctx.ws, d.default_connection_id)));
+        let _ =
+            tokio::fs::remove_dir_all(app.dirs.abs(&format!("tables/{}/{}", ctx.ws, d.default_connection_id))).await;
     }
     Ok(Reply::json(
         200,

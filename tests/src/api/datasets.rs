@@ -10,6 +10,13 @@ use crate::engine::{self, SourceFormat};
 use crate::reply::{ApiError, ApiResult, Reply};
 use crate::state::{Dataset, DatasetVersion, now};
 
+/// [`SourceFormat::sniff`] on Tokio's blocking pool (it reads the file's first bytes).
+async fn sniff(path: std::path::PathBuf, content_type: Option<String>) -> Result<SourceFormat, ApiError> {
+    tokio::task::spawn_blocking(move || SourceFormat::sniff(&path, content_type.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
 /// A SQL-friendly table name derived from a label.
 fn table_name_from(label: &str) -> String {
     let mut s: String = label
@@ -68,8 +75,10 @@ pub(crate) async fn build_version(
                     .ok_or_else(|| missing("upload", upload_id))?
             };
             let path = app.dirs.abs(&upload.file);
-            let format =
-                format_of(source).unwrap_or_else(|| SourceFormat::sniff(&path, upload.content_type.as_deref()));
+            let format = match format_of(source) {
+                Some(f) => f,
+                None => sniff(path.clone(), upload.content_type.clone()).await?,
+            };
             let r = engine::convert_to_parquet(&path, format, columns.as_ref(), &out, &scratch).await;
             if fresh {
                 super::uploads::release(app, ws, upload_id, r.is_ok());
@@ -81,11 +90,15 @@ pub(crate) async fn build_version(
             let content = inline.get("content").and_then(Value::as_str).unwrap_or_default();
             let format = format_of(&inline).unwrap_or(SourceFormat::Csv);
             let columns = inline.get("columns").and_then(Value::as_object).cloned();
-            std::fs::create_dir_all(&scratch).map_err(|e| ApiError::internal(e.to_string()))?;
+            crate::state::create_private_dirs_async(&scratch)
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
             let tmp = scratch.join(format!("{id}-v{version}.inline"));
-            std::fs::write(&tmp, content).map_err(|e| ApiError::internal(e.to_string()))?;
+            crate::state::write_private_async(&tmp, content.as_bytes())
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
             let r = engine::convert_to_parquet(&tmp, format, columns.as_ref(), &out, &scratch).await;
-            let _ = std::fs::remove_file(&tmp);
+            let _ = tokio::fs::remove_file(&tmp).await;
             r.map_err(user_err)?
         }
         "url" => {
@@ -96,10 +109,25 @@ pub(crate) async fn build_version(
                 ));
             };
             let path = std::path::PathBuf::from(path);
-            if !path.is_file() {
+            let is_file = tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file());
+            if !is_file {
                 return Err(ApiError::bad_request(format!("{url} is not a readable file")));
             }
-            let format = format_of(source).unwrap_or_else(|| SourceFormat::sniff(&path, None));
+            // The data directory holds every workspace's uploads, tables and results; a file:// URL must not
+            // reach into it, or one workspace could read another's data by path.
+            let real = tokio::fs::canonicalize(&path).await.unwrap_or_else(|_| path.clone());
+            let root = tokio::fs::canonicalize(&app.dirs.root)
+                .await
+                .unwrap_or_else(|_| app.dirs.root.clone());
+            if real.starts_with(&root) {
+                return Err(ApiError::bad_request(format!(
+                    "{url} is inside the server's data directory; use an upload or a table instead"
+                )));
+            }
+            let format = match format_of(source) {
+                Some(f) => f,
+                None => sniff(path.clone(), None).await?,
+            };
             engine::convert_to_parquet(&path, format, columns.as_ref(), &out, &scratch)
                 .await
                 .map_err(user_err)?
@@ -312,11 +340,11 @@ pub(crate) fn update(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 }
 
 /// `DELETE /v1/datasets/{id}`.
-pub(crate) fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+pub(crate) async fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.p("id").to_string();
     app.with_ws(&ctx.ws, |w, _| w.datasets.remove(&id))?
         .ok_or_else(|| missing("dataset", &id))?;
-    let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("datasets/{}/{id}", ctx.ws)));
+    let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("datasets/{}/{id}", ctx.ws))).await;
     Ok(Reply::no_content())
 }
 

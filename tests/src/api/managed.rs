@@ -500,7 +500,7 @@ async fn perform(app: &Arc<App>, t: &Target, req: &LoadRequest, upload: Option<&
         apply(app, t, &req.mode, &incoming).await
     }
     .await;
-    let _ = std::fs::remove_dir_all(&scratch);
+    let _ = tokio::fs::remove_dir_all(&scratch).await;
     out
 }
 
@@ -519,7 +519,9 @@ async fn prepare_source(
     upload: Option<&Upload>,
     scratch: &std::path::Path,
 ) -> Result<PathBuf, ApiError> {
-    std::fs::create_dir_all(scratch).map_err(|e| ApiError::internal(e.to_string()))?;
+    crate::state::create_private_dirs_async(scratch)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let converted = scratch.join("incoming.parquet");
     match &req.source {
         Source::Upload(_) => {
@@ -528,7 +530,10 @@ async fn prepare_source(
             // Without an explicit format the upload must be parquet, as seed-era loads required.
             match req.format.as_deref().and_then(engine::SourceFormat::parse) {
                 None | Some(engine::SourceFormat::Parquet) => {
-                    engine::check_parquet_magic(&src).map_err(user)?;
+                    let path = src.clone();
+                    engine::off_workers(move || engine::check_parquet_magic(&path))
+                        .await
+                        .map_err(user)?;
                     Ok(src)
                 }
                 Some(f) => {
@@ -541,7 +546,9 @@ async fn prepare_source(
         }
         Source::Data(text) => {
             let csv = scratch.join("data.csv");
-            std::fs::write(&csv, text).map_err(|e| ApiError::internal(e.to_string()))?;
+            crate::state::write_private_async(&csv, text.as_bytes())
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
             engine::convert_to_parquet(
                 &csv,
                 engine::SourceFormat::Csv,
@@ -571,7 +578,7 @@ async fn prepare_source(
 
 /// Applies `mode` with the rows of the parquet file `incoming` and records the table's new state.
 async fn apply(app: &Arc<App>, t: &Target, mode: &str, incoming: &std::path::Path) -> Result<Value, ApiError> {
-    let (_, arrow_schema) = engine::parquet_footer(incoming).map_err(user)?;
+    let (_, arrow_schema) = engine::parquet_footer_async(incoming).await.map_err(user)?;
     let key = table_key(&t.schema, &t.table);
     let existing = app.read_ws(&t.ws, |w| {
         w.connections.get(&t.conn_id).and_then(|c| c.tables.get(&key).cloned())
@@ -587,7 +594,7 @@ async fn apply(app: &Arc<App>, t: &Target, mode: &str, incoming: &std::path::Pat
         ("append", Some(x)) => {
             if x.arrow_schema_json == engine::schema_json(&arrow_schema) {
                 let rel = format!("{base}/g{}/part-{:04}.parquet", x.generation, x.files.len());
-                copy_into(app, incoming, &rel)?;
+                copy_into(app, incoming, &rel).await?;
                 let mut files = x.files.clone();
                 files.push(rel);
                 (x.generation, files)
@@ -606,18 +613,22 @@ async fn apply(app: &Arc<App>, t: &Target, mode: &str, incoming: &std::path::Pat
                 let scratch = incoming.with_extension("conformed.parquet");
                 match engine::append_rows(&dir, incoming, &x.columns, &scratch).await {
                     Ok(None) => {
-                        std::fs::rename(&scratch, &part_abs).map_err(|e| ApiError::internal(e.to_string()))?;
-                        let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("{base}/g{g}")));
+                        tokio::fs::rename(&scratch, &part_abs)
+                            .await
+                            .map_err(|e| ApiError::internal(e.to_string()))?;
+                        let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("{base}/g{g}"))).await;
                         let mut files = x.files.clone();
                         files.push(part);
                         (x.generation, files)
                     }
                     Ok(Some(_)) => {
-                        std::fs::rename(&scratch, &whole_abs).map_err(|e| ApiError::internal(e.to_string()))?;
+                        tokio::fs::rename(&scratch, &whole_abs)
+                            .await
+                            .map_err(|e| ApiError::internal(e.to_string()))?;
                         (g, vec![whole])
                     }
                     Err(e) => {
-                        let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("{base}/g{g}")));
+                        let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("{base}/g{g}"))).await;
                         return Err(user(e));
                     }
                 }
@@ -642,13 +653,13 @@ async fn apply(app: &Arc<App>, t: &Target, mode: &str, incoming: &std::path::Pat
             // replace, a first append, or an upsert into an empty table.
             let g = generation + 1;
             let rel = format!("{base}/g{g}/part-0000.parquet");
-            copy_into(app, incoming, &rel)?;
+            copy_into(app, incoming, &rel).await?;
             (g, vec![rel])
         }
     };
     let first = app.dirs.abs(&files[0]);
     let dir = first.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-    let (_, stored_schema) = engine::parquet_footer(&first).map_err(user)?;
+    let (_, stored_schema) = engine::parquet_footer_async(&first).await.map_err(user)?;
     let (rows, profile) = engine::profile(&dir).await.map_err(|e| ApiError::internal(e.message))?;
     let schema_text = engine::schema_json(&stored_schema);
     let columns = engine::columns_of(&stored_schema);
@@ -671,13 +682,20 @@ async fn apply(app: &Arc<App>, t: &Target, mode: &str, incoming: &std::path::Pat
         Ok::<_, ApiError>(())
     })??;
     if new_generation != generation && generation > 0 {
-        let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("{base}/g{generation}")));
+        let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("{base}/g{generation}"))).await;
     }
     Ok(summary(rows, schema_text))
 }
 
-fn copy_into(app: &App, src: &std::path::Path, rel: &str) -> Result<(), ApiError> {
-    let dest = app.dirs.prepare(rel).map_err(|e| ApiError::internal(e.to_string()))?;
-    std::fs::copy(src, dest).map_err(|e| ApiError::internal(e.to_string()))?;
+async fn copy_into(app: &App, src: &std::path::Path, rel: &str) -> Result<(), ApiError> {
+    let dest = app.dirs.abs(rel);
+    if let Some(parent) = dest.parent() {
+        crate::state::create_private_dirs_async(parent)
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    }
+    tokio::fs::copy(src, dest)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(())
 }

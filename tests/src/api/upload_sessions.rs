@@ -429,7 +429,7 @@ fn parts_to_assemble(
 
 /// Concatenates `parts` into `dest`, streaming; returns the hex SHA-256 of the whole.
 async fn assemble(app: &App, parts: &[StoredPart], dest: &std::path::Path) -> std::io::Result<String> {
-    let mut out = tokio::fs::File::create(dest).await?;
+    let mut out = crate::state::private_file_async().open(dest).await?;
     let mut hasher = sha2::Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     for p in parts {

@@ -35,7 +35,8 @@ pub(crate) async fn upload(app: &Arc<App>, mut ctx: Ctx) -> ApiResult {
     let id = app.with_ws(&ctx.ws, |_, ids| ids.id("upl"))?;
     let rel = format!("uploads/{}/{id}", ctx.ws);
     let path = app.dirs.prepare(&rel).map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut file = tokio::fs::File::create(&path)
+    let mut file = crate::state::private_file_async()
+        .open(&path)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let mut body = ctx

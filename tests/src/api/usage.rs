@@ -48,7 +48,7 @@ fn identity(meta: &std::fs::Metadata, path: &std::path::Path) -> String {
 }
 
 /// `GET /v1/usage`.
-pub(crate) fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let since = period_start(ctx.q("since"));
     let (query_count, bytes_scanned, files) = app.read_ws(&ctx.ws, |w| {
         let mut count = 0u64;
@@ -56,8 +56,8 @@ pub(crate) fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         for r in w.query_runs.values() {
             let at = DateTime::parse_from_rfc3339(&r.created_at).map(|t| t.with_timezone(&Utc));
             if at.is_ok_and(|t| t >= since) {
-                count += 1;
-                scanned += r.bytes_scanned.unwrap_or(0);
+                count = count.saturating_add(1);
+                scanned = scanned.saturating_add(r.bytes_scanned.unwrap_or(0));
             }
         }
         let mut files: Vec<String> = Vec::new();
@@ -81,10 +81,10 @@ pub(crate) fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let mut stored = 0u64;
     for rel in files {
         let path = app.dirs.abs(&rel);
-        if let Ok(meta) = std::fs::metadata(&path)
+        if let Ok(meta) = tokio::fs::metadata(&path).await
             && seen.insert(identity(&meta, &path))
         {
-            stored += meta.len();
+            stored = stored.saturating_add(meta.len());
         }
     }
     Ok(Reply::json(

@@ -48,7 +48,7 @@ pub(crate) fn create(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         return Err(ApiError::new(422, "validation_error", "name is required"));
     }
     let id = app.with_store(|s| {
-        s.seq += 1;
+        s.seq = s.seq.saturating_add(1);
         let id = format!("ws_{:08x}", s.seq);
         s.workspaces.insert(id.clone(), Workspace::new(&id, &name));
         id
