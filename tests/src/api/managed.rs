@@ -671,13 +671,26 @@ async fn apply(app: &Arc<App>, t: &Target, mode: &str, incoming: &std::path::Pat
         Ok::<_, ApiError>(())
     })??;
     if new_generation != generation && generation > 0 {
-        let _ = std::fs::remove_dir_all(app.dirs.abs(&format!("{base}/g{generation}")));
+        // Queries planned before the swap may still read the old generation: it goes when they are done.
+        app.retire_dir(app.dirs.abs(&format!("{base}/g{generation}")));
     }
     Ok(summary(rows, schema_text))
 }
 
+/// Copies `src` to `rel` so that the file appears whole or not at all: queries list a generation directory while
+/// appends add parts to it, and must never read a part that is half copied. The copy is written beside the
+/// generation directory (outside what any query lists) and renamed into place.
 fn copy_into(app: &App, src: &std::path::Path, rel: &str) -> Result<(), ApiError> {
     let dest = app.dirs.prepare(rel).map_err(|e| ApiError::internal(e.to_string()))?;
-    std::fs::copy(src, dest).map_err(|e| ApiError::internal(e.to_string()))?;
+    let outside = dest
+        .parent()
+        .and_then(std::path::Path::parent)
+        .ok_or_else(|| ApiError::internal(format!("`{rel}` has no table directory")))?;
+    let tmp = outside.join(format!(".incoming-{}", app.next_request_id()));
+    let out = std::fs::copy(src, &tmp).and_then(|_| std::fs::rename(&tmp, &dest));
+    if out.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    out.map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(())
 }
