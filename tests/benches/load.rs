@@ -816,7 +816,7 @@ async fn run(server: &Server, secs: u64, clients: usize) -> Result<bool, BoxErro
         while !mem_stop.load(Ordering::Relaxed) {
             tokio::time::sleep(Duration::from_secs(1)).await;
             tick += 1;
-            if tick % 10 == 0 {
+            if tick.is_multiple_of(10) {
                 samples.push((tick, proc_status_mib("VmRSS:")));
             }
         }
