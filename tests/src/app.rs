@@ -1,6 +1,7 @@
 //! State shared by every request of one server, and the per-request context handed to handlers.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -10,11 +11,12 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::conformance::Violations;
+use crate::engine::{self, Scope};
 use crate::faults::Faults;
 use crate::persist::Persisted;
 use crate::reply::ApiError;
 use crate::spec::{Operation, Spec};
-use crate::state::{Dirs, Store, Workspace};
+use crate::state::{Database, Dirs, Store, Workspace};
 
 /// One running server's shared state.
 #[derive(Debug)]
@@ -37,6 +39,8 @@ pub(crate) struct App {
     pub(crate) table_locks: Mutex<HashSet<String>>,
     /// Estimated bytes of the JSON result reads in flight, against `Config::json_total_budget_bytes`.
     pub(crate) json_reads: crate::results::ReadBudget,
+    /// Table files and directories that running queries read; see [`App::pin_reads`].
+    readers: Arc<Mutex<Readers>>,
 }
 
 impl App {
@@ -68,6 +72,7 @@ impl App {
             request_seq: AtomicU64::new(0),
             table_locks: Mutex::new(HashSet::new()),
             json_reads: crate::results::ReadBudget::default(),
+            readers: Arc::default(),
         })
     }
 
@@ -80,6 +85,44 @@ impl App {
     /// Counts one request for `op`.
     pub(crate) fn hit(&self, op: &str) {
         count_hit(&mut self.hits.lock().unwrap_or_else(|e| e.into_inner()), op);
+    }
+
+    /// Keeps `paths` (table generation directories, dataset files) from being removed while a query reads them,
+    /// until the returned guard is dropped. Call it in the same store critical section that read the paths from
+    /// the store (inside `read_ws`), so that no load can retire a path between the read and the pin.
+    pub(crate) fn pin_reads(&self, paths: Vec<PathBuf>) -> ReadPins {
+        let paths: Vec<PathBuf> = paths.iter().map(|p| normal(p)).collect();
+        let mut r = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        for p in &paths {
+            *r.counts.entry(p.clone()).or_default() += 1;
+        }
+        ReadPins {
+            readers: self.readers.clone(),
+            paths,
+        }
+    }
+
+    /// Removes a table generation directory that a load has replaced in the store: at once when no query reads
+    /// it, otherwise when the last query pinning it finishes. Queries that started before the load keep reading
+    /// the generation they planned with instead of failing on vanished files.
+    pub(crate) fn retire_dir(&self, dir: PathBuf) {
+        let dir = normal(&dir);
+        let mut r = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if r.counts.contains_key(&dir) {
+            r.retired.insert(dir);
+        } else {
+            drop(r);
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    /// What a query in `ws` sees (see [`engine::scope`]), with its files pinned until the scope is dropped. Call
+    /// it inside `read_ws`/`with_ws`, where the store is locked.
+    pub(crate) fn scope(&self, ws: &Workspace, database: Option<&Database>) -> Scope {
+        let mut scope = engine::scope(ws, &self.dirs.root, database);
+        let paths = scope.tables.iter().map(|t| t.location.clone()).collect();
+        scope.pins = Some(Arc::new(self.pin_reads(paths)));
+        scope
     }
 
     /// Runs `f` on the whole store; the change is saved by the state writer (see [`App::flushed`]).
@@ -141,6 +184,55 @@ impl App {
 fn count_hit(hits: &mut BTreeMap<String, u64>, op: &str) {
     let n = hits.entry(op.to_string()).or_default();
     *n = n.saturating_add(1);
+}
+
+/// `p` as components, so that `dir/` and `dir` are the same key.
+fn normal(p: &std::path::Path) -> PathBuf {
+    p.components().collect()
+}
+
+/// Paths read by running queries, with how many queries read each, and the retired ones waiting for their last
+/// reader.
+#[derive(Debug, Default)]
+struct Readers {
+    counts: HashMap<PathBuf, usize>,
+    retired: HashSet<PathBuf>,
+}
+
+/// The paths one query reads, pinned against removal until dropped; see [`App::pin_reads`].
+#[derive(Debug)]
+pub(crate) struct ReadPins {
+    readers: Arc<Mutex<Readers>>,
+    paths: Vec<PathBuf>,
+}
+
+impl Drop for ReadPins {
+    fn drop(&mut self) {
+        let mut gone = Vec::new();
+        {
+            let mut r = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+            for p in self.paths.drain(..) {
+                let last = match r.counts.get_mut(&p) {
+                    Some(n) if *n > 1 => {
+                        *n -= 1;
+                        false
+                    }
+                    Some(_) => true,
+                    None => false,
+                };
+                if last {
+                    r.counts.remove(&p);
+                    if r.retired.remove(&p) {
+                        gone.push(p);
+                    }
+                }
+            }
+        }
+        // The store no longer names a retired directory, so no new query can pin it again.
+        for p in gone {
+            let _ = std::fs::remove_dir_all(p);
+        }
+    }
 }
 
 /// Makes IDs while a workspace is borrowed.

@@ -42,6 +42,8 @@ pub(crate) struct Scope {
     pub(crate) schemas: Vec<(String, String)>,
     pub(crate) default_catalog: String,
     pub(crate) default_schema: String,
+    /// Keeps the files of `tables` on disk while the query runs (a load may replace a table meanwhile).
+    pub(crate) pins: Option<Arc<crate::app::ReadPins>>,
 }
 
 /// A query failure: the message, and whether it is the caller's fault (400) or ours (500).
@@ -103,6 +105,7 @@ pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) ->
                 schemas,
                 default_catalog: db.default_catalog.clone(),
                 default_schema: db.default_schema.clone(),
+                pins: None,
             }
         }
         None => {
@@ -124,6 +127,7 @@ pub(crate) fn scope(ws: &Workspace, root: &Path, database: Option<&Database>) ->
                 schemas,
                 default_catalog: "datasets".into(),
                 default_schema: "main".into(),
+                pins: None,
             }
         }
     }

@@ -158,7 +158,7 @@ pub(crate) async fn build_version(
                     0,
                 )
             };
-            let scope = app.read_ws(ws, |w| engine::scope(w, &app.dirs.root, None))?;
+            let scope = app.read_ws(ws, |w| app.scope(w, None))?;
             let ctx = engine::context(&scope).await.map_err(user_err)?;
             let df = engine::plan(&ctx, &sql).await.map_err(user_err)?;
             let stream = df

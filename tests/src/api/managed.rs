@@ -682,20 +682,35 @@ async fn apply(app: &Arc<App>, t: &Target, mode: &str, incoming: &std::path::Pat
         Ok::<_, ApiError>(())
     })??;
     if new_generation != generation && generation > 0 {
-        let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("{base}/g{generation}"))).await;
+        // Queries planned before the swap may still read the old generation: it goes when they are done.
+        app.retire_dir(app.dirs.abs(&format!("{base}/g{generation}")));
     }
     Ok(summary(rows, schema_text))
 }
 
+/// Copies `src` to `rel` so that the file appears whole or not at all: queries list a generation directory while
+/// appends add parts to it, and must never read a part that is half copied. The copy is written beside the
+/// generation directory (outside what any query lists) and renamed into place; the file work runs off the async
+/// workers.
 async fn copy_into(app: &App, src: &std::path::Path, rel: &str) -> Result<(), ApiError> {
     let dest = app.dirs.abs(rel);
-    if let Some(parent) = dest.parent() {
-        crate::state::create_private_dirs_async(parent)
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-    }
-    tokio::fs::copy(src, dest)
+    let parent = dest
+        .parent()
+        .ok_or_else(|| ApiError::internal(format!("`{rel}` has no directory")))?;
+    crate::state::create_private_dirs_async(parent)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    let outside = parent
+        .parent()
+        .ok_or_else(|| ApiError::internal(format!("`{rel}` has no table directory")))?;
+    let tmp = outside.join(format!(".incoming-{}", app.next_request_id()));
+    let out = match tokio::fs::copy(src, &tmp).await {
+        Ok(_) => tokio::fs::rename(&tmp, &dest).await,
+        Err(e) => Err(e),
+    };
+    if out.is_err() {
+        let _ = tokio::fs::remove_file(&tmp).await;
+    }
+    out.map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(())
 }

@@ -106,13 +106,12 @@ pub(crate) fn scope_for(app: &App, ctx: &Ctx, database_id: Option<&str>) -> Resu
             "`{id}` is not a well-formed database ID"
         )));
     }
-    let root = app.dirs.root.clone();
     let mut scope = app.read_ws(&ctx.ws, |ws| match database_id {
         Some(id) => match ws.databases.get(id) {
-            Some(db) => Ok(engine::scope(ws, &root, Some(db))),
+            Some(db) => Ok(app.scope(ws, Some(db))),
             None => Err(super::missing("database", id)),
         },
-        None => Ok(engine::scope(ws, &root, None)),
+        None => Ok(app.scope(ws, None)),
     })??;
     if let Some(c) = default_catalog {
         let visible = c == scope.default_catalog || scope.tables.iter().any(|t| t.catalog == c);
