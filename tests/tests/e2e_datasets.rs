@@ -64,19 +64,19 @@ async fn csv_json_and_parquet_uploads_become_queryable_datasets() {
 
     let from_parquet = sdk
         .client
-        .create_dataset_from_upload("Orders Parquet", &parquet.id, None)
+        .create_dataset_from_upload("Orders Parquet", &parquet.upload_id, None)
         .await
         .unwrap();
     assert_eq!(from_parquet.table_name, "orders_parquet");
     assert_eq!(from_parquet.schema_name, "main");
     let from_csv = sdk
         .client
-        .create_dataset_from_upload("orders csv", &csv.id, Some(DataFormat::Csv))
+        .create_dataset_from_upload("orders csv", &csv.upload_id, Some(DataFormat::Csv))
         .await
         .unwrap();
     let from_json = sdk
         .client
-        .create_dataset_from_upload("orders json", &json.id, Some(DataFormat::Json))
+        .create_dataset_from_upload("orders json", &json.upload_id, Some(DataFormat::Json))
         .await
         .unwrap();
 
