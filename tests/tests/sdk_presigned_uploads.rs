@@ -8,6 +8,7 @@ mod sdk;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hotdata::prelude::*;
 use hotdata::types::{DataFormat, LoadMode};
 use hotdata::{Error, ManagedTable, UploadOptions};
 use hotdata_local::{Config, UploadSessions};
