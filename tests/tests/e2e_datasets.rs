@@ -6,7 +6,7 @@ mod sdk;
 use futures::TryStreamExt as _;
 use hotdata::UploadOptions;
 use hotdata::prelude::*;
-use hotdata::types::{self, DataFormat, RefreshResponse, UploadStatus};
+use hotdata::types::{self, DataFormat, RefreshResponse};
 use hotdata_local::fixtures;
 use sdk::{Sdk, expect, table};
 
@@ -43,7 +43,7 @@ async fn csv_json_and_parquet_uploads_become_queryable_datasets() {
         .unwrap();
     let size = fixtures::orders_parquet().len() as u64;
     assert_eq!(parquet.size_bytes as u64, size);
-    assert_eq!(parquet.status, UploadStatus::Pending);
+    assert_eq!(parquet.status, "ready");
     assert_eq!(progress.lock().unwrap().last(), Some(&(size, Some(size))));
     assert_eq!(parquet.content_type.as_deref(), Some("application/parquet"));
 
