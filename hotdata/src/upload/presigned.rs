@@ -330,7 +330,7 @@ pub(crate) async fn transfer(
         .await?;
     // A single-mode session must not see more bytes than declared: one byte
     // past the end is enough to know.
-    if session.single && read_part(&mut reader, 1).await?.len() > 0 {
+    if session.single && !read_part(&mut reader, 1).await?.is_empty() {
         return Err(Error::invalid_argument(
             op,
             "size",
