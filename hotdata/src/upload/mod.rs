@@ -492,7 +492,7 @@ impl Client {
     /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
     /// let upload = client.upload_file("orders.parquet").await?;
     /// let table = ManagedTable::in_database("db_abc123", "public", "orders");
-    /// let loaded = client.load_upload(&upload.id, &table, LoadMode::Replace).await?;
+    /// let loaded = client.load_upload(&upload.upload_id, &table, LoadMode::Replace).await?;
     /// println!("{} rows in {}", loaded.row_count, loaded.table_name);
     /// # Ok(()) }
     /// ```
@@ -554,7 +554,7 @@ impl Client {
     /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
     /// let upload = client.upload_file("customers.csv").await?;
     /// let ds = client
-    ///     .create_dataset_from_upload("customers", &upload.id, Some(hotdata::types::DataFormat::Csv))
+    ///     .create_dataset_from_upload("customers", &upload.upload_id, Some(hotdata::types::DataFormat::Csv))
     ///     .await?;
     /// println!("query it as datasets.main.{}", ds.table_name);
     /// # Ok(()) }
