@@ -45,9 +45,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Upload a parquet file from disk, then load it into the declared table.
     let (_dir, path) = common::orders_parquet_file()?;
     let upload = client.upload_file(&path).await?;
-    println!("uploaded {} ({} bytes)", upload.id, upload.size_bytes);
+    println!("uploaded {} ({} bytes)", upload.upload_id, upload.size_bytes);
     let table = hotdata::ManagedTable::in_database(&created.id, "public", "orders");
-    let loaded = client.load_upload(&upload.id, &table, LoadMode::Replace).await?;
+    let loaded = client.load_upload(&upload.upload_id, &table, LoadMode::Replace).await?;
     println!("loaded {} row(s) into {}", loaded.row_count, loaded.table_name);
 
     // Query it: the database's tables are visible only with the database as scope.

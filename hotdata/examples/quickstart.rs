@@ -31,7 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n2. SELECT 1 AS ok (run {}):", rows.query_run_id().unwrap_or("-"));
     common::print_rows(&rows);
 
-    // 3. A dataset from an upload: CSV bytes streamed to POST /v1/files, then published as a table.
+    // 3. A dataset from an upload: CSV bytes sent through a presigned upload session, then published as a table.
     let csv = hotdata_local::fixtures::orders_csv();
     let options = hotdata::UploadOptions::new()
         .content_type("text/csv")
@@ -39,11 +39,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let upload = client.upload(std::io::Cursor::new(csv), options).await?;
     let label = format!("quickstart orders {}", std::process::id());
     let dataset = client
-        .create_dataset_from_upload(&label, &upload.id, Some(DataFormat::Csv))
+        .create_dataset_from_upload(&label, &upload.upload_id, Some(DataFormat::Csv))
         .await?;
     println!(
         "\n3. uploaded {} ({} bytes) and created dataset {} as datasets.main.{}",
-        upload.id, upload.size_bytes, dataset.id, dataset.table_name
+        upload.upload_id, upload.size_bytes, dataset.id, dataset.table_name
     );
 
     // 4. A query over it.

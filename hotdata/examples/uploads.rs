@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "uploaded {} as {} ({} bytes, {} progress call(s))",
         path.display(),
-        parquet.id,
+        parquet.upload_id,
         parquet.size_bytes,
         calls.load(Ordering::Relaxed)
     );
@@ -60,9 +60,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Each upload becomes a dataset, queryable as datasets.main.<table_name>.
     let sources = [
-        ("parquet", parquet.id, Some(DataFormat::Parquet)),
-        ("csv", csv_upload.id, Some(DataFormat::Csv)),
-        ("json", json_upload.id, None),
+        ("parquet", parquet.upload_id, Some(DataFormat::Parquet)),
+        ("csv", csv_upload.upload_id, Some(DataFormat::Csv)),
+        ("json", json_upload.upload_id, None),
     ];
     for (kind, upload_id, format) in sources {
         let label = format!("orders from {kind} {suffix}");

@@ -271,7 +271,7 @@ impl Client {
     }
 
     /// Uploads a file, streamed from disk; see [`crate::Client::upload_file`].
-    pub fn upload_file(&self, path: impl AsRef<Path>) -> Result<types::UploadResponse, Error> {
+    pub fn upload_file(&self, path: impl AsRef<Path>) -> Result<types::FinalizeUploadResponse, Error> {
         let path = path.as_ref().to_path_buf();
         self.rt.block_on(self.client.upload_file(path))?
     }
@@ -282,7 +282,7 @@ impl Client {
         &self,
         path: impl AsRef<Path>,
         options: UploadOptions,
-    ) -> Result<types::UploadResponse, Error> {
+    ) -> Result<types::FinalizeUploadResponse, Error> {
         let path = path.as_ref().to_path_buf();
         self.rt.block_on(self.client.upload_file_with(path, options))?
     }

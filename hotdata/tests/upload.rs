@@ -1,4 +1,6 @@
-//! Streamed uploads and the flows built on them, against a stub.
+//! The seed-era streamed uploads (`POST /v1/files`, now `upload_legacy`) and the flows built on uploads, against
+//! a stub. Presigned uploads are in `presigned.rs`.
+#![allow(deprecated)] // the legacy upload methods are deprecated on purpose
 
 mod support;
 
@@ -33,7 +35,7 @@ async fn files_stream_with_inferred_type_and_progress() {
     let log = Arc::clone(&seen);
     let up = stub
         .client()
-        .upload_file_with(
+        .upload_file_legacy(
             &path,
             UploadOptions::new().progress(move |sent, total| log.lock().unwrap().push((sent, total))),
         )
@@ -56,9 +58,12 @@ async fn files_stream_with_inferred_type_and_progress() {
     let csv = dir.join("data.bin");
     std::fs::write(&csv, b"a,b\n1,2\n").unwrap();
     stub.reply([created(8), created(8)]);
-    stub.client().upload_file(&csv).await.unwrap();
     stub.client()
-        .upload_file_with(&csv, UploadOptions::new().content_type("text/csv"))
+        .upload_file_legacy(&csv, UploadOptions::new())
+        .await
+        .unwrap();
+    stub.client()
+        .upload_file_legacy(&csv, UploadOptions::new().content_type("text/csv"))
         .await
         .unwrap();
     let types: Vec<_> = stub.received()[1..]
@@ -80,7 +85,7 @@ async fn readers_of_unknown_size_stream_chunked() {
         tx.write_all(b"{}").await.unwrap();
     });
     stub.client()
-        .upload(rx, UploadOptions::new().content_type("application/json"))
+        .upload_legacy(rx, UploadOptions::new().content_type("application/json"))
         .await
         .unwrap();
     let r = stub.only();
@@ -93,11 +98,16 @@ async fn missing_files_are_argument_errors() {
     let stub = Stub::start().await;
     let err = stub.client().upload_file("/definitely/not/here.csv").await.unwrap_err();
     assert!(matches!(err, Error::InvalidArgument { .. }), "{err:?}");
+    let err = stub
+        .client()
+        .upload_file_legacy("/definitely/not/here.csv", UploadOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument { .. }), "{err:?}");
     assert!(stub.received().is_empty());
 }
 
 #[tokio::test]
-#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn load_into_a_database_table_and_create_a_dataset() {
     let stub = Stub::start().await;
     stub.reply([

@@ -150,7 +150,7 @@ async fn parquet_loads_replace_and_append_then_scoped_queries() {
         .unwrap();
     let err = sdk
         .client
-        .load_upload(&csv.id, &orders, LoadMode::Replace)
+        .load_upload(&csv.upload_id, &orders, LoadMode::Replace)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(400));

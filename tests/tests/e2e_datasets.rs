@@ -6,7 +6,7 @@ mod sdk;
 use futures::TryStreamExt as _;
 use hotdata::UploadOptions;
 use hotdata::prelude::*;
-use hotdata::types::{self, DataFormat, RefreshResponse, UploadStatus};
+use hotdata::types::{self, DataFormat, RefreshResponse};
 use hotdata_local::fixtures;
 use sdk::{Sdk, expect, table};
 
@@ -43,7 +43,7 @@ async fn csv_json_and_parquet_uploads_become_queryable_datasets() {
         .unwrap();
     let size = fixtures::orders_parquet().len() as u64;
     assert_eq!(parquet.size_bytes as u64, size);
-    assert_eq!(parquet.status, UploadStatus::Pending);
+    assert_eq!(parquet.status, "ready");
     assert_eq!(progress.lock().unwrap().last(), Some(&(size, Some(size))));
     assert_eq!(parquet.content_type.as_deref(), Some("application/parquet"));
 
@@ -64,19 +64,19 @@ async fn csv_json_and_parquet_uploads_become_queryable_datasets() {
 
     let from_parquet = sdk
         .client
-        .create_dataset_from_upload("Orders Parquet", &parquet.id, None)
+        .create_dataset_from_upload("Orders Parquet", &parquet.upload_id, None)
         .await
         .unwrap();
     assert_eq!(from_parquet.table_name, "orders_parquet");
     assert_eq!(from_parquet.schema_name, "main");
     let from_csv = sdk
         .client
-        .create_dataset_from_upload("orders csv", &csv.id, Some(DataFormat::Csv))
+        .create_dataset_from_upload("orders csv", &csv.upload_id, Some(DataFormat::Csv))
         .await
         .unwrap();
     let from_json = sdk
         .client
-        .create_dataset_from_upload("orders json", &json.id, Some(DataFormat::Json))
+        .create_dataset_from_upload("orders json", &json.upload_id, Some(DataFormat::Json))
         .await
         .unwrap();
 

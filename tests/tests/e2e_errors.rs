@@ -290,7 +290,7 @@ fn blocking_client_flow() {
     std::fs::write(&path, hotdata_local::fixtures::orders_csv()).unwrap();
     let upload = client.upload_file(&path).unwrap();
     let ds = client
-        .create_dataset_from_upload("blocking orders", &upload.id, None)
+        .create_dataset_from_upload("blocking orders", &upload.upload_id, None)
         .unwrap();
     let rows = client
         .query(format!("SELECT count(*) AS n FROM datasets.main.{}", ds.table_name))

@@ -112,7 +112,7 @@ async fn managed_databases_and_a_parquet_load() {
         .connection_id(&detail.default_connection_id)
         .schema("public")
         .table("orders")
-        .body_map(|b| b.mode(LoadMode::Replace).upload_id(upload.id.clone()))
+        .body_map(|b| b.mode(LoadMode::Replace).upload_id(upload.upload_id.clone()))
         .send_outcome()
         .await
         .unwrap()

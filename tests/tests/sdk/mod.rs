@@ -56,7 +56,7 @@ impl Sdk {
             .await
             .expect("upload");
         self.client
-            .create_dataset_from_upload(label, &upload.id, None)
+            .create_dataset_from_upload(label, &upload.upload_id, None)
             .await
             .expect("dataset from upload")
     }
@@ -84,7 +84,7 @@ impl Sdk {
             .upload(std::io::Cursor::new(bytes), options)
             .await
             .expect("upload")
-            .id
+            .upload_id
     }
 
     /// Ends a test: every request and response so far matched the spec, or the test fails listing each
