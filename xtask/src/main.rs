@@ -2,14 +2,18 @@
 
 use std::process::{Command, ExitCode};
 
+mod conformance;
+
 use xtask::{GENERATED, SPEC, drift, generate, line_count, report, workspace_root, write};
 
-const USAGE: &str = "usage: cargo xtask <regen|report|check|ci> [--base <file|rev>]
+const USAGE: &str = "usage: cargo xtask <regen|report|check|conformance|ci> [--base <file|rev>]
   regen   rewrite hotdata/src/generated/ and the insta snapshots from spec/openapi.yaml,
           then print what the spec change does to users (against --base, default HEAD)
   report  only print that report, ready to paste into CHANGELOG.md
   check   fail with a diff if anything generated or snapshotted is stale
-  ci      everything CI runs: fmt, clippy, spec validation, check, tests, docs";
+  conformance  run schemathesis against a freshly started hotdata-local (a step of ci)
+  ci      everything CI runs: fmt, clippy, spec validation, check, tests, schemathesis against
+          hotdata-local, docs";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +27,7 @@ fn main() -> ExitCode {
         "regen" => regen(base.as_deref()),
         "report" => report(base.as_deref()).map(|text| print!("{text}")),
         "check" => check(),
+        "conformance" => conformance::schemathesis(&workspace_root(), &cargo()),
         "ci" => ci(),
         _ => Err(USAGE.to_owned()),
     });
@@ -166,6 +171,11 @@ fn ci() -> Result<(), String> {
         &["test", "--workspace", "--all-features"],
         &[("INSTA_UPDATE", "no"), ("CI", "true")],
     )?;
+    println!(
+        "==> conformance: schemathesis {} against the standalone hotdata-local",
+        conformance::SCHEMATHESIS_VERSION
+    );
+    conformance::schemathesis(&workspace_root(), &cargo)?;
     step(
         "docs",
         &cargo,
