@@ -77,6 +77,7 @@ pub(crate) fn schemathesis(root: &Path, cargo: &str) -> Result<(), String> {
     let main = st_pass(
         &st,
         root,
+        &work,
         &server.base_url,
         &reports.join("main"),
         BUDGET_SECS - WORKSPACE_PASS_SECS,
@@ -85,6 +86,7 @@ pub(crate) fn schemathesis(root: &Path, cargo: &str) -> Result<(), String> {
     let workspaces = st_pass(
         &st,
         root,
+        &work,
         &server.base_url,
         &reports.join("workspaces"),
         WORKSPACE_PASS_SECS,
@@ -186,16 +188,26 @@ fn wait_healthy(base_url: &str, within: Duration) -> Result<(), String> {
 }
 
 /// One `st run` against the server; fails on any failure schemathesis reports.
-fn st_pass(st: &str, root: &Path, base_url: &str, reports: &Path, secs: u64, select: &[&str]) -> Result<(), String> {
+fn st_pass(
+    st: &str,
+    root: &Path,
+    work: &Path,
+    base_url: &str,
+    reports: &Path,
+    secs: u64,
+    select: &[&str],
+) -> Result<(), String> {
     let auth = format!("Authorization: Bearer {API_KEY}");
     let workspace = format!("X-Workspace-Id: {WORKSPACE}");
     let secs = secs.to_string();
     let reports = reports.display().to_string();
+    let config = root.join(CONFIG).display().to_string();
+    let spec = root.join(crate::SPEC).display().to_string();
     let mut args = vec![
         "--config-file",
-        CONFIG,
+        &config,
         "run",
-        crate::SPEC,
+        &spec,
         "--url",
         base_url,
         "-H",
@@ -218,8 +230,10 @@ fn st_pass(st: &str, root: &Path, base_url: &str, reports: &Path, secs: u64, sel
     ];
     args.extend_from_slice(select);
     println!("$ st {}", args.join(" ").replace(API_KEY, "***"));
+    // schemathesis keeps replayable crash files in `.schemathesis/` of its working directory; that is the
+    // step's directory under `target/`, not the repository.
     let status = Command::new(st)
-        .current_dir(root)
+        .current_dir(work)
         .args(&args)
         .status()
         .map_err(|e| format!("cannot run `{st}`: {e}"))?;
