@@ -10,7 +10,12 @@
 //!   else reaches are not emitted ([`Plan::unreferenced_schemas`]);
 //! - `x-hotdata-pagination`: a pages and an items stream ([`Pagination`]);
 //! - string enums in `components/schemas`: an open enum with an
-//!   `Other(String)` catch-all replaces the closed one ([`OpenEnum`]).
+//!   `Other(String)` catch-all replaces the closed one ([`OpenEnum`]);
+//! - `pattern` and `minLength` on strings: dropped, so a name with an
+//!   identifier rule stays a plain `String` field or argument instead of a
+//!   validating newtype; the service enforces them and answers `400`
+//!   ([`drop_string_constraints`]). `maxLength` still makes a newtype, as
+//!   before.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -289,6 +294,7 @@ pub fn plan(doc: &mut Value) -> Result<Plan, Vec<Diagnostic>> {
             *slot = value;
         }
     }
+    for_each_schema(doc, &mut |_, schema| drop_string_constraints(schema));
     // Outcome bodies reach progenitor as raw bytes; the outcome enums name them.
     let outcome_bodies = plan
         .outcomes
@@ -307,6 +313,17 @@ pub fn plan(doc: &mut Value) -> Result<Plan, Vec<Diagnostic>> {
     }
     plan.open_enums.retain(|name, _| reached.contains(name));
     Ok(plan)
+}
+
+/// Removes `pattern` and `minLength` from one schema. They describe what the service accepts (identifier rules,
+/// non-empty names) and stay in the spec for the server and conformance tools; the SDK sends what the caller
+/// gives and lets the service answer `400`, as it does for rules no schema can express.
+fn drop_string_constraints(schema: &mut Value) {
+    if let Some(obj) = schema.as_object_mut() {
+        for key in ["pattern", "minLength"] {
+            obj.remove(key);
+        }
+    }
 }
 
 /// The component schemas the operations reach: through parameters, request

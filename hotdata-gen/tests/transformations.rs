@@ -335,3 +335,18 @@ fn generated_code_reaches_the_crate_only_through_the_runtime_contract() {
         "the contract offers {unused:?}, which nothing generated uses"
     );
 }
+
+#[test]
+fn string_constraints_leave_plain_strings() {
+    let out = generated("string_constraints");
+    let types = items(&out.files["types.rs"], &["PutNoteRequest"]);
+    assert!(types.contains("pub name: ::std::string::String,"), "{types}");
+    assert!(types.contains("pub text: ::std::string::String,"), "{types}");
+    for (file, text) in &out.files {
+        assert!(!text.contains("regress"), "{file} validates a pattern");
+        assert!(
+            !text.contains("PutNoteRequestName"),
+            "{file} has a newtype for a constrained name"
+        );
+    }
+}

@@ -280,10 +280,12 @@ impl Ctx {
         self.query.get(name).map(String::as_str)
     }
 
-    /// A non-negative integer query parameter.
+    /// A non-negative integer query parameter; digits beyond `u64` saturate (a page size or offset that large
+    /// means "everything").
     pub(crate) fn q_u64(&self, name: &str) -> Result<Option<u64>, ApiError> {
         match self.q(name) {
             None | Some("") => Ok(None),
+            Some(v) if v.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(v.parse().unwrap_or(u64::MAX))),
             Some(v) => v
                 .parse::<u64>()
                 .map(Some)

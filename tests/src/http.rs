@@ -83,12 +83,12 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResBod
     let method = req.method().as_str().to_string();
     let (op, path_params) = match app.spec.route(&method, &path) {
         Route::Found(op, params) => (op, params),
-        Route::MethodNotAllowed | Route::NotFound => {
-            let status = if matches!(app.spec.route(&method, &path), Route::NotFound) {
-                404
-            } else {
-                405
+        unrouted => {
+            let allowed = match unrouted {
+                Route::MethodNotAllowed(allowed) => Some(allowed.join(", ")),
+                _ => None,
             };
+            let status = if allowed.is_some() { 405 } else { 404 };
             if app.config.validation != Validation::Off {
                 app.violations.record(Violation {
                     operation_id: format!("{method} {path}"),
@@ -99,7 +99,12 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResBod
                 });
             }
             let body = json!({"message": format!("no route for {method} {path}"), "status": status});
-            return Ok(json_response(status, &body, &request_id));
+            let mut r = json_response(status, &body, &request_id);
+            // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
+            if let Some(v) = allowed.and_then(|a| hyper::header::HeaderValue::from_str(&a).ok()) {
+                r.headers_mut().insert(hyper::header::ALLOW, v);
+            }
+            return Ok(r);
         }
     };
     app.hit(&op.id);
@@ -261,10 +266,14 @@ async fn prepare(
             continue;
         };
         let typed = match prm.kind.as_deref() {
-            Some("integer") => raw
-                .parse::<i64>()
-                .map(Value::from)
-                .unwrap_or(Value::String(raw.clone())),
+            // Digits beyond i64 are still an integer to the schema (the handler saturates them).
+            Some("integer") => raw.parse::<i64>().map(Value::from).unwrap_or_else(|_| {
+                let digits = raw.strip_prefix('-').unwrap_or(&raw);
+                match raw.parse::<f64>() {
+                    Ok(f) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => Value::from(f),
+                    _ => Value::String(raw.clone()),
+                }
+            }),
             Some("boolean") => match raw.as_str() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),

@@ -124,8 +124,8 @@ pub(crate) struct Spec {
 #[derive(Debug)]
 pub(crate) enum Route {
     Found(Arc<Operation>, HashMap<String, String>),
-    /// The path exists but not with this method.
-    MethodNotAllowed,
+    /// The path exists but not with this method; the methods it has, for the `Allow` header.
+    MethodNotAllowed(Vec<String>),
     NotFound,
 }
 
@@ -327,19 +327,25 @@ impl Spec {
 
     /// Resolves a method and path to an operation.
     pub(crate) fn route(&self, method: &str, path: &str) -> Route {
-        let mut path_matched = false;
+        // `Allow` lists the methods of the most specific template that matches (`/v1/databases/bulk`, not
+        // `/v1/databases/{database_id}`): the first in the sorted list.
+        let mut allowed: Vec<String> = Vec::new();
+        let mut template: Option<&str> = None;
         for op in &self.ops {
             if let Some(params) = op.match_path(path) {
                 if op.method == method {
                     return Route::Found(op.clone(), params);
                 }
-                path_matched = true;
+                if *template.get_or_insert(op.path.as_str()) == op.path && !allowed.contains(&op.method) {
+                    allowed.push(op.method.clone());
+                }
             }
         }
-        if path_matched {
-            Route::MethodNotAllowed
-        } else {
+        if allowed.is_empty() {
             Route::NotFound
+        } else {
+            allowed.sort();
+            Route::MethodNotAllowed(allowed)
         }
     }
 
@@ -457,7 +463,18 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(spec.route("PATCH", "/v1/query"), Route::MethodNotAllowed));
+        match spec.route("PATCH", "/v1/query") {
+            Route::MethodNotAllowed(allowed) => assert_eq!(allowed, ["POST"]),
+            other => panic!("{other:?}"),
+        }
+        match spec.route("TRACE", "/v1/datasets/ds_1") {
+            Route::MethodNotAllowed(allowed) => assert_eq!(allowed, ["DELETE", "GET", "PUT"]),
+            other => panic!("{other:?}"),
+        }
+        match spec.route("OPTIONS", "/v1/databases/bulk") {
+            Route::MethodNotAllowed(allowed) => assert_eq!(allowed, ["POST"]),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(spec.route("GET", "/v2/nothing"), Route::NotFound));
     }
 }

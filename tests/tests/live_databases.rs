@@ -250,6 +250,12 @@ async fn bulk_creation_runs_as_a_job_and_deletes_as_a_batch() {
         .post_json("/v1/databases/bulk", json!({"count": 2, "name_template": "no-index"}))
         .await;
     assert_eq!(status, 400, "{body}");
+    // The spec states the rule as a pattern, so the refused request is itself outside the spec.
+    let refused = local.server.take_violations();
+    assert!(
+        !refused.is_empty() && refused.iter().all(|v| v.pointer == "/name_template"),
+        "{refused:?}"
+    );
 
     let request = json!({"count": 12, "name_template": "tenant-{index}", "idempotency_key": "k1",
                          "schemas": [{"name": "app", "tables": [{"name": "events", "key": ["id"]}]}]});

@@ -2,19 +2,22 @@
 
 use std::process::{Command, ExitCode};
 
+mod conformance;
 mod seed_flows;
 
 use xtask::{GENERATED, SPEC, drift, generate, line_count, report, workspace_root, write};
 
-const USAGE: &str = "usage: cargo xtask <regen|report|check|seed-flows|ci> [--base <file|rev>]
+const USAGE: &str = "usage: cargo xtask <regen|report|check|msrv|conformance|seed-flows|ci> [--base <file|rev>]
   regen   rewrite hotdata/src/generated/ and the insta snapshots from spec/openapi.yaml,
           then print what the spec change does to users (against --base, default HEAD)
   report  only print that report, ready to paste into CHANGELOG.md
   check   fail with a diff if anything generated or snapshotted is stale
   msrv    fail if a dependency needs a newer Rust than its package's rust-version
+  conformance  run schemathesis against a freshly started hotdata-local (a step of ci)
   seed-flows  run Hotdata's Python client hotdata==0.2.6 (from PyPI) through every seed-era flow
           against hotdata-local --contract 2026-05 (tests/python/seed_flows.py)
-  ci      everything CI runs: fmt, clippy, spec validation, check, tests, docs";
+  ci      everything CI runs: fmt, clippy, spec validation, check, tests, schemathesis against
+          hotdata-local, the seed-era flows, docs";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         "report" => report(base.as_deref()).map(|text| print!("{text}")),
         "check" => check(),
         "seed-flows" => seed_flows::run(),
+        "conformance" => conformance::schemathesis(&workspace_root(), &cargo()),
         "ci" => ci(),
         "msrv" => check_rust_versions(&cargo()).map(|()| println!("every rust-version promise holds")),
         _ => Err(USAGE.to_owned()),
@@ -201,6 +205,11 @@ fn ci() -> Result<(), String> {
         &["test", "--workspace", "--all-features"],
         &[("INSTA_UPDATE", "no"), ("CI", "true")],
     )?;
+    println!(
+        "==> conformance: schemathesis {} against the standalone hotdata-local",
+        conformance::SCHEMATHESIS_VERSION
+    );
+    conformance::schemathesis(&workspace_root(), &cargo)?;
     // Needs python3 with pip and network access to PyPI (installs the client into target/).
     println!("==> seed-era flows: hotdata==0.2.6 (Python) against hotdata-local --contract 2026-05");
     seed_flows::run()?;

@@ -41,8 +41,14 @@ struct Plan {
 fn field_u64(entry: &Value, name: &str, at: &str) -> Result<Option<u64>, ApiError> {
     match entry.get(name) {
         None | Some(Value::Null) => Ok(None),
+        // JSON Schema's `integer` admits `5.0`, so an integral float is the same number.
         Some(v) => v
             .as_u64()
+            .or_else(|| {
+                v.as_f64()
+                    .filter(|f| f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(f))
+                    .map(|f| f as u64)
+            })
             .map(Some)
             .ok_or_else(|| ApiError::bad_request(format!("{at}`{name}` must be a non-negative integer"))),
     }
