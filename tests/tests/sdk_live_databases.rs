@@ -553,3 +553,90 @@ async fn bulk_creation_is_a_job_whose_batch_is_listed_counted_and_deleted() {
     assert_eq!(err.status(), Some(404), "{err}");
     sdk.finish();
 }
+
+#[tokio::test]
+async fn async_loads_run_as_jobs_stored_results_feed_tables_and_creation_can_match_by_name() {
+    let sdk = live().await;
+    let db = create_db(&sdk, "jobs", "main", "people", &["id"]).await;
+    load(&sdk, &db.id, "main", "people", LoadMode::Replace, "id,name\n1,ann\n").await;
+
+    // An asynchronous load answers 202 with a job; waiting on it through the SDK yields the load's result.
+    let accepted = sdk
+        .client
+        .load_database_table()
+        .database_id(&db.id)
+        .schema("main")
+        .table("people")
+        .body_map(|b| {
+            b.mode(LoadMode::Append)
+                .data("id,name\n2,bob\n".to_owned())
+                .async_(true)
+        })
+        .send_outcome()
+        .await
+        .expect("async load accepted")
+        .into_inner();
+    let LoadDatabaseTableOutcome::Accepted(submitted) = accepted else {
+        panic!("an async load should be accepted as a job: {accepted:?}");
+    };
+    assert_eq!(submitted.status_url, format!("/v1/jobs/{}", submitted.id));
+    let job = sdk
+        .client
+        .job(&submitted.id)
+        .wait_with(quick_wait())
+        .await
+        .expect("the load job ends well");
+    assert_eq!(job.status, types::JobStatus::Succeeded);
+    match &job.result {
+        Some(types::JobResult::LoadManagedTableResponse(r)) => {
+            assert_eq!((r.row_count, r.table_name.as_str()), (2, "people"));
+        }
+        other => panic!("unexpected job result: {other:?}"),
+    }
+    assert_eq!(
+        rows_in(&sdk, &db.id, "SELECT id, name FROM main.people ORDER BY id").await,
+        expect(&[&["1", "ann"], &["2", "bob"]])
+    );
+
+    // A query's stored result upserts into the table by its key.
+    let stored = sdk
+        .client
+        .query("SELECT 2 AS id, 'bea' AS name UNION ALL SELECT 3, 'cy'")
+        .database(&db.id)
+        .await
+        .expect("query");
+    let result_id = stored.result_id().expect("the query's result is stored").to_owned();
+    let from_result = sdk
+        .client
+        .load_database_table()
+        .database_id(&db.id)
+        .schema("main")
+        .table("people")
+        .body_map(|b| b.mode(LoadMode::Upsert).result_id(result_id))
+        .send_outcome()
+        .await
+        .expect("load from a stored result")
+        .into_inner();
+    let LoadDatabaseTableOutcome::Ok(from_result) = from_result else {
+        panic!("a load without `async` finishes in the call: {from_result:?}");
+    };
+    assert_eq!(from_result.row_count, 3);
+    assert_eq!(
+        rows_in(&sdk, &db.id, "SELECT id, name FROM main.people ORDER BY id").await,
+        expect(&[&["1", "ann"], &["2", "bea"], &["3", "cy"]])
+    );
+
+    // Creating with `if_not_exists` under a taken name (trimmed, any case) returns that database: 200, not created.
+    let again = sdk
+        .client
+        .create_database()
+        .body_map(|b| b.name(Some(" JOBS ".to_owned())).if_not_exists(Some(true)))
+        .send()
+        .await
+        .expect("get-or-create");
+    assert_eq!(again.status().as_u16(), 200);
+    let again = again.into_inner();
+    assert_eq!((again.id.as_str(), again.created), (db.id.as_str(), Some(false)));
+    assert_eq!(sdk.client.count_databases().send().await.unwrap().total, 1);
+    sdk.finish();
+}
