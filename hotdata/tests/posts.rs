@@ -41,7 +41,7 @@ fn posts() -> Vec<(&'static str, bool, Call)> {
         (STREAMED, false, |c| {
             Box::pin(async move {
                 let options = hotdata::UploadOptions::new().content_type("text/csv").size(5);
-                c.upload(&b"id\n1\n"[..], options).await.map(drop)
+                c.upload_legacy(&b"id\n1\n"[..], options).await.map(drop)
             })
         }),
         ("load_upload", false, |c| {

@@ -470,9 +470,19 @@ async fn concurrent_json_reads_over_the_total_budget_get_429() {
         .retry(hotdata::RetryPolicy::none())
         .build()
         .unwrap();
-    let err = no_retries.result(&id).await.unwrap_err();
-    assert_eq!(err.status(), Some(429), "{err:?}");
-    assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
+    // A result read waits through retryable answers for as long as its wait allows; a 429 whose Retry-After
+    // outlasts that ends it, with the 429 kept as the cause.
+    let err = no_retries
+        .result(&id)
+        .wait_timeout(Duration::from_millis(500))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, hotdata::Error::Timeout { .. }), "{err:?}");
+    let cause = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<hotdata::Error>())
+        .unwrap_or_else(|| panic!("no cause: {err:?}"));
+    assert_eq!(cause.status(), Some(429), "{cause:?}");
+    assert_eq!(cause.retry_after(), Some(Duration::from_secs(1)));
     // The budget is a sum, not a count: a small read still fits beside the slow one, and Arrow is not counted.
     assert_eq!(in_a.result(&id).limit(10).await.unwrap().len(), 10);
     let arrow = raw(&sdk, reqwest::Method::GET, &format!("{path}?format=arrow&limit=5"))

@@ -15,7 +15,9 @@ use hotdata_local::{Config, UploadSessions};
 use sdk::{Sdk, table};
 use tokio::io::AsyncWriteExt as _;
 
-/// Small limits so a few hundred bytes make a multipart upload of 100-byte parts.
+/// Small limits so a few hundred bytes make a multipart upload of 100-byte parts. The upload flow is the same
+/// under both contracts; the checks load into a workspace connection and query it without a database, which the
+/// seed-era contract allows, so these servers run it (as `Sdk::start` does).
 fn small_parts(url_ttl: Duration) -> Config {
     Config {
         uploads: UploadSessions {
@@ -25,7 +27,7 @@ fn small_parts(url_ttl: Duration) -> Config {
             url_ttl,
             ..Default::default()
         },
-        ..Default::default()
+        ..sdk::seed_config()
     }
 }
 

@@ -279,18 +279,7 @@ impl Client {
     ) -> Result<types::FinalizeUploadResponse, Error> {
         let path = path.as_ref();
         let (file, options) = prepare_file(path, options).await?;
-        let declare = options.declare();
-        let session = presigned::open(self, &declare).await?;
-        let tracker = presigned::Tracker::new(declare.size, options.progress.clone());
-        presigned::transfer(
-            self,
-            session,
-            Box::pin(file),
-            declare.size,
-            options.concurrency_or_default(),
-            &tracker,
-        )
-        .await
+        self.upload_through_session(file, &options).await
     }
 
     /// Uploads whatever `reader` yields through a presigned upload session
@@ -321,6 +310,16 @@ impl Client {
                  `UploadOptions::sha256`, or upload a file with `upload_file_with`",
             ));
         }
+        self.upload_through_session(reader, &options).await
+    }
+
+    /// Opens one session for what `options` declare and sends `reader`'s
+    /// bytes through it.
+    async fn upload_through_session(
+        &self,
+        reader: impl AsyncRead + Send,
+        options: &UploadOptions,
+    ) -> Result<types::FinalizeUploadResponse, Error> {
         let declare = options.declare();
         let session = presigned::open(self, &declare).await?;
         let tracker = presigned::Tracker::new(declare.size, options.progress.clone());
