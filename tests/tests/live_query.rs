@@ -548,3 +548,49 @@ async fn unordered_pages_differ_on_every_read_but_keep_every_row() {
     assert_eq!(ints(&in_a.result(&id).limit(100).await.unwrap()), in_order);
     sdk.finish();
 }
+
+#[tokio::test]
+async fn a_live_result_page_names_the_whole_results_row_count() {
+    let sdk = live(Config::default()).await;
+    let a = database(&sdk, "a").await;
+    let in_a = client_in(&sdk, &a);
+    let rows = in_a
+        .query("SELECT * FROM generate_series(1, 30) AS t(n)")
+        .await
+        .expect("query");
+    let id = rows.result_id().expect("a stored result").to_owned();
+    let page = in_a
+        .api()
+        .get_result()
+        .id(&id)
+        .offset(10u64)
+        .limit(5u64)
+        .x_database_id(&a)
+        .send()
+        .await
+        .expect("page")
+        .into_inner();
+    assert_eq!(page.row_count, Some(5), "{page:?}");
+    assert_eq!(page.total_row_count, Some(30), "the body names the whole result");
+    sdk.finish();
+
+    // The seed-era contract sent the total only as the X-Total-Row-Count header.
+    let seed = Sdk::with(Config {
+        contract: Contract::Seed2026_05,
+        ..Config::default()
+    })
+    .await;
+    let rows = seed.client.query("SELECT 1 AS n").await.expect("query");
+    let id = rows.result_id().expect("a stored result").to_owned();
+    let page = seed
+        .client
+        .api()
+        .get_result()
+        .id(&id)
+        .send()
+        .await
+        .expect("page")
+        .into_inner();
+    assert_eq!(page.total_row_count, None);
+    seed.finish();
+}

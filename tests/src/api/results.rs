@@ -77,8 +77,15 @@ pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         }
         reply_headers.push(("Link".to_string(), format!("<{next}>; rel=\"next\"")));
     }
+    // The live service sends the whole result's row count in the body too, so a windowed read can tell a page
+    // from the whole; seed-era servers sent it only as the header.
+    let total_field = if app.config.contract == crate::config::Contract::Live {
+        format!(",\"total_row_count\":{total}")
+    } else {
+        String::new()
+    };
     let prefix = format!(
-        "{{\"result_id\":{},\"status\":\"ready\",\"columns\":{},\"nullable\":{},\"row_count\":{returned},\"error_message\":null,\"rows\":[",
+        "{{\"result_id\":{},\"status\":\"ready\",\"columns\":{},\"nullable\":{},\"row_count\":{returned}{total_field},\"error_message\":null,\"rows\":[",
         json!(id),
         json!(columns),
         json!(nullable)
