@@ -14,7 +14,7 @@
 //! - `pattern` and `minLength` on strings: dropped, so a name with an
 //!   identifier rule stays a plain `String` field or argument instead of a
 //!   validating newtype; the service enforces them and answers `400`
-//!   ([`drop_string_constraints`]). `maxLength` still makes a newtype, as
+//!   (`drop_string_constraints`). `maxLength` still makes a newtype, as
 //!   before.
 
 use std::collections::{BTreeMap, BTreeSet};
