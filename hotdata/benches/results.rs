@@ -626,7 +626,7 @@ async fn run_case(case: &str, url: &str, client: &hotdata::Client, raw: &reqwest
             n
         }
         "stream-sdk" => {
-            let mut rows = client.result("res_paged").stream(PAGE_ROWS as u64);
+            let mut rows = client.result("res_paged").stream();
             let mut sum = 0u64;
             while let Some(row) = rows.try_next().await.expect("row") {
                 let row = row.row();

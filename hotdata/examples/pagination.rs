@@ -41,7 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Row by row, typed; one page in memory at a time.
     let big: Vec<Square> = client
         .result(&result_id)
-        .stream_as::<Square>(500)
+        .stream_as::<Square>()
         .try_filter(|s| futures::future::ready(s.n % 1000 == 0))
         .try_collect()
         .await?;

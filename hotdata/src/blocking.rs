@@ -356,9 +356,22 @@ impl<'a> Query<'a> {
         }
     }
 
-    /// Runs the query and returns its rows.
+    /// The guards on following a truncated answer; see [`crate::Query::limits`].
+    pub fn limits(self, limits: crate::ResultLimits) -> Self {
+        Query {
+            inner: self.inner.limits(limits),
+            rt: self.rt,
+        }
+    }
+
+    /// Runs the query and returns all of its rows; see [`crate::Query::rows`].
     pub fn rows(self) -> Result<Rows, Error> {
         self.rt.block_on(self.inner.rows())?
+    }
+
+    /// The server's first answer as it is; see [`crate::Query::preview`].
+    pub fn preview(self) -> Result<Rows, Error> {
+        self.rt.block_on(self.inner.preview())?
     }
 
     /// Starts the query in the background and returns its run at once.
@@ -452,18 +465,34 @@ impl<'a> ResultRequest<'a> {
         }
     }
 
-    /// Every row, a page at a time, fetched as iterated.
-    pub fn iter(self, page_size: u64) -> Iter<'a, SharedRow> {
+    /// Every row, read from one streamed response as iterated.
+    pub fn iter(self) -> Iter<'a, SharedRow> {
         Iter {
-            stream: Box::pin(self.inner.stream(page_size)),
+            stream: Box::pin(self.inner.stream()),
             rt: self.rt,
         }
     }
 
-    /// Every row as a `T`, mapped by column name, fetched as iterated.
-    pub fn iter_as<T: DeserializeOwned + Send + 'a>(self, page_size: u64) -> Iter<'a, T> {
+    /// Every row as a `T`, mapped by column name, read as iterated.
+    pub fn iter_as<T: DeserializeOwned + Send + 'a>(self) -> Iter<'a, T> {
         Iter {
-            stream: Box::pin(self.inner.stream_as::<T>(page_size)),
+            stream: Box::pin(self.inner.stream_as::<T>()),
+            rt: self.rt,
+        }
+    }
+
+    /// The database the result belongs to; see [`crate::ResultRequest::database`].
+    pub fn database(self, database_id: impl Into<String>) -> Self {
+        ResultRequest {
+            inner: self.inner.database(database_id),
+            rt: self.rt,
+        }
+    }
+
+    /// The guards on [`rows`](Self::rows); see [`crate::ResultRequest::limits`].
+    pub fn limits(self, limits: crate::ResultLimits) -> Self {
+        ResultRequest {
+            inner: self.inner.limits(limits),
             rt: self.rt,
         }
     }

@@ -9,6 +9,7 @@ use reqwest::header::HeaderValue;
 
 use crate::config::{self, EnvSource};
 use crate::error::Error;
+use crate::follow::{ResultLimits, StreamedFormat};
 use crate::generated;
 use crate::generated::operations::Operation;
 use crate::retry::RetryPolicy;
@@ -90,6 +91,9 @@ pub struct Client {
     api: generated::Client,
     workspace_id: Option<String>,
     database_id: Option<String>,
+    allow_unscoped: bool,
+    limits: ResultLimits,
+    streamed: StreamedFormat,
 }
 
 impl Client {
@@ -155,7 +159,48 @@ impl Client {
             api,
             workspace_id: self.workspace_id.clone(),
             database_id: self.database_id.clone(),
+            allow_unscoped: self.allow_unscoped,
+            limits: self.limits,
+            streamed: self.streamed,
         }
+    }
+
+    /// The format whole results are read in; see
+    /// [`ClientBuilder::streamed_format`].
+    pub fn streamed_format(&self) -> StreamedFormat {
+        self.streamed
+    }
+
+    /// The guards on reading a whole result into memory that calls made
+    /// through this client use unless a call sets its own; see
+    /// [`ClientBuilder::result_limits`].
+    pub fn result_limits(&self) -> ResultLimits {
+        self.limits
+    }
+
+    /// Whether queries, result reads and run waits may go out without a
+    /// database; see [`ClientBuilder::allow_unscoped`].
+    pub fn allows_unscoped(&self) -> bool {
+        self.allow_unscoped
+    }
+
+    /// The database a scoped call goes to: the call's own, else the
+    /// client's default. With neither, an [`Error::InvalidArgument`] that
+    /// says how to set one, unless the client allows unscoped calls.
+    pub(crate) fn scope(&self, operation: &'static str, per_call: Option<&str>) -> Result<Option<String>, Error> {
+        if let Some(db) = per_call.or(self.database_id.as_deref()) {
+            return Ok(Some(db.to_owned()));
+        }
+        if self.allow_unscoped {
+            return Ok(None);
+        }
+        Err(Error::invalid_argument(
+            operation,
+            "database",
+            "no database to scope this call to: pass one with `.database(id)` on the call, set a default with \
+             `ClientBuilder::database_id`, the HOTDATA_DATABASE variable or `database` in the CLI profile, or call \
+             `ClientBuilder::allow_unscoped(true)` for a server of the May 2026 contract",
+        ))
     }
 
     /// A handle on a query run, by id: poll it, or wait for it to finish.
@@ -245,6 +290,8 @@ impl fmt::Debug for Client {
             .field("base_url", &self.base_url())
             .field("workspace_id", &self.workspace_id)
             .field("database_id", &self.database_id)
+            .field("allow_unscoped", &self.allow_unscoped)
+            .field("limits", &self.limits)
             .field("retry", &self.retry_policy())
             .field("api_key", &"<redacted>")
             .finish()
@@ -288,6 +335,9 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     env: Option<EnvSource>,
     profile: Option<String>,
+    allow_unscoped: bool,
+    limits: Option<ResultLimits>,
+    streamed: Option<StreamedFormat>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -306,6 +356,9 @@ impl fmt::Debug for ClientBuilder {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("from_env", &self.env.is_some())
             .field("profile", &self.profile)
+            .field("allow_unscoped", &self.allow_unscoped)
+            .field("limits", &self.limits)
+            .field("streamed", &self.streamed)
             .finish()
     }
 }
@@ -481,8 +534,73 @@ impl ClientBuilder {
         )
     }
 
+    /// Lets queries, result reads and run waits go out with no database.
+    ///
+    /// The live API scopes every query, stored result and query run to one
+    /// database (`X-Database-Id`), so by default the client refuses such a
+    /// call that has no database, per call or by default
+    /// ([`database_id`](Self::database_id)), with
+    /// [`Error::InvalidArgument`] before anything is sent. Servers of the
+    /// May 2026 contract (`hotdata-local --contract 2026-05`) run unscoped
+    /// queries over every connection; set this for them.
+    ///
+    /// ```
+    /// let client = hotdata::Client::builder()
+    ///     .api_key("hd_live_123")
+    ///     .base_url("http://127.0.0.1:4680")
+    ///     .allow_unscoped(true)
+    ///     .build()?;
+    /// assert!(client.allows_unscoped());
+    /// # Ok::<(), hotdata::Error>(())
+    /// ```
+    pub fn allow_unscoped(mut self, allow: bool) -> Self {
+        self.allow_unscoped = allow;
+        self
+    }
+
+    /// The guards on reading a whole result into memory (a query's answer
+    /// followed past its preview, a stored result read as rows), unless a
+    /// call sets its own. [`ResultLimits::default`] is the default.
+    ///
+    /// ```
+    /// let client = hotdata::Client::builder()
+    ///     .api_key("hd_live_123")
+    ///     .result_limits(hotdata::ResultLimits::default().max_rows(5_000_000).max_bytes(None))
+    ///     .build()?;
+    /// assert_eq!(client.result_limits().get_max_rows(), Some(5_000_000));
+    /// # Ok::<(), hotdata::Error>(())
+    /// ```
+    pub fn result_limits(mut self, limits: ResultLimits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// The format whole results are read in (a query's answer followed past
+    /// its preview, [`ResultRequest::rows`](crate::ResultRequest::rows) and
+    /// [`stream`](crate::ResultRequest::stream)): Arrow by default with the
+    /// `arrow` feature, else CSV. Choosing Arrow in a build without that
+    /// feature is an [`Error::Config`] from [`build`](Self::build).
+    ///
+    /// ```
+    /// let client = hotdata::Client::builder()
+    ///     .api_key("hd_live_123")
+    ///     .streamed_format(hotdata::StreamedFormat::Csv)
+    ///     .build()?;
+    /// assert_eq!(client.streamed_format(), hotdata::StreamedFormat::Csv);
+    /// # Ok::<(), hotdata::Error>(())
+    /// ```
+    pub fn streamed_format(mut self, format: StreamedFormat) -> Self {
+        self.streamed = Some(format);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
+        if self.streamed == Some(StreamedFormat::Arrow) && !cfg!(feature = "arrow") {
+            return Err(Error::config(
+                "StreamedFormat::Arrow needs the `arrow` feature of hotdata; enable it or choose StreamedFormat::Csv",
+            ));
+        }
         let (connect_timeout, read_timeout) = self.network_timeouts();
         let resolved = match &self.env {
             Some(env) => Some(config::resolve(env, self.profile.as_deref())?),
@@ -580,6 +698,9 @@ impl ClientBuilder {
             api: generated::Client::new_with_client(&base_url, http, transport),
             workspace_id,
             database_id,
+            allow_unscoped: self.allow_unscoped,
+            limits: self.limits.unwrap_or_default(),
+            streamed: self.streamed.unwrap_or_default(),
         })
     }
 }

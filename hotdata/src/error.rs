@@ -106,6 +106,81 @@ pub enum Error {
     /// may be final, and only a newer SDK can tell. The raw status is in
     /// [`Failure::status`]; read the run or job again for its full state.
     UnknownStatus(Box<Failure>),
+    /// Reading a whole result into memory stopped at a guard on its rows or
+    /// bytes ([`ResultLimits`](crate::ResultLimits)). Nothing partial is
+    /// returned: raise the guard for this call or the client, or stream the
+    /// result instead.
+    TooLarge(Box<TooLarge>),
+}
+
+/// Which guard of [`ResultLimits`](crate::ResultLimits) a read crossed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Guard {
+    /// [`ResultLimits::max_rows`](crate::ResultLimits::max_rows).
+    Rows,
+    /// [`ResultLimits::max_bytes`](crate::ResultLimits::max_bytes).
+    Bytes,
+}
+
+impl fmt::Display for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Guard::Rows => "max_rows",
+            Guard::Bytes => "max_bytes",
+        })
+    }
+}
+
+/// A result too large for the guard it met; see [`Error::TooLarge`].
+///
+/// ```
+/// # fn check(err: hotdata::Error) {
+/// if let hotdata::Error::TooLarge(big) = &err {
+///     eprintln!("{} stopped at {} (limit {}); {:?} rows in all",
+///         big.guard, big.reached, big.limit, big.total_row_count);
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TooLarge {
+    /// The operation that was reading.
+    pub operation: Cow<'static, str>,
+    /// The stored result being read, when it has an id.
+    pub result_id: Option<String>,
+    /// The guard that stopped the read.
+    pub guard: Guard,
+    /// The guard's value.
+    pub limit: u64,
+    /// What the read had reached when it stopped (rows or bytes, by
+    /// [`guard`](Self::guard)); over `limit`, or the server's announced total.
+    pub reached: u64,
+    /// Rows in the whole result, when the server said.
+    pub total_row_count: Option<u64>,
+}
+
+impl fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.guard {
+            Guard::Rows => "rows",
+            Guard::Bytes => "bytes",
+        };
+        write!(f, "{}: ", self.operation)?;
+        match &self.result_id {
+            Some(id) => write!(f, "result {id}")?,
+            None => f.write_str("the result")?,
+        }
+        write!(
+            f,
+            " is larger than {} allows: {} {what} reached, the limit is {}",
+            self.guard, self.reached, self.limit
+        )?;
+        if let Some(total) = self.total_row_count {
+            write!(f, " ({total} rows in all)")?;
+        }
+        f.write_str("; raise the limit for this call or the client (ResultLimits), or stream the result")
+    }
 }
 
 /// A query the server moved to the background; see
@@ -319,6 +394,7 @@ impl Error {
             Error::Api(e) => Some(&e.operation),
             Error::Decode(e) => Some(&e.operation),
             Error::MovedToBackground(e) => Some(&e.operation),
+            Error::TooLarge(e) => Some(&e.operation),
             Error::Timeout { operation, .. }
             | Error::Transport { operation, .. }
             | Error::InvalidArgument { operation, .. }
@@ -555,6 +631,7 @@ impl fmt::Display for Error {
                 message,
             } => write!(f, "{operation}: invalid argument `{argument}`: {message}"),
             Error::Config { message } => write!(f, "invalid client configuration: {message}"),
+            Error::TooLarge(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -634,6 +711,7 @@ impl std::error::Error for ApiError {}
 impl std::error::Error for DecodeError {}
 impl std::error::Error for Failure {}
 impl std::error::Error for MovedToBackground {}
+impl std::error::Error for TooLarge {}
 
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {

@@ -132,8 +132,10 @@ pub mod blocking;
 mod client;
 pub mod config;
 mod contract;
+mod csv;
 mod datasets;
 mod error;
+mod follow;
 mod http;
 mod nullable;
 pub mod query;
@@ -150,18 +152,20 @@ pub mod upload;
 pub mod generated;
 
 #[cfg(feature = "arrow")]
-pub use arrow::RecordBatchStream;
+pub use arrow::{ArrowAnswer, RecordBatchStream};
 pub use client::{
     ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE,
     WORKSPACE_HEADER,
 };
 pub use error::{
-    ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, MAX_RETRY_AFTER, MovedToBackground, REQUEST_ID_HEADERS,
+    ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, Guard, MAX_RETRY_AFTER, MovedToBackground,
+    REQUEST_ID_HEADERS, TooLarge,
 };
+pub use follow::{DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, ResultLimits, StreamedFormat};
 pub use generated::{builder, outcomes, types};
 pub use nullable::Nullable;
 pub use query::{Query, QueryOutcome, SavedQueryExecution};
-pub use results::{ResultPage, ResultRequest, SharedRow};
+pub use results::{DEFAULT_RESULT_WAIT, Download, ResultPage, ResultRequest, SharedRow};
 pub use retry::RetryPolicy;
 pub use rows::{Cell, Column, ColumnIndex, Row, RowIter, Rows, Value};
 pub use runs::{JobHandle, QueryRunHandle, WaitOptions};

@@ -5,15 +5,17 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{Stream, StreamExt as _, TryStreamExt as _};
+use futures::{Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::follow::{Chunks, ResultLimits};
 use crate::generated::operations::{GET_RESULT, headers};
-use crate::generated::types;
+use crate::generated::types::{self, ResultFormat};
 use crate::http;
-use crate::rows::{ColumnIndex, Decoded, Row, Rows, Value, decode};
+use crate::rows::{ColumnIndex, Decoded, Meta, Row, Rows, Value, decode};
+use crate::transport::DATABASE_HEADER;
 
 pub(crate) const OPERATION: &str = GET_RESULT.id;
 /// How long a fetch waits for a pending result unless told otherwise.
@@ -45,8 +47,8 @@ impl Client {
     /// let rows = client.result("res_123").await?;
     /// println!("{} rows", rows.len());
     ///
-    /// // Any size: one page in memory at a time.
-    /// let mut rows = client.result("res_123").stream(10_000);
+    /// // Any size: one streamed response, a chunk of rows in memory at a time.
+    /// let mut rows = client.result("res_123").stream();
     /// while let Some(row) = rows.try_next().await? {
     ///     println!("{}", row.get::<String>(0)?);
     /// }
@@ -62,6 +64,8 @@ impl Client {
             offset: None,
             limit: None,
             wait: DEFAULT_RESULT_WAIT,
+            database: None,
+            limits: None,
         }
     }
 }
@@ -75,6 +79,8 @@ pub struct ResultRequest<'a> {
     pub(crate) offset: Option<u64>,
     pub(crate) limit: Option<u64>,
     pub(crate) wait: Duration,
+    pub(crate) database: Option<String>,
+    pub(crate) limits: Option<ResultLimits>,
 }
 
 /// One slice of a stored result, with where the next one is.
@@ -115,10 +121,25 @@ impl<'a> ResultRequest<'a> {
         self
     }
 
-    /// Return at most this many rows (for [`rows`](Self::rows) and
-    /// [`page`](Self::page); the streams set their own page size).
+    /// Return at most this many rows.
     pub fn limit(mut self, limit: u64) -> Self {
         self.limit = Some(limit);
+        self
+    }
+
+    /// The database the result belongs to (sent as `X-Database-Id`), when it
+    /// is not the client's default. The live API finds a result only in the
+    /// database its query ran in; rows from [`Client::query`] say which one
+    /// ([`Rows::database_id`]).
+    pub fn database(mut self, database_id: impl Into<String>) -> Self {
+        self.database = Some(database_id.into());
+        self
+    }
+
+    /// The guards on [`rows`](Self::rows) for this read, instead of the
+    /// client's ([`ClientBuilder::result_limits`](crate::ClientBuilder::result_limits)).
+    pub fn limits(mut self, limits: ResultLimits) -> Self {
+        self.limits = Some(limits);
         self
     }
 
@@ -134,24 +155,74 @@ impl<'a> ResultRequest<'a> {
     }
 
     /// The rows (of the slice set by [`offset`](Self::offset) and
-    /// [`limit`](Self::limit), else all of them). Same as awaiting the request.
+    /// [`limit`](Self::limit), else all of them), in one JSON response.
+    /// Same as awaiting the request.
+    ///
+    /// A result too large for the server to send as JSON (`413
+    /// RESULT_TOO_LARGE`) is read again in the client's
+    /// [`StreamedFormat`](crate::StreamedFormat). The whole result is held
+    /// to the [`ResultLimits`] in force: crossing one is
+    /// [`Error::TooLarge`]. For a result of any size, use
+    /// [`stream`](Self::stream).
     pub async fn rows(self) -> Result<Rows, Error> {
-        self.page().await.map(ResultPage::into_rows)
+        let whole = self.offset.is_none() && self.limit.is_none();
+        let limits = self.limits.unwrap_or_else(|| self.client.result_limits());
+        let id = self.id.clone();
+        let page = self.page().await?;
+        if whole {
+            let rows = &page.rows;
+            limits.check(OPERATION, &id, rows.len(), rows.text_len(), page.total_row_count)?;
+        }
+        Ok(page.into_rows())
     }
 
-    /// One slice of rows with the total row count and the next slice's link.
+    /// One JSON slice of rows (set by [`offset`](Self::offset) and
+    /// [`limit`](Self::limit)) with the total row count and the next slice's
+    /// link. Slices come in no guaranteed order: to read a whole result use
+    /// [`rows`](Self::rows) or [`stream`](Self::stream).
+    ///
+    /// A slice too large for the server to encode as JSON (`413
+    /// RESULT_TOO_LARGE`) is read again in a streamed format, with the same
+    /// offset and limit, under the guards of [`ResultLimits`].
     pub async fn page(self) -> Result<ResultPage, Error> {
+        let database = self.scope()?;
         let (client, id, wait) = (self.client, self.id.clone(), self.wait);
         let query = self.query(None);
-        fetch_page(client, &id, wait, || {
-            Ok(client.request(&GET_RESULT, &[&id])?.query(&query))
+        let db = database.as_deref();
+        let first = fetch_page(client, &id, wait, || {
+            Ok(with_scope(client.request(&GET_RESULT, &[&id])?.query(&query), db))
         })
-        .await
+        .await;
+        match first {
+            Err(Error::Api(e)) if e.status == 413 => {
+                tracing::debug!(result = %id, "JSON slice too large; reading it streamed");
+                let limits = self.limits.unwrap_or_else(|| client.result_limits());
+                let (chunks, total) = self.open_streamed(db, None).await?;
+                let meta = Meta {
+                    result_id: Some(id.clone()),
+                    database_id: database.clone(),
+                    ..Meta::default()
+                };
+                let mut rows = chunks.collect(limits, &id, total, meta).await?;
+                rows.meta_mut().total_row_count = total;
+                Ok(ResultPage {
+                    rows,
+                    total_row_count: total,
+                    next: None,
+                })
+            }
+            other => other.map(|mut page| {
+                page.rows.meta_mut().database_id = database;
+                page
+            }),
+        }
     }
 
-    /// Every slice of the result, `page_size` rows per request, following
-    /// each answer's `Link: rel="next"`. Lazy: a request per poll, one page
-    /// in memory at a time.
+    /// Every JSON slice of the result, `page_size` rows per request,
+    /// following each answer's `Link: rel="next"`. For callers that want
+    /// pages: the live API returns slices in no guaranteed order, so rows can
+    /// repeat or go missing across them. [`stream`](Self::stream) reads the
+    /// whole result exactly once.
     pub fn pages(self, page_size: u64) -> impl Stream<Item = Result<ResultPage, Error>> + Send + Unpin + 'a {
         enum Next {
             First,
@@ -161,19 +232,27 @@ impl<'a> ResultRequest<'a> {
         let id = self.id.clone();
         let wait = self.wait;
         let query = self.query(Some(page_size.max(1)));
-        Box::pin(futures::stream::try_unfold(Some(Next::First), move |state| {
-            let (id, query) = (id.clone(), query.clone());
+        let database = match self.scope() {
+            Ok(db) => db,
+            Err(e) => return futures::stream::iter([Err(e)]).boxed(),
+        };
+        futures::stream::try_unfold(Some(Next::First), move |state| {
+            let (id, query, database) = (id.clone(), query.clone(), database.clone());
             async move {
+                let db = database.as_deref();
                 let page = match state {
                     None => return Ok(None),
                     Some(Next::First) => {
                         fetch_page(client, &id, wait, || {
-                            Ok(client.request(&GET_RESULT, &[&id])?.query(&query))
+                            Ok(with_scope(client.request(&GET_RESULT, &[&id])?.query(&query), db))
                         })
                         .await?
                     }
                     Some(Next::Url(url)) => {
-                        fetch_page(client, &id, wait, || http::request_url(client, OPERATION, &url)).await?
+                        fetch_page(client, &id, wait, || {
+                            Ok(with_scope(http::request_url(client, OPERATION, &url)?, db))
+                        })
+                        .await?
                     }
                 };
                 let next = match &page.next {
@@ -182,32 +261,155 @@ impl<'a> ResultRequest<'a> {
                 };
                 Ok(Some((page, next)))
             }
-        }))
+        })
+        .boxed()
     }
 
-    /// Every row of the result, fetched `page_size` rows at a time; memory
-    /// holds one page.
-    pub fn stream(self, page_size: u64) -> impl Stream<Item = Result<SharedRow, Error>> + Send + Unpin + 'a {
-        self.pages(page_size)
-            .map_ok(|page| {
-                let rows = Arc::new(page.rows);
-                futures::stream::iter((0..rows.len()).map(move |index| {
-                    Ok(SharedRow {
-                        rows: Arc::clone(&rows),
-                        index,
-                    })
-                }))
+    /// Every row of the result (or of the slice set by
+    /// [`offset`](Self::offset) and [`limit`](Self::limit)), read from one
+    /// streamed response and decoded as it arrives: memory holds one chunk
+    /// of rows, whatever the result's size.
+    ///
+    /// The response is in the client's [`StreamedFormat`](crate::StreamedFormat):
+    /// an Arrow IPC stream with the `arrow` feature, where every value is
+    /// exact, else CSV.
+    ///
+    /// ```no_run
+    /// use futures::TryStreamExt as _;
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// let mut rows = client.result("res_123").database("db_abc").stream();
+    /// let mut n = 0u64;
+    /// while let Some(row) = rows.try_next().await? {
+    ///     n += row.get::<u64>("amount")?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream(self) -> impl Stream<Item = Result<SharedRow, Error>> + Send + Unpin + 'a {
+        Box::pin(
+            futures::stream::once(async move {
+                let database = self.scope()?;
+                let (chunks, _) = self.open_streamed(database.as_deref(), None).await?;
+                Ok::<_, Error>(chunks.rows())
             })
-            .try_flatten()
+            .map(|opened| -> futures::stream::BoxStream<'a, Result<SharedRow, Error>> {
+                match opened {
+                    Ok(rows) => rows.boxed(),
+                    Err(e) => futures::stream::iter([Err(e)]).boxed(),
+                }
+            })
+            .flatten(),
+        )
     }
 
-    /// Every row as `T` (columns matched to fields by name), one page in
-    /// memory at a time.
-    pub fn stream_as<T: DeserializeOwned + 'a>(
-        self,
-        page_size: u64,
-    ) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'a {
-        self.stream(page_size).map(|row| row.and_then(|row| row.deserialize()))
+    /// Every row as `T` (columns matched to fields by name), as
+    /// [`stream`](Self::stream) reads them.
+    pub fn stream_as<T: DeserializeOwned + 'a>(self) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'a {
+        self.stream().map(|row| row.and_then(|row| row.deserialize()))
+    }
+
+    /// Writes the result in `format` (CSV, Parquet, Arrow IPC, Markdown or
+    /// JSON) to `writer` as its bytes arrive, waiting for a result that is
+    /// still being written; memory holds one network chunk. Returns the
+    /// bytes written and the server's row count.
+    ///
+    /// ```no_run
+    /// use hotdata::types::ResultFormat;
+    /// # async fn run(client: hotdata::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut file = tokio::fs::File::create("orders.parquet").await?;
+    /// let done = client.result("res_123").download(ResultFormat::Parquet, &mut file).await?;
+    /// println!("{} bytes", done.bytes);
+    /// # Ok(()) }
+    /// ```
+    pub async fn download<W>(self, format: ResultFormat, writer: &mut W) -> Result<Download, Error>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        use tokio::io::AsyncWriteExt as _;
+        if let ResultFormat::Other(other) = &format {
+            return Err(Error::invalid_argument(
+                OPERATION,
+                "format",
+                format!("`{}` is not a format this SDK knows", other.as_str()),
+            ));
+        }
+        let database = self.scope()?;
+        let response = self.open(database.as_deref(), &format).await?;
+        let total_row_count = total_row_count(response.headers());
+        let mut body = response.bytes_stream();
+        let mut bytes = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| Error::from_reqwest(OPERATION, e))?;
+            writer.write_all(&chunk).await.map_err(|e| io_error(e))?;
+            bytes = bytes.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+        }
+        writer.flush().await.map_err(io_error)?;
+        Ok(Download { bytes, total_row_count })
+    }
+
+    /// The database this read goes to; see [`Client::scope`].
+    pub(crate) fn scope(&self) -> Result<Option<String>, Error> {
+        self.client.scope(OPERATION, self.database.as_deref())
+    }
+
+    /// Waits until the result is ready and opens it in `format` (with this
+    /// request's offset and limit).
+    pub(crate) async fn open(&self, database: Option<&str>, format: &ResultFormat) -> Result<reqwest::Response, Error> {
+        let client = self.client;
+        let mut query = vec![("format", format.as_str().to_owned())];
+        query.extend(self.query(None));
+        let accept = media_type(format);
+        fetch_ready(client, &self.id, self.wait, || {
+            let mut request = with_scope(client.request(&GET_RESULT, &[&self.id])?.query(&query), database);
+            if let Some(accept) = accept {
+                request = request.header(reqwest::header::ACCEPT, accept);
+            }
+            Ok(request)
+        })
+        .await
+    }
+
+    /// Opens the result in the streamed format of this build and returns its
+    /// rows as they will arrive, with the server's total row count.
+    pub(crate) async fn open_streamed(
+        &self,
+        database: Option<&str>,
+        hints: Option<&Rows>,
+    ) -> Result<(Chunks, Option<u64>), Error> {
+        match self.client.streamed_format() {
+            #[cfg(feature = "arrow")]
+            crate::StreamedFormat::Arrow => {
+                let response = self.open(database, &ResultFormat::Arrow).await?;
+                let total = total_row_count(response.headers());
+                Ok((
+                    Chunks::arrow(OPERATION, crate::arrow::decode(OPERATION, response)),
+                    total,
+                ))
+            }
+            _ => {
+                let owned;
+                let hints = match hints {
+                    Some(rows) => Some(rows),
+                    None => {
+                        owned = self.hints(database).await?;
+                        Some(&owned)
+                    }
+                };
+                let response = self.open(database, &ResultFormat::Csv).await?;
+                let total = total_row_count(response.headers());
+                Ok((Chunks::csv(OPERATION, response, hints), total))
+            }
+        }
+    }
+
+    /// A few rows of the result as JSON, to learn its column kinds for CSV.
+    async fn hints(&self, database: Option<&str>) -> Result<Rows, Error> {
+        let (client, id) = (self.client, &self.id);
+        let query = [("limit", HINT_ROWS.to_string())];
+        let page = fetch_page(client, id, self.wait, || {
+            Ok(with_scope(client.request(&GET_RESULT, &[id])?.query(&query), database))
+        })
+        .await?;
+        Ok(page.rows)
     }
 
     /// The query string: offset, and `limit` unless a page size replaces it.
@@ -220,6 +422,58 @@ impl<'a> ResultRequest<'a> {
             q.push(("limit", l.to_string()));
         }
         q
+    }
+}
+
+/// Rows of the JSON slice a CSV read learns its column kinds from.
+const HINT_ROWS: u64 = 64;
+
+/// What [`ResultRequest::download`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Download {
+    /// Bytes written.
+    pub bytes: u64,
+    /// Rows in the result (`X-Total-Row-Count`), when the server said.
+    pub total_row_count: Option<u64>,
+}
+
+/// Adds the database header when there is a database.
+pub(crate) fn with_scope(request: reqwest::RequestBuilder, database: Option<&str>) -> reqwest::RequestBuilder {
+    match database {
+        Some(db) => request.header(DATABASE_HEADER, db),
+        None => request,
+    }
+}
+
+/// The media type to ask for `format` in, so a proxy that keys on `Accept`
+/// agrees with `?format=`.
+fn media_type(format: &ResultFormat) -> Option<&'static str> {
+    Some(match format {
+        ResultFormat::Arrow => ARROW_STREAM,
+        ResultFormat::Csv => "text/csv",
+        ResultFormat::Json => "application/json",
+        ResultFormat::Md => "text/markdown",
+        ResultFormat::Parquet => "application/vnd.apache.parquet",
+        _ => return None,
+    })
+}
+
+/// The media type of an Arrow IPC stream.
+pub(crate) const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
+
+/// `X-Total-Row-Count`, when present and a number.
+pub(crate) fn total_row_count(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    headers
+        .get(TOTAL_ROW_COUNT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn io_error(e: std::io::Error) -> Error {
+    Error::Transport {
+        operation: OPERATION.into(),
+        source: Box::new(e),
     }
 }
 
@@ -241,6 +495,10 @@ pub struct SharedRow {
 }
 
 impl SharedRow {
+    pub(crate) fn new(rows: Arc<Rows>, index: usize) -> SharedRow {
+        SharedRow { rows, index }
+    }
+
     /// The row, borrowed, with every accessor of [`Row`].
     pub fn row(&self) -> Row<'_> {
         // `index` came from `0..rows.len()`.
@@ -358,10 +616,7 @@ async fn fetch_page(
     let response = fetch_ready(client, id, wait, build).await?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let total_row_count = headers
-        .get(TOTAL_ROW_COUNT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
+    let total_row_count = total_row_count(&headers);
     let next = headers
         .get_all(reqwest::header::LINK)
         .iter()

@@ -164,12 +164,61 @@ where
 pub struct QueryRunHandle {
     client: Client,
     id: String,
+    /// The run's database: the query's, else the client's default.
+    database: Option<String>,
 }
 
 impl QueryRunHandle {
-    /// A handle on run `id` through `client`.
+    /// A handle on run `id` through `client`, in the client's default database.
     pub(crate) fn new(client: Client, id: String) -> Self {
-        QueryRunHandle { client, id }
+        let database = client.database_id().map(str::to_owned);
+        QueryRunHandle { client, id, database }
+    }
+
+    /// A handle on run `id` of a query scoped to `database`.
+    pub(crate) fn scoped(client: Client, id: String, database: Option<String>) -> Self {
+        let database = database.or_else(|| client.database_id().map(str::to_owned));
+        QueryRunHandle { client, id, database }
+    }
+
+    /// The same run, read in `database` (sent as `X-Database-Id`): the live
+    /// API finds a run only in the database its query ran in. Handles from
+    /// [`Query::submit`](crate::Query::submit) already carry it.
+    pub fn database(mut self, database_id: impl Into<String>) -> Self {
+        self.database = Some(database_id.into());
+        self
+    }
+
+    /// The database the run is read in, if any.
+    pub fn database_id(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
+    /// Waits for the run to succeed and reads all the rows of its stored
+    /// result, in the run's database, as [`Client::result`] does (under
+    /// the client's [`ResultLimits`](crate::ResultLimits)).
+    ///
+    /// ```no_run
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// let run = client.query("SELECT * FROM events").database("db_1").submit().await?;
+    /// let rows = run.rows().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn rows(&self) -> Result<crate::Rows, Error> {
+        let info = self.wait().await?;
+        let Some(result_id) = info.result_id else {
+            return Err(Error::decode(
+                crate::generated::operations::GET_QUERY_RUN.id,
+                Some(200),
+                None,
+                "result_id",
+                "the run succeeded but names no stored result",
+                b"",
+            ));
+        };
+        let mut request = self.client.result(result_id);
+        request.database = self.database.clone();
+        request.rows().await
     }
 
     /// The run's id; store it to resume the wait later with
@@ -180,13 +229,13 @@ impl QueryRunHandle {
 
     /// The run's current state (`GET /v1/query-runs/{id}`).
     pub async fn get(&self) -> Result<QueryRunInfo, Error> {
-        Ok(self
-            .client
-            .get_query_run()
-            .id(self.id.clone())
-            .send()
-            .await?
-            .into_inner())
+        let operation = crate::generated::operations::GET_QUERY_RUN.id;
+        let database = self.client.scope(operation, self.database.as_deref())?;
+        let mut request = self.client.get_query_run().id(self.id.clone());
+        if let Some(db) = database {
+            request = request.x_database_id(db);
+        }
+        Ok(request.send().await?.into_inner())
     }
 
     /// Waits with [`WaitOptions::default`] until the run succeeds.

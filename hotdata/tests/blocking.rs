@@ -26,6 +26,7 @@ fn the_blocking_client_runs_operations_and_waits() {
     let stub = server.block_on(Stub::start());
     stub.reply([Canned::json(200, json!({"jobs": []})), run("running"), run("succeeded")]);
     let client = hotdata::blocking::Client::builder()
+        .allow_unscoped(true)
         .api_key("test-key")
         .workspace_id("ws_test")
         .base_url(&stub.base_url)
@@ -49,6 +50,7 @@ fn the_blocking_client_runs_operations_and_waits() {
 #[test]
 fn inside_an_async_runtime_it_refuses_with_a_clear_error() {
     let client = hotdata::blocking::Client::builder()
+        .allow_unscoped(true)
         .api_key("test-key")
         .base_url("http://127.0.0.1:9")
         .build_blocking()
@@ -73,6 +75,7 @@ fn it_works_on_spawn_blocking_threads_where_blocking_is_allowed() {
     let stub = rt.block_on(Stub::start());
     stub.reply([run("running"), run("succeeded"), Canned::json(200, json!({"jobs": []}))]);
     let client = hotdata::blocking::Client::builder()
+        .allow_unscoped(true)
         .api_key("test-key")
         .workspace_id("ws_test")
         .base_url(&stub.base_url)
@@ -120,9 +123,11 @@ fn the_blocking_client_queries_and_iterates_result_pages() {
         result_page(&[2], None),
     ]);
     let client = hotdata::blocking::Client::builder()
+        .allow_unscoped(true)
         .api_key("test-key")
         .workspace_id("ws_test")
         .base_url(&stub.base_url)
+        .database_id("db_1")
         .build_blocking()
         .expect("client");
 
@@ -137,10 +142,19 @@ fn the_blocking_client_queries_and_iterates_result_pages() {
     }
     let lines: Vec<Line> = client
         .result("res_1")
-        .iter_as::<Line>(2)
-        .collect::<Result<_, _>>()
-        .expect("every page");
+        .pages(2)
+        .map(|page| page.map(|p| p.rows().rows_as::<Line>().expect("lines")))
+        .collect::<Result<Vec<_>, _>>()
+        .expect("every page")
+        .into_iter()
+        .flatten()
+        .collect();
     assert_eq!(lines.iter().map(|l| l.n).collect::<Vec<_>>(), [0, 1, 2]);
     assert!(lines.iter().all(|l| l.amount == "99999999999999999999.99"));
     assert_eq!(stub.count(), 3);
+    let received = stub.received();
+    assert!(
+        received.iter().all(|r| r.header("x-database-id") == Some("db_1")),
+        "the default database goes with the query and every read of its result"
+    );
 }

@@ -170,6 +170,7 @@ async fn a_refused_connection_is_retried_for_every_post() {
             Stub::start_at(&addr.to_string()).await
         });
         let client = hotdata::Client::builder()
+            .allow_unscoped(true)
             .api_key("test-key")
             .workspace_id("ws_test")
             .base_url(format!("http://{addr}"))

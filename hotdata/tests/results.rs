@@ -4,7 +4,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt as _;
+use futures::{StreamExt as _, TryStreamExt as _};
 use hotdata::Error;
 use serde_json::json;
 use support::{Canned, Stub};
@@ -155,9 +155,14 @@ async fn streams_follow_link_until_it_stops() {
     let client = stub.client();
     let numbers: Vec<i64> = client
         .result("res_1")
-        .stream(2)
-        .and_then(|row| async move { row.get::<i64>("n") })
-        .try_collect()
+        .pages(2)
+        .map_ok(|page| {
+            page.rows()
+                .iter()
+                .map(|r| r.get::<i64>("n").unwrap())
+                .collect::<Vec<_>>()
+        })
+        .try_concat()
         .await
         .unwrap();
     assert_eq!(numbers, [0, 1, 2, 3, 4]);
@@ -177,8 +182,106 @@ async fn streams_follow_link_until_it_stops() {
         amount: String,
     }
     stub.reply([page(&[7], &[])]);
-    let lines: Vec<Line> = client.result("res_1").stream_as(100).try_collect().await.unwrap();
+    let lines: Vec<Line> = client
+        .result("res_1")
+        .pages(100)
+        .map_ok(|p| p.rows().rows_as::<Line>().unwrap())
+        .try_concat()
+        .await
+        .unwrap();
     assert_eq!(lines[0].amount, "7.00");
+}
+
+/// A CSV body for the streamed reads: a header and `rows` records.
+fn csv(body: &str) -> Canned {
+    Canned::raw(200, "text/csv; charset=utf-8", body.as_bytes().to_vec()).header("x-total-row-count", "3")
+}
+
+#[tokio::test]
+async fn a_csv_stream_is_one_request_typed_by_a_json_sample() {
+    let stub = Stub::start().await;
+    let sample = Canned::json(
+        200,
+        json!({"result_id": "res_1", "status": "ready", "columns": ["n", "amount", "ok", "note"],
+               "nullable": [false, false, true, true], "row_count": 1,
+               "rows": [[1, "1.00", true, null]]}),
+    );
+    stub.reply([
+        sample,
+        pending("0"),
+        csv(concat!(
+            "n,amount,ok,note\n",
+            "1,1.00,true,\n",
+            "2,\"2,5\",false,\"\"\r\n",
+            r#"12345678901234567890,99999999999999999999.99,,"say ""hi""""#,
+            "\n"
+        )),
+    ]);
+    let client = stub
+        .builder()
+        .streamed_format(hotdata::StreamedFormat::Csv)
+        .build()
+        .unwrap();
+    let rows: Vec<hotdata::SharedRow> = client
+        .result("res_1")
+        .database("db_1")
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    let raw: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.row().values().map(|v| v.to_string()).collect())
+        .collect();
+    assert_eq!(raw[0], ["1", "1.00", "true", "null"]);
+    use hotdata::Value;
+    assert!(
+        matches!(rows[0].value("n"), Some(Value::Number("1"))),
+        "numbers stay numbers"
+    );
+    assert!(
+        matches!(rows[0].value("amount"), Some(Value::String(_))),
+        "text stays text"
+    );
+    assert!(matches!(rows[0].value("ok"), Some(Value::Bool(true))));
+    assert!(
+        matches!(rows[0].value("note"), Some(Value::Null)),
+        "an unquoted empty cell is NULL"
+    );
+    assert_eq!(
+        raw[1],
+        ["2", "2,5", "false", ""],
+        "a quoted empty cell is an empty string"
+    );
+    assert_eq!(rows[2].get::<u64>("n").unwrap(), 12345678901234567890);
+    assert_eq!(rows[2].get::<String>("amount").unwrap(), "99999999999999999999.99");
+    assert_eq!(rows[2].get::<Option<bool>>("ok").unwrap(), None);
+    assert_eq!(rows[2].get::<String>("note").unwrap(), "say \"hi\"");
+    let got = stub.received();
+    assert_eq!(got.len(), 3, "sample, a pending poll, one streamed read");
+    assert_eq!(got[0].query(), "limit=64");
+    assert_eq!(got[2].query(), "format=csv");
+    assert_eq!(got[2].header("accept"), Some("text/csv"));
+    assert!(
+        got.iter().all(|r| r.header("x-database-id") == Some("db_1")),
+        "every read is scoped"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_csv_stream_is_a_decode_error() {
+    let stub = Stub::start().await;
+    let sample = Canned::json(200, json!({"columns": ["n"], "rows": [[1]]}));
+    stub.reply([sample, csv("n\n1\n\"open")]);
+    let client = stub
+        .builder()
+        .streamed_format(hotdata::StreamedFormat::Csv)
+        .build()
+        .unwrap();
+    let got: Vec<_> = client.result("res_1").stream().collect::<Vec<_>>().await;
+    assert!(got[0].is_ok());
+    assert!(matches!(got.last(), Some(Err(Error::Decode(_)))), "{got:?}");
 }
 
 #[tokio::test]
@@ -210,6 +313,7 @@ async fn next_links_to_other_origins_are_refused() {
 async fn a_read_on_a_stalled_connection_ends_at_its_wait_deadline() {
     let (base_url, accepted) = support::silent().await;
     let client = hotdata::Client::builder()
+        .allow_unscoped(true)
         .api_key("test-key")
         .base_url(base_url)
         .build()

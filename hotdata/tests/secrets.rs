@@ -88,6 +88,7 @@ async fn the_key_is_in_no_log_line_debug_display_or_error() {
 
     let stub = Stub::start().await;
     let builder = hotdata::Client::builder()
+        .allow_unscoped(true)
         .api_key(KEY)
         .workspace_id("ws_test")
         .base_url(&stub.base_url)

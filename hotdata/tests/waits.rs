@@ -98,6 +98,7 @@ async fn a_wait_on_a_stalled_connection_ends_at_its_deadline() {
     // far longer than the wait.
     let (base_url, accepted) = support::silent().await;
     let client = hotdata::Client::builder()
+        .allow_unscoped(true)
         .api_key("test-key")
         .base_url(base_url)
         .build()
@@ -147,6 +148,7 @@ async fn a_wait_that_runs_out_of_time_keeps_the_last_error_as_its_source() {
     // Connection failures are kept the same way.
     let addr = support::refused_addr();
     let client = hotdata::Client::builder()
+        .allow_unscoped(true)
         .api_key("test-key")
         .base_url(format!("http://{addr}"))
         .retry(hotdata::RetryPolicy::none())

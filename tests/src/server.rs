@@ -131,6 +131,11 @@ impl Server {
         &self.app.config.api_key
     }
 
+    /// The contract the server follows (live, or the May 2026 seed era).
+    pub fn contract(&self) -> crate::Contract {
+        self.app.config.contract
+    }
+
     /// Public ID of the workspace seeded at start.
     pub fn workspace_id(&self) -> &str {
         &self.app.config.workspace_id

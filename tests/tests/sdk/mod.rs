@@ -94,9 +94,11 @@ impl Sdk {
     }
 }
 
-/// A client builder for `server`, with retries fast enough for tests.
+/// A client builder for `server`, with retries fast enough for tests. Under the seed-era contract the client
+/// allows unscoped queries and reads, as that contract does.
 pub fn builder(server: &Server) -> hotdata::ClientBuilder {
     hotdata::Client::builder()
+        .allow_unscoped(server.contract() == hotdata_local::Contract::Seed2026_05)
         .base_url(server.base_url())
         .api_key(server.api_key())
         .workspace_id(server.workspace_id())

@@ -9,15 +9,12 @@ use arrow_buffer::Buffer;
 use arrow_ipc::reader::StreamDecoder;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
-use reqwest::header::{ACCEPT, HeaderValue};
 
 use crate::error::Error;
-use crate::generated::operations::GET_RESULT;
 use crate::generated::types::ResultFormat;
-use crate::results::{OPERATION, ResultRequest, fetch_ready};
+use crate::results::ResultRequest;
 
-/// The media type of an Arrow IPC stream.
-const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
+pub(crate) mod cells;
 
 impl ResultRequest<'_> {
     /// The result as an Arrow IPC stream, decoded batch by batch as the bytes
@@ -37,35 +34,9 @@ impl ResultRequest<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn arrow_stream(self) -> Result<RecordBatchStream, Error> {
-        let client = self.client;
-        let mut query = vec![("format", ResultFormat::Arrow.as_str().to_owned())];
-        if let Some(o) = self.offset {
-            query.push(("offset", o.to_string()));
-        }
-        if let Some(l) = self.limit {
-            query.push(("limit", l.to_string()));
-        }
-        let response = fetch_ready(client, &self.id, self.wait, || {
-            Ok(client
-                .request(&GET_RESULT, &[&self.id])?
-                .query(&query)
-                .header(ACCEPT, HeaderValue::from_static(ARROW_STREAM)))
-        })
-        .await?;
-        let status = response.status().as_u16();
-        let decoding = Decoding {
-            body: response.bytes_stream().boxed(),
-            decoder: StreamDecoder::new(),
-            pending: Buffer::from(Vec::<u8>::new()),
-            status,
-            done: false,
-        };
-        let inner = futures::stream::unfold(decoding, |mut d| async move {
-            let item = d.next_batch().await?;
-            Some((item, d))
-        })
-        .boxed();
-        Ok(RecordBatchStream { inner })
+        let database = self.scope()?;
+        let response = self.open(database.as_deref(), &ResultFormat::Arrow).await?;
+        Ok(decode(crate::results::OPERATION, response))
     }
 
     /// Every batch of the result, collected; for results small enough to
@@ -73,6 +44,100 @@ impl ResultRequest<'_> {
     pub async fn arrow_collect(self) -> Result<Vec<RecordBatch>, Error> {
         self.arrow_stream().await?.try_collect().await
     }
+}
+
+/// A query's answer as Arrow record batches; see
+/// [`Query::arrow`](crate::Query::arrow). It is a stream of batches, with
+/// what the server said about the answer.
+pub struct ArrowAnswer {
+    pub(crate) query_run_id: Option<String>,
+    pub(crate) result_id: Option<String>,
+    pub(crate) total_row_count: Option<u64>,
+    pub(crate) execution_time_ms: Option<u64>,
+    pub(crate) warning: Option<String>,
+    pub(crate) database_id: Option<String>,
+    pub(crate) batches: RecordBatchStream,
+}
+
+impl fmt::Debug for ArrowAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArrowAnswer")
+            .field("query_run_id", &self.query_run_id)
+            .field("result_id", &self.result_id)
+            .field("total_row_count", &self.total_row_count)
+            .field("database_id", &self.database_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ArrowAnswer {
+    /// The query run that produced the answer.
+    pub fn query_run_id(&self) -> Option<&str> {
+        self.query_run_id.as_deref()
+    }
+
+    /// The stored result, when the server saved one.
+    pub fn result_id(&self) -> Option<&str> {
+        self.result_id.as_deref()
+    }
+
+    /// Rows in the whole answer (`X-Total-Row-Count`), when the server said.
+    pub fn total_row_count(&self) -> Option<u64> {
+        self.total_row_count
+    }
+
+    /// How long the query ran on the server, when it said.
+    pub fn execution_time_ms(&self) -> Option<u64> {
+        self.execution_time_ms
+    }
+
+    /// The server's warning about the query, if any.
+    pub fn warning(&self) -> Option<&str> {
+        self.warning.as_deref()
+    }
+
+    /// The database the query ran in.
+    pub fn database_id(&self) -> Option<&str> {
+        self.database_id.as_deref()
+    }
+
+    /// The batches alone.
+    pub fn into_batches(self) -> RecordBatchStream {
+        self.batches
+    }
+
+    /// Every batch, collected; for answers small enough to hold whole.
+    pub async fn collect(self) -> Result<Vec<RecordBatch>, Error> {
+        self.batches.try_collect().await
+    }
+}
+
+impl Stream for ArrowAnswer {
+    type Item = Result<RecordBatch, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.batches.poll_next_unpin(cx)
+    }
+}
+
+/// Decodes `response`'s body, an Arrow IPC stream, batch by batch as it
+/// arrives.
+pub(crate) fn decode(operation: &'static str, response: reqwest::Response) -> RecordBatchStream {
+    let status = response.status().as_u16();
+    let decoding = Decoding {
+        operation,
+        body: response.bytes_stream().boxed(),
+        decoder: StreamDecoder::new(),
+        pending: Buffer::from(Vec::<u8>::new()),
+        status,
+        done: false,
+    };
+    let inner = futures::stream::unfold(decoding, |mut d| async move {
+        let item = d.next_batch().await?;
+        Some((item, d))
+    })
+    .boxed();
+    RecordBatchStream { inner }
 }
 
 /// Record batches decoded off the socket; see
@@ -98,6 +163,7 @@ impl Stream for RecordBatchStream {
 /// The decoding state: the body still to read, the decoder, and the part of
 /// the last chunk the decoder has not consumed yet.
 struct Decoding {
+    operation: &'static str,
     body: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     decoder: StreamDecoder,
     pending: Buffer,
@@ -123,7 +189,7 @@ impl Decoding {
                 Some(Ok(chunk)) => self.pending = Buffer::from(chunk),
                 Some(Err(e)) => {
                     self.done = true;
-                    return Some(Err(Error::from_reqwest(OPERATION, e)));
+                    return Some(Err(Error::from_reqwest(self.operation, e)));
                 }
                 None => {
                     self.done = true;
@@ -138,6 +204,6 @@ impl Decoding {
 
     fn fail(&mut self, message: String) -> Error {
         self.done = true;
-        Error::decode(OPERATION, Some(self.status), None, "", message, b"")
+        Error::decode(self.operation, Some(self.status), None, "", message, b"")
     }
 }

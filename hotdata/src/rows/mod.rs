@@ -16,6 +16,9 @@ use serde_json::value::RawValue;
 
 use crate::error::Error;
 
+mod build;
+pub(crate) use build::RowsBuilder;
+
 /// One column of a result: its name and whether it may hold NULL.
 ///
 /// The JSON encoding of a result names its columns and their nullability
@@ -27,6 +30,10 @@ pub struct Column {
 }
 
 impl Column {
+    pub(crate) fn new(name: String, nullable: Option<bool>) -> Column {
+        Column { name, nullable }
+    }
+
     /// The column's name, as the query produced it.
     pub fn name(&self) -> &str {
         &self.name
@@ -67,12 +74,17 @@ pub struct Rows {
 }
 
 #[derive(Debug, Clone, Default)]
-struct Meta {
-    result_id: Option<String>,
-    query_run_id: Option<String>,
-    execution_time_ms: Option<u64>,
-    warning: Option<String>,
-    row_count: Option<u64>,
+pub(crate) struct Meta {
+    pub(crate) result_id: Option<String>,
+    pub(crate) query_run_id: Option<String>,
+    pub(crate) execution_time_ms: Option<u64>,
+    pub(crate) warning: Option<String>,
+    pub(crate) row_count: Option<u64>,
+    pub(crate) truncated: Option<bool>,
+    pub(crate) preview_row_count: Option<u64>,
+    pub(crate) total_row_count: Option<u64>,
+    /// The database the rows were read in; set by the flows, never decoded.
+    pub(crate) database_id: Option<String>,
 }
 
 impl fmt::Debug for Rows {
@@ -190,6 +202,71 @@ impl Rows {
     /// The `row_count` the server reported for this response.
     pub fn reported_row_count(&self) -> Option<u64> {
         self.meta.row_count
+    }
+
+    /// Whether these rows are a preview: the first rows of a larger answer
+    /// the server cut short (`truncated` in a query response).
+    /// [`Client::query`](crate::Client::query) follows a truncated answer to
+    /// all of its rows, so this is `true` only for
+    /// [`Query::preview`](crate::Query::preview).
+    pub fn is_truncated(&self) -> bool {
+        self.meta.truncated == Some(true)
+    }
+
+    /// Rows in the whole answer, when known: the server's count, or, for a
+    /// followed answer, the rows read.
+    pub fn total_row_count(&self) -> Option<u64> {
+        self.meta.total_row_count
+    }
+
+    /// Rows the server put in a truncated preview (`preview_row_count`).
+    pub fn preview_row_count(&self) -> Option<u64> {
+        self.meta.preview_row_count
+    }
+
+    /// The database these rows were read in, when the call was scoped to one;
+    /// read their stored result with the same scope.
+    pub fn database_id(&self) -> Option<&str> {
+        self.meta.database_id.as_deref()
+    }
+
+    /// Parts for the flows that fill in what the body could not say.
+    pub(crate) fn meta_mut(&mut self) -> &mut Meta {
+        &mut self.meta
+    }
+
+    /// Bytes of JSON text held (cells and what surrounds them).
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub(crate) fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// Rows built from cell text gathered elsewhere (a streamed read).
+    pub(crate) fn from_parts(
+        operation: &'static str,
+        text: String,
+        spans: Vec<u32>,
+        len: usize,
+        columns: Vec<Column>,
+        meta: Meta,
+    ) -> Rows {
+        Rows {
+            operation,
+            text,
+            spans,
+            len,
+            columns,
+            meta,
+        }
+    }
+
+    /// The JSON text of every cell of row `index`, in column order.
+    #[cfg(test)]
+    pub(crate) fn raw_row(&self, index: usize) -> impl Iterator<Item = &str> + '_ {
+        (0..self.columns.len()).map(move |c| self.cell(index, c))
     }
 
     fn cell(&self, row: usize, col: usize) -> &str {
@@ -879,6 +956,9 @@ enum Field {
     QueryRunId,
     ExecutionTimeMs,
     Warning,
+    Truncated,
+    PreviewRowCount,
+    TotalRowCount,
     Status,
     ErrorMessage,
     Other,
@@ -895,6 +975,9 @@ impl Field {
             Field::QueryRunId => "query_run_id",
             Field::ExecutionTimeMs => "execution_time_ms",
             Field::Warning => "warning",
+            Field::Truncated => "truncated",
+            Field::PreviewRowCount => "preview_row_count",
+            Field::TotalRowCount => "total_row_count",
             Field::Status => "status",
             Field::ErrorMessage => "error_message",
             Field::Other => "",
@@ -920,6 +1003,9 @@ impl<'de> Deserialize<'de> for Field {
                     "query_run_id" => Field::QueryRunId,
                     "execution_time_ms" => Field::ExecutionTimeMs,
                     "warning" => Field::Warning,
+                    "truncated" => Field::Truncated,
+                    "preview_row_count" => Field::PreviewRowCount,
+                    "total_row_count" => Field::TotalRowCount,
                     "status" => Field::Status,
                     "error_message" => Field::ErrorMessage,
                     _ => Field::Other,
@@ -966,6 +1052,9 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
                 Field::QueryRunId => out.meta.query_run_id = map.next_value()?,
                 Field::ExecutionTimeMs => out.meta.execution_time_ms = map.next_value()?,
                 Field::Warning => out.meta.warning = map.next_value()?,
+                Field::Truncated => out.meta.truncated = map.next_value()?,
+                Field::PreviewRowCount => out.meta.preview_row_count = map.next_value()?,
+                Field::TotalRowCount => out.meta.total_row_count = map.next_value()?,
                 Field::Status => out.status = map.next_value()?,
                 Field::ErrorMessage => out.error_message = map.next_value()?,
                 Field::Other => {
