@@ -541,6 +541,8 @@ impl Client {
             client: self,
             id: id.into(),
             version: None,
+            database: None,
+            limits: None,
         }
     }
 }
@@ -553,6 +555,8 @@ pub struct SavedQueryExecution<'a> {
     client: &'a Client,
     id: String,
     version: Option<i64>,
+    database: Option<String>,
+    limits: Option<ResultLimits>,
 }
 
 impl<'a> SavedQueryExecution<'a> {
@@ -562,14 +566,36 @@ impl<'a> SavedQueryExecution<'a> {
         self
     }
 
-    /// Runs the saved query and returns its rows. Same as awaiting it.
+    /// Runs the saved query in this database instead of the client's
+    /// default; see [`Query::database`].
+    pub fn database(mut self, database_id: impl Into<String>) -> Self {
+        self.database = Some(database_id.into());
+        self
+    }
+
+    /// The guards on following a truncated answer; see [`Query::limits`].
+    pub fn limits(mut self, limits: ResultLimits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// Runs the saved query and returns all of its rows, following a
+    /// truncated answer as [`Query::rows`] does. Same as awaiting it.
     pub async fn rows(self) -> Result<Rows, Error> {
+        let client = self.client;
+        let database = client.scope(SAVED_OPERATION, self.database.as_deref())?;
+        let limits = self.limits.unwrap_or_else(|| client.result_limits());
         let body = types::ExecuteSavedQueryRequest {
             version: self.version.into(),
         };
-        let request = self.client.request(SAVED, &[&self.id])?.json(&body);
-        let response = self.client.execute_ok(SAVED_OPERATION, request).await?;
-        read_rows(SAVED_OPERATION, response).await
+        let request = with_scope(client.request(SAVED, &[&self.id])?.json(&body), database.as_deref());
+        let response = client.execute_ok(SAVED_OPERATION, request).await?;
+        let mut rows = read_rows(SAVED_OPERATION, response).await?;
+        rows.meta_mut().database_id = database;
+        if rows.is_truncated() {
+            return follow(client, rows, limits, DEFAULT_RESULT_WAIT).await;
+        }
+        Ok(rows)
     }
 }
 
