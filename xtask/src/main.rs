@@ -1,4 +1,4 @@
-//! `cargo xtask regen`, `check`, `seed-flows` and `ci`.
+//! `cargo xtask regen`, `check`, `msrv`, `examples`, `seed-flows` and `ci`.
 
 use std::process::{Command, ExitCode};
 
@@ -7,17 +7,19 @@ mod seed_flows;
 
 use xtask::{GENERATED, SPEC, drift, generate, line_count, report, workspace_root, write};
 
-const USAGE: &str = "usage: cargo xtask <regen|report|check|msrv|conformance|seed-flows|ci> [--base <file|rev>]
+const USAGE: &str =
+    "usage: cargo xtask <regen|report|check|msrv|examples|conformance|seed-flows|ci> [--base <file|rev>]
   regen   rewrite hotdata/src/generated/ and the insta snapshots from spec/openapi.yaml,
           then print what the spec change does to users (against --base, default HEAD)
   report  only print that report, ready to paste into CHANGELOG.md
   check   fail with a diff if anything generated or snapshotted is stale
-  msrv    fail if a dependency needs a newer Rust than its package's rust-version
+  msrv    fail if a crate a package builds or tests with declares a newer rust-version than the package
+  examples  run every example (examples/) offline against its embedded hotdata-local (a step of ci)
   conformance  run schemathesis against a freshly started hotdata-local (a step of ci)
   seed-flows  run Hotdata's Python client hotdata==0.2.6 (from PyPI) through every seed-era flow
           against hotdata-local --contract 2026-05 (tests/python/seed_flows.py)
-  ci      everything CI runs: fmt, clippy, spec validation, check, tests, schemathesis against
-          hotdata-local, the seed-era flows, docs";
+  ci      everything CI runs: fmt, clippy, the msrv gate, spec validation, check, tests, every
+          example offline, schemathesis against hotdata-local, the seed-era flows, docs";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         "conformance" => conformance::schemathesis(&workspace_root(), &cargo()),
         "ci" => ci(),
         "msrv" => check_rust_versions(&cargo()).map(|()| println!("every rust-version promise holds")),
+        "examples" => run_examples(&cargo()),
         _ => Err(USAGE.to_owned()),
     });
     match result {
@@ -114,8 +117,8 @@ fn run(name: &str, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result
     }
 }
 
-/// Runs `cargo metadata` for this platform and fails when a dependency needs a newer Rust than its package's
-/// `rust-version` promises ([`xtask::msrv`]).
+/// Runs `cargo metadata` (every platform's dependencies) and fails when a crate that a workspace package builds
+/// or tests with declares a newer `rust-version` than the package does ([`xtask::msrv`]).
 fn check_rust_versions(cargo: &str) -> Result<(), String> {
     let out = Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--locked"])
@@ -138,6 +141,54 @@ fn check_rust_versions(cargo: &str) -> Result<(), String> {
         eprintln!("  {v}");
     }
     Err(format!("{} rust-version promise(s) broken", violations.len()))
+}
+
+/// Runs every example of the `hotdata-examples` package (`examples/`) with `HOTDATA_API_KEY` removed, so each
+/// starts its own embedded `hotdata-local`. An example fails the step when it exits non-zero or when the server
+/// reports traffic that breaks the spec (the examples' server records violations and prints them on stderr).
+fn run_examples(cargo: &str) -> Result<(), String> {
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps", "--locked"])
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata printed no JSON: {e}"))?;
+    let examples: Vec<String> = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["name"] == "hotdata-examples")
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+        .filter(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "example")))
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect();
+    if examples.is_empty() {
+        return Err("cargo metadata lists no examples in the hotdata-examples package".to_owned());
+    }
+    for name in &examples {
+        // The command the README documents, from the workspace root (cargo finds the package by the example).
+        let out = Command::new(cargo)
+            .args(["run", "--quiet", "--locked", "--example", name])
+            .current_dir(workspace_root())
+            .env_remove("HOTDATA_API_KEY")
+            .output()
+            .map_err(|e| format!("example {name}: cannot run cargo: {e}"))?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() || stderr.contains("spec violation") {
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+            eprint!("{stderr}");
+            return Err(format!("example {name} failed ({})", out.status));
+        }
+        println!("    {name}: ok");
+    }
+    Ok(())
 }
 
 /// Every gate CI applies, in order of speed; stops at the first failure.
@@ -205,6 +256,8 @@ fn ci() -> Result<(), String> {
         &["test", "--workspace", "--all-features"],
         &[("INSTA_UPDATE", "no"), ("CI", "true")],
     )?;
+    println!("==> every example, offline against its embedded hotdata-local (HOTDATA_API_KEY unset)");
+    run_examples(&cargo)?;
     println!(
         "==> conformance: schemathesis {} against the standalone hotdata-local",
         conformance::SCHEMATHESIS_VERSION

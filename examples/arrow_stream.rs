@@ -1,7 +1,7 @@
 //! A stored result as Arrow record batches: streamed off the socket batch by batch, or collected whole.
 //!
 //! ```sh
-//! cargo run --example arrow_stream --features arrow
+//! cargo run --example arrow_stream
 //! ```
 
 mod common;
