@@ -50,6 +50,7 @@ pub fn connect() -> Result<Env, Box<dyn std::error::Error>> {
         .base_url(server.base_url())
         .api_key(server.api_key())
         .workspace_id(server.workspace_id())
+        .allow_unscoped(true)
         .build()?;
     Ok(Env {
         client,
