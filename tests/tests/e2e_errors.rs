@@ -278,7 +278,7 @@ fn blocking_client_flow() {
         .unwrap();
     let total: i64 = client
         .result(many.result_id().unwrap())
-        .iter(8)
+        .iter()
         .map(|r| r.unwrap().get::<i64>("n").unwrap())
         .sum();
     assert_eq!(total, 465);

@@ -180,7 +180,7 @@ async fn results_page_with_link_and_total_row_count() {
     let all: Vec<i64> = sdk
         .client
         .result(&id)
-        .stream(7)
+        .stream()
         .map_ok(|row| row.get::<i64>("n").unwrap())
         .try_collect()
         .await
@@ -191,7 +191,7 @@ async fn results_page_with_link_and_total_row_count() {
     struct N {
         n: u32,
     }
-    let typed: Vec<N> = sdk.client.result(&id).stream_as::<N>(100).try_collect().await.unwrap();
+    let typed: Vec<N> = sdk.client.result(&id).stream_as::<N>().try_collect().await.unwrap();
     assert_eq!(typed.iter().map(|r| r.n).sum::<u32>(), 325);
     sdk.finish();
 }

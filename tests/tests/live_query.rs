@@ -42,6 +42,12 @@ fn client_in(sdk: &Sdk, db: &str) -> hotdata::Client {
     builder(&sdk.server).database_id(db).build().expect("client builds")
 }
 
+/// A client that sends calls with no database as they are, so the server's own answer to them can be checked
+/// (the SDK refuses them before sending unless told to allow them).
+fn unscoped(sdk: &Sdk) -> hotdata::Client {
+    builder(&sdk.server).allow_unscoped(true).build().expect("client builds")
+}
+
 /// Raw HTTP, for wire details the SDK does not expose (Arrow answer headers, `Retry-After`).
 fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -80,6 +86,8 @@ fn status_of(run: &hotdata::types::QueryRunInfo) -> String {
 async fn a_live_query_names_exactly_one_database() {
     let sdk = live(Config::default()).await;
     let err = sdk.client.query("SELECT 1 AS one").await.expect_err("no database");
+    assert!(matches!(err, hotdata::Error::InvalidArgument { .. }), "refused before sending: {err:?}");
+    let err = unscoped(&sdk).query("SELECT 1 AS one").await.expect_err("no database");
     assert_eq!(err.status(), Some(400), "{err:?}");
     let a = database(&sdk, "a").await;
     let b = database(&sdk, "b").await;
@@ -135,7 +143,7 @@ async fn a_live_query_names_exactly_one_database() {
         .send()
         .await
         .unwrap();
-    let err = sdk.client.execute_saved_query(&saved.id).await.unwrap_err();
+    let err = unscoped(&sdk).execute_saved_query(&saved.id).await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{err:?}");
     let rows = client_in(&sdk, &a).execute_saved_query(&saved.id).await.unwrap();
     assert_eq!(ints(&rows), [6]);
@@ -157,7 +165,7 @@ async fn runs_and_results_are_read_in_their_database() {
     let run_id = rows.query_run_id().unwrap().to_owned();
 
     // Without the header: 400; with another database's: 404; with its own: the rows.
-    let err = sdk.client.result(&result_id).await.unwrap_err();
+    let err = unscoped(&sdk).result(&result_id).await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{err:?}");
     let err = in_b.result(&result_id).await.unwrap_err();
     assert_eq!(err.status(), Some(404), "{err:?}");
@@ -172,7 +180,7 @@ async fn runs_and_results_are_read_in_their_database() {
     assert_eq!(run.result_id.as_deref(), Some(result_id.as_str()));
 
     // An unknown ID: the header is asked for first (400), then the lookup fails (404).
-    let err = sdk.client.result("rslt_nowhere").await.unwrap_err();
+    let err = unscoped(&sdk).result("rslt_nowhere").await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{err:?}");
     let err = in_a.result("rslt_nowhere").await.unwrap_err();
     assert_eq!(err.status(), Some(404), "{err:?}");
@@ -247,7 +255,7 @@ async fn the_seed_era_contract_queries_and_reads_without_a_database() {
     }
     // The same data under the live contract: the unscoped result is still read without the header.
     let sdk = live(seed).await;
-    assert_eq!(ints(&sdk.client.result(&unscoped_result).await.unwrap()), [7]);
+    assert_eq!(ints(&unscoped(&sdk).result(&unscoped_result).await.unwrap()), [7]);
     sdk.finish();
 }
 
@@ -394,9 +402,11 @@ async fn json_reads_over_the_per_read_budget_get_413_and_other_formats_stream() 
         .await
         .unwrap();
     let id = rows.result_id().unwrap().to_owned();
-    let err = in_a.result(&id).await.unwrap_err();
+    let err = in_a.get_result().id(&id).send().await.unwrap_err();
     assert_eq!(err.status(), Some(413), "{err:?}");
     assert_eq!(err.code(), Some("RESULT_TOO_LARGE"));
+    // The SDK's read switches to a streamed format (`sdk_live_answers.rs` checks it row for row).
+    assert_eq!(in_a.result(&id).await.unwrap().len(), 10_000);
     // A slice within the budget is served; Arrow and CSV have no limit.
     assert_eq!(
         ints(&in_a.result(&id).offset(20).limit(10).await.unwrap()),
@@ -425,7 +435,7 @@ async fn json_reads_over_the_per_read_budget_get_413_and_other_formats_stream() 
         .query("SELECT g AS n FROM generate_series(1, 10000) AS t(g)")
         .await
         .unwrap();
-    let err = in_a.result(rows.result_id().unwrap()).await.unwrap_err();
+    let err = in_a.get_result().id(rows.result_id().unwrap()).send().await.unwrap_err();
     assert_eq!(err.status(), Some(413), "{err:?}");
     sdk.finish();
 }
