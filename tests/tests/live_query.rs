@@ -45,7 +45,10 @@ fn client_in(sdk: &Sdk, db: &str) -> hotdata::Client {
 /// A client that sends calls with no database as they are, so the server's own answer to them can be checked
 /// (the SDK refuses them before sending unless told to allow them).
 fn unscoped(sdk: &Sdk) -> hotdata::Client {
-    builder(&sdk.server).allow_unscoped(true).build().expect("client builds")
+    builder(&sdk.server)
+        .allow_unscoped(true)
+        .build()
+        .expect("client builds")
 }
 
 /// Raw HTTP, for wire details the SDK does not expose (Arrow answer headers, `Retry-After`).
@@ -86,7 +89,10 @@ fn status_of(run: &hotdata::types::QueryRunInfo) -> String {
 async fn a_live_query_names_exactly_one_database() {
     let sdk = live(Config::default()).await;
     let err = sdk.client.query("SELECT 1 AS one").await.expect_err("no database");
-    assert!(matches!(err, hotdata::Error::InvalidArgument { .. }), "refused before sending: {err:?}");
+    assert!(
+        matches!(err, hotdata::Error::InvalidArgument { .. }),
+        "refused before sending: {err:?}"
+    );
     let err = unscoped(&sdk).query("SELECT 1 AS one").await.expect_err("no database");
     assert_eq!(err.status(), Some(400), "{err:?}");
     let a = database(&sdk, "a").await;
@@ -435,7 +441,12 @@ async fn json_reads_over_the_per_read_budget_get_413_and_other_formats_stream() 
         .query("SELECT g AS n FROM generate_series(1, 10000) AS t(g)")
         .await
         .unwrap();
-    let err = in_a.get_result().id(rows.result_id().unwrap()).send().await.unwrap_err();
+    let err = in_a
+        .get_result()
+        .id(rows.result_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(413), "{err:?}");
     sdk.finish();
 }
