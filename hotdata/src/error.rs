@@ -106,6 +106,18 @@ pub enum Error {
     /// may be final, and only a newer SDK can tell. The raw status is in
     /// [`Failure::status`]; read the run or job again for its full state.
     UnknownStatus(Box<Failure>),
+    /// The [`BearerProvider`](crate::BearerProvider) failed, or returned a
+    /// token that cannot be sent, so the attempt it was asked for was never
+    /// sent. Not retried: the provider decides itself whether to try again
+    /// before giving up. The source is the provider's own error (a token
+    /// the provider puts into its own error message is the one thing this
+    /// crate cannot keep out of the text).
+    Credentials {
+        /// The operation the token was for.
+        operation: Cow<'static, str>,
+        /// What the provider returned instead of a token.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 /// A query the server moved to the background; see
@@ -234,6 +246,9 @@ impl Error {
     /// [`Error::Transport`].
     pub(crate) fn from_reqwest(operation: impl Into<Cow<'static, str>>, err: reqwest::Error) -> Self {
         let operation = operation.into();
+        if let Some(source) = crate::credentials::take_carried(&err) {
+            return Error::Credentials { operation, source };
+        }
         // Strip the URL: it never holds the key, but it may hold ids the
         // caller would rather keep out of logs, and it adds nothing the
         // operation name doesn't say.
@@ -323,6 +338,7 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::InvalidArgument { operation, .. }
             | Error::RequestBuild { operation, .. }
+            | Error::Credentials { operation, .. }
             | Error::CrossOriginLink { operation, .. } => Some(operation),
             Error::Failed(_) | Error::UnknownStatus(_) | Error::Config { .. } => None,
         }
@@ -549,6 +565,9 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Transport { operation, source } => write!(f, "{operation}: transport error: {source}"),
+            Error::Credentials { operation, source } => {
+                write!(f, "{operation}: no bearer token, nothing sent: {source}")
+            }
             Error::InvalidArgument {
                 operation,
                 argument,
@@ -623,7 +642,9 @@ impl fmt::Display for Failure {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Transport { source, .. } | Error::RequestBuild { source, .. } => Some(source.as_ref()),
+            Error::Transport { source, .. }
+            | Error::RequestBuild { source, .. }
+            | Error::Credentials { source, .. } => Some(source.as_ref()),
             Error::Timeout { source, .. } => source.as_deref().map(|s| s as &(dyn std::error::Error + 'static)),
             _ => None,
         }

@@ -132,6 +132,7 @@ pub mod blocking;
 mod client;
 pub mod config;
 mod contract;
+mod credentials;
 mod datasets;
 mod error;
 mod http;
@@ -155,6 +156,7 @@ pub use client::{
     ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE,
     WORKSPACE_HEADER,
 };
+pub use credentials::{BearerProvider, BearerToken, BoxError};
 pub use error::{
     ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, MAX_RETRY_AFTER, MovedToBackground, REQUEST_ID_HEADERS,
 };
