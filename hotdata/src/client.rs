@@ -320,9 +320,17 @@ impl ClientBuilder {
     /// | setting | variable | file entry (`profiles.<profile>.`) |
     /// |---|---|---|
     /// | API key | `HOTDATA_API_KEY` | `api_key` |
-    /// | workspace | `HOTDATA_WORKSPACE_ID` | `workspace_id`, else the first `workspaces[].public_id` |
+    /// | workspace | `HOTDATA_WORKSPACE_ID`, else `HOTDATA_WORKSPACE` | `workspace_id`, else the first `workspaces[].public_id` |
     /// | base URL (with or without `/v1`) | `HOTDATA_API_URL` | `api_url` |
     /// | default database | `HOTDATA_DATABASE` | `database` |
+    ///
+    /// The workspace variable has two names: `HOTDATA_WORKSPACE_ID` (this
+    /// crate's, and Hotdata's Rust client's) and `HOTDATA_WORKSPACE` (Hotdata's
+    /// CLI's and Python client's). When both are set, `HOTDATA_WORKSPACE_ID`
+    /// wins, and a warning is logged if they differ.
+    ///
+    /// With [`bearer_provider`](Self::bearer_provider) set, no API key is read
+    /// from the environment or the file.
     ///
     /// The file is `config.yml` in `HOTDATA_CONFIG_DIR`, else in `~/.hotdata`;
     /// the profile is the one named with [`profile`](Self::profile), else
