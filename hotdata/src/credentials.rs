@@ -105,6 +105,20 @@ impl From<&String> for BearerToken {
     }
 }
 
+/// Two tokens are equal when they send the same header: how a provider
+/// tells whether the token the server refused is the one it still caches.
+impl PartialEq for BearerToken {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Ok(a), Ok(b)) => a == b,
+            (Err(a), Err(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for BearerToken {}
+
 impl From<ApiKey> for BearerToken {
     fn from(key: ApiKey) -> Self {
         BearerToken::new(key.expose())
@@ -118,6 +132,12 @@ impl From<ApiKey> for BearerToken {
 /// token returned for that attempt. Cache the token in the provider and
 /// refresh it when it nears expiry: the client keeps nothing between
 /// attempts. Requests to object storage (presigned upload `PUT`s) never ask.
+///
+/// When the server answers `401 Unauthorized` to a token the provider
+/// returned, the client tells the provider ([`token_rejected`](Self::token_rejected))
+/// and sends the request once more with the token it returns next, whatever
+/// the method (a `401` was not acted on); a second `401` in the same call is
+/// returned as the error. A fixed [`ApiKey`] is never retried after a `401`.
 ///
 /// An error ends the call with [`Error::Credentials`](crate::Error::Credentials)
 /// (not retried: the provider decides itself whether to try again before
@@ -168,6 +188,14 @@ impl From<ApiKey> for BearerToken {
 ///         *self.cached.lock().unwrap() = Some((token.clone(), until));
 ///         Ok(token)
 ///     }
+///
+///     fn token_rejected(&self, rejected: &hotdata::BearerToken) {
+///         // Forget it, unless another request has already replaced it.
+///         let mut cached = self.cached.lock().unwrap();
+///         if cached.as_ref().is_some_and(|(token, _)| token == rejected) {
+///             *cached = None;
+///         }
+///     }
 /// }
 ///
 /// let client = hotdata::Client::builder()
@@ -179,6 +207,15 @@ impl From<ApiKey> for BearerToken {
 pub trait BearerProvider: Send + Sync + 'static {
     /// The token for the next attempt.
     fn bearer_token(&self) -> impl Future<Output = Result<BearerToken, BoxError>> + Send;
+
+    /// The server refused `token` (`401 Unauthorized`); the client is about
+    /// to ask [`bearer_token`](Self::bearer_token) again for its one retry.
+    /// Drop a cached token here (if it still is `token`: another request may
+    /// have replaced it already) so that the retry gets a fresh one. Does
+    /// nothing unless implemented.
+    fn token_rejected(&self, token: &BearerToken) {
+        let _ = token;
+    }
 }
 
 impl<F, Fut, T, E> BearerProvider for F
@@ -201,11 +238,16 @@ type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<BearerToken, BoxError>
 /// [`BearerProvider`] behind a pointer: its future boxed.
 pub(crate) trait DynProvider: Send + Sync {
     fn token(&self) -> TokenFuture<'_>;
+    fn rejected(&self, token: &BearerToken);
 }
 
 impl<P: BearerProvider> DynProvider for P {
     fn token(&self) -> TokenFuture<'_> {
         Box::pin(self.bearer_token())
+    }
+
+    fn rejected(&self, token: &BearerToken) {
+        self.token_rejected(token);
     }
 }
 
@@ -224,32 +266,42 @@ impl Credential {
     }
 
     /// Asks the provider (when there is one) and sets the `Authorization`
-    /// header of `request` to what it returned. A failure comes back as a
+    /// header of `request` to what it returned; returns that token, to be
+    /// passed to [`rejected`](Self::rejected) if the server refuses it. A failure comes back as a
     /// `reqwest::Error` that carries it (see [`carry`]), since that is all
     /// the transport's callers accept; [`Error::from_reqwest`](crate::Error)
     /// turns it into [`Error::Credentials`](crate::Error::Credentials).
-    pub(crate) async fn authorize(&self, request: &mut reqwest::Request) -> reqwest::Result<()> {
+    pub(crate) async fn authorize(&self, request: &mut reqwest::Request) -> reqwest::Result<Option<BearerToken>> {
         let Credential::Provider(provider) = self else {
-            return Ok(());
+            return Ok(None);
         };
-        let header = match provider.token().await {
-            Ok(token) => token.header(),
-            Err(e) => Err(e),
+        let token = match provider.token().await {
+            Ok(token) => token,
+            Err(e) => return Err(no_token(e).await),
         };
-        match header {
+        match token.header() {
             Ok(value) => {
                 request.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
-                Ok(())
+                Ok(Some(token))
             }
-            Err(e) => {
-                // The provider's error is the caller's to see; a log line
-                // says only that it happened.
-                tracing::debug!("the bearer provider gave no token; not sending");
-                // Boxed: only a failure pays for the size of this future.
-                Err(Box::pin(carry(e)).await)
-            }
+            Err(e) => Err(no_token(e).await),
         }
     }
+
+    /// Tells the provider the server refused `token`.
+    pub(crate) fn rejected(&self, token: &BearerToken) {
+        if let Credential::Provider(provider) = self {
+            provider.rejected(token);
+        }
+    }
+}
+
+/// The `reqwest::Error` for a provider that gave no usable token. The
+/// provider's error is the caller's to see; the log line says only that it
+/// happened. Boxed, so that only a failure pays for the size of the future.
+fn no_token(e: BoxError) -> Pin<Box<dyn Future<Output = reqwest::Error> + Send>> {
+    tracing::debug!("the bearer provider gave no usable token; not sending");
+    Box::pin(carry(e))
 }
 
 impl fmt::Debug for Credential {

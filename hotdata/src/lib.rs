@@ -47,8 +47,9 @@
 //! body excerpt. Requests are retried by the client's [`RetryPolicy`]
 //! (override per call with [`Client::with_retry`]), and each attempt is a
 //! `tracing` span named `hotdata.request` with the operation id, method, path
-//! template, attempt, status, duration and request id. The API key is in no
-//! log line, `Debug` or `Display`.
+//! template, attempt, status, duration and request id. The API key, and any
+//! token a [`BearerProvider`] returns, is in no log line, `Debug` or
+//! `Display`.
 //!
 //! A write is never sent twice: a `POST` is retried after a connection
 //! failure only when it never left the client or carries an idempotency key

@@ -231,7 +231,8 @@ impl Transport {
             let first = first.await;
             match (first.verdict, replay) {
                 (Some(hint), Some(next)) => {
-                    let retries = Box::pin(self.retry_loop(http, operation, next, idempotent, hint, started, first));
+                    let retries =
+                        Box::pin(self.retry_loop(http, operation, next, idempotent, hint, started, first, false));
                     retries.await
                 }
                 _ => first.result,
@@ -242,7 +243,9 @@ impl Transport {
     /// [`execute`](Self::execute) for a client with a bearer provider: the
     /// provider is asked before the first attempt and, in
     /// [`retry_loop`](Self::retry_loop), before every retry. A provider
-    /// failure ends the call (see [`Credential::authorize`]).
+    /// failure ends the call (see [`Credential::authorize`]). The first `401`
+    /// of a call is retried at once with a fresh token (see
+    /// [`retry_unauthorized`]).
     async fn execute_with_provider(
         &self,
         http: &reqwest::Client,
@@ -251,16 +254,17 @@ impl Transport {
     ) -> reqwest::Result<reqwest::Response> {
         let started = Instant::now();
         let idempotent = is_idempotent(request.method()) || carries_idempotency_key(&request);
-        self.shared.credential.authorize(&mut request).await?;
+        let token = self.shared.credential.authorize(&mut request).await?;
         let replay = if self.retry.get_max_attempts() > 1 {
             request.try_clone()
         } else {
             None
         };
-        let first = attempt(http, operation, request, 1, idempotent).await;
+        let mut first = attempt(http, operation, request, 1, idempotent).await;
+        let refreshed = retry_unauthorized(&self.shared.credential, &mut first, token.as_ref(), false);
         match (first.verdict, replay) {
             (Some(hint), Some(next)) => {
-                self.retry_loop(http, operation, next, idempotent, hint, started, first)
+                self.retry_loop(http, operation, next, idempotent, hint, started, first, refreshed)
                     .await
             }
             _ => first.result,
@@ -268,7 +272,8 @@ impl Transport {
     }
 
     /// Waits and sends again until an attempt needs no retry, the attempts
-    /// run out, or the next wait would pass the time limit.
+    /// run out, or the next wait would pass the time limit. `refreshed`: a
+    /// `401` was already retried in this call.
     #[allow(clippy::too_many_arguments)]
     async fn retry_loop(
         &self,
@@ -279,6 +284,7 @@ impl Transport {
         mut hint: Option<Duration>,
         started: Instant,
         mut last: Attempt,
+        mut refreshed: bool,
     ) -> reqwest::Result<reqwest::Response> {
         let policy = self.retry;
         let mut number: u32 = 1;
@@ -299,8 +305,9 @@ impl Transport {
             };
             // A fixed key is already in the request; a provider is asked
             // again, so the retry carries the token it returns now.
-            self.shared.credential.authorize(&mut request).await?;
+            let token = self.shared.credential.authorize(&mut request).await?;
             last = attempt(http, operation, request, number, idempotent).await;
+            refreshed = retry_unauthorized(&self.shared.credential, &mut last, token.as_ref(), refreshed);
             match (last.verdict, replay) {
                 (Some(next_hint), Some(next)) => {
                     hint = next_hint;
@@ -342,6 +349,30 @@ fn push_segment(path: &mut String, name: &str, value: &str) -> std::result::Resu
         }
     }
     Ok(())
+}
+
+/// Makes the first `401` of a call retryable at once when its token came
+/// from a provider, after telling the provider the token was refused: a
+/// short-lived token may have expired on the way, and a `401` was not acted
+/// on, so any method may be sent again. A fixed key (`token` is `None`) or a
+/// second `401` is left as it is. Returns whether a `401` has been retried.
+fn retry_unauthorized(
+    credential: &Credential,
+    last: &mut Attempt,
+    token: Option<&crate::credentials::BearerToken>,
+    refreshed: bool,
+) -> bool {
+    let Some(token) = token else { return refreshed };
+    if refreshed || last.verdict.is_some() {
+        return refreshed;
+    }
+    if !matches!(&last.result, Ok(response) if response.status() == StatusCode::UNAUTHORIZED) {
+        return refreshed;
+    }
+    tracing::debug!(parent: &last.span, "the server refused the provided token; asking the provider again");
+    credential.rejected(token);
+    last.verdict = Some(Some(Duration::ZERO));
+    true
 }
 
 /// What one attempt got, and whether (and after how long) to retry it.

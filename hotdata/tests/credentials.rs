@@ -13,10 +13,12 @@ use hotdata::{BearerProvider, BearerToken, BoxError, Error};
 use serde_json::json;
 use support::{Canned, Stub};
 
-/// Hands out `tok-1`, `tok-2`, ... and counts how often it was asked.
+/// Hands out `tok-1`, `tok-2`, ... and counts how often it was asked; keeps
+/// the tokens the server refused.
 #[derive(Clone, Default)]
 struct Numbered {
     asked: Arc<AtomicUsize>,
+    rejected: Arc<std::sync::Mutex<Vec<BearerToken>>>,
 }
 
 impl Numbered {
@@ -31,6 +33,10 @@ impl BearerProvider for Numbered {
         // A real provider may wait on the network here.
         tokio::task::yield_now().await;
         Ok(BearerToken::new(format!("tok-{n}")))
+    }
+
+    fn token_rejected(&self, token: &BearerToken) {
+        self.rejected.lock().expect("lock").push(token.clone());
     }
 }
 
@@ -85,6 +91,63 @@ async fn every_attempt_asks_the_provider_and_carries_its_token() {
     assert_eq!(rows.len(), 1);
     assert_eq!(provider.asked(), 5);
     assert_eq!(&bearers(&stub)[3..], ["Bearer tok-4", "Bearer tok-5"]);
+}
+
+fn unauthorized() -> Canned {
+    Canned::json(401, json!({"message": "token expired", "status": 401}))
+}
+
+#[tokio::test]
+async fn a_refused_token_is_reported_and_replaced_once_per_call() {
+    let stub = Stub::start().await;
+    let provider = Numbered::default();
+    let client = with_provider(&stub, provider.clone());
+    // A GET: refused, then sent again at once with the next token.
+    stub.reply([unauthorized(), jobs_page()]);
+    client.list_jobs().send().await.expect("the fresh token is accepted");
+    assert_eq!(bearers(&stub), ["Bearer tok-1", "Bearer tok-2"]);
+    assert_eq!(*provider.rejected.lock().unwrap(), [BearerToken::new("tok-1")]);
+
+    // A POST without an idempotency key too: a 401 was not acted on.
+    stub.reply([
+        unauthorized(),
+        Canned::json(
+            200,
+            json!({"columns": ["ok"], "rows": [[1]], "row_count": 1, "execution_time_ms": 1,
+                   "query_run_id": "qr_1", "result_id": null, "nullable": [false]}),
+        ),
+    ]);
+    client.query("SELECT 1 AS ok").rows().await.expect("rows");
+    assert_eq!(&bearers(&stub)[2..], ["Bearer tok-3", "Bearer tok-4"]);
+
+    // Only once per call: a second 401 is the answer, even after a 503 in
+    // between (a fourth attempt would meet the stub's default `{}`).
+    stub.reply([unauthorized(), busy(), unauthorized()]);
+    let err = client.list_jobs().send().await.expect_err("refused twice");
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(&bearers(&stub)[4..], ["Bearer tok-5", "Bearer tok-6", "Bearer tok-7"]);
+    assert_eq!(provider.rejected.lock().unwrap().len(), 3);
+    let leftover = stub.count();
+
+    // No retries wanted: no retry after a 401 either.
+    stub.reply([unauthorized(), jobs_page()]);
+    let err = client
+        .with_retry(hotdata::RetryPolicy::none())
+        .list_jobs()
+        .send()
+        .await
+        .expect_err("not retried");
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(stub.count(), leftover + 1);
+}
+
+#[tokio::test]
+async fn a_fixed_key_is_not_sent_again_after_a_401() {
+    let stub = Stub::start().await;
+    stub.reply([unauthorized(), jobs_page()]);
+    let err = stub.client().list_jobs().send().await.expect_err("401");
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(stub.count(), 1);
 }
 
 #[tokio::test]
