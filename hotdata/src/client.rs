@@ -409,8 +409,9 @@ impl ClientBuilder {
     /// let source = Arc::clone(&current);
     /// let client = hotdata::Client::builder()
     ///     .bearer_provider(move || {
-    ///         let token = source.read().map(|t| t.clone());
-    ///         async move { token.map_err(|_| "token lock poisoned") }
+    ///         // Read now: the future must not hold the lock's guard.
+    ///         let token = source.read().map(|t| t.clone()).map_err(|_| "token lock poisoned");
+    ///         async move { token }
     ///     })
     ///     .workspace_id("ws_abc123")
     ///     .build()
