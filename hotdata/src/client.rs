@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::header::HeaderValue;
 
 use crate::config::{self, EnvSource};
+use crate::credentials::{BearerProvider, Credential};
 use crate::error::Error;
 use crate::follow::{ResultLimits, StreamedFormat};
 use crate::generated;
@@ -323,6 +324,7 @@ impl fmt::Debug for Client {
 #[derive(Default, Clone)]
 pub struct ClientBuilder {
     api_key: Option<ApiKey>,
+    bearer_provider: Option<Credential>,
     workspace_id: Option<String>,
     database_id: Option<String>,
     base_url: Option<String>,
@@ -344,6 +346,7 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key)
+            .field("bearer_provider", &self.bearer_provider.as_ref().map(|_| "<provider>"))
             .field("workspace_id", &self.workspace_id)
             .field("database_id", &self.database_id)
             .field("base_url", &self.base_url)
@@ -370,9 +373,17 @@ impl ClientBuilder {
     /// | setting | variable | file entry (`profiles.<profile>.`) |
     /// |---|---|---|
     /// | API key | `HOTDATA_API_KEY` | `api_key` |
-    /// | workspace | `HOTDATA_WORKSPACE_ID` | `workspace_id`, else the first `workspaces[].public_id` |
+    /// | workspace | `HOTDATA_WORKSPACE_ID`, else `HOTDATA_WORKSPACE` | `workspace_id`, else the first `workspaces[].public_id` |
     /// | base URL (with or without `/v1`) | `HOTDATA_API_URL` | `api_url` |
     /// | default database | `HOTDATA_DATABASE` | `database` |
+    ///
+    /// The workspace variable has two names: `HOTDATA_WORKSPACE_ID` (this
+    /// crate's, and Hotdata's Rust client's) and `HOTDATA_WORKSPACE` (Hotdata's
+    /// CLI's and Python client's). When both are set, `HOTDATA_WORKSPACE_ID`
+    /// wins, and a warning is logged if they differ.
+    ///
+    /// With [`bearer_provider`](Self::bearer_provider) set, no API key is read
+    /// from the environment or the file.
     ///
     /// The file is `config.yml` in `HOTDATA_CONFIG_DIR`, else in `~/.hotdata`;
     /// the profile is the one named with [`profile`](Self::profile), else
@@ -421,9 +432,48 @@ impl ClientBuilder {
         self
     }
 
-    /// The API key, sent as `Authorization: Bearer <key>`. Required.
+    /// The API key, sent as `Authorization: Bearer <key>` on every request.
+    /// A client needs either this or a
+    /// [`bearer_provider`](Self::bearer_provider), not both; with
+    /// [`from_env`](Self::from_env), `HOTDATA_API_KEY` or the profile's
+    /// `api_key` stands in for it when neither is set.
     pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
         self.api_key = Some(key.into());
+        self
+    }
+
+    /// Asks `provider` for the bearer token before every request attempt,
+    /// retries included, instead of sending a fixed
+    /// [`api_key`](Self::api_key): for short-lived tokens that must be
+    /// refreshed, even in the middle of a call. Requests to object storage
+    /// (presigned upload `PUT`s) never ask it. A provider error ends the call
+    /// with [`Error::Credentials`]. See [`BearerProvider`] for a provider of
+    /// your own type.
+    ///
+    /// Setting both this and [`api_key`](Self::api_key) is a
+    /// [`Error::Config`] at [`build`](Self::build); a key from the
+    /// environment or the profile file is not used when a provider is set.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// // Any shared source of the current token; here a value another task refreshes.
+    /// let current = Arc::new(std::sync::RwLock::new(hotdata::BearerToken::new("first-token")));
+    /// let source = Arc::clone(&current);
+    /// let client = hotdata::Client::builder()
+    ///     .bearer_provider(move || {
+    ///         // Read now: the future must not hold the lock's guard.
+    ///         let token = source.read().map(|t| t.clone()).map_err(|_| "token lock poisoned");
+    ///         async move { token }
+    ///     })
+    ///     .workspace_id("ws_abc123")
+    ///     .build()
+    ///     .expect("configured");
+    /// *current.write().unwrap() = hotdata::BearerToken::new("second-token");
+    /// # drop(client);
+    /// ```
+    pub fn bearer_provider(mut self, provider: impl BearerProvider) -> Self {
+        self.bearer_provider = Some(Credential::provider(provider));
         self
     }
 
@@ -613,27 +663,40 @@ impl ClientBuilder {
             env_url = r.base_url.clone();
             env_db = r.database_id.clone();
         }
-        let key = self.api_key.or(env_key).ok_or_else(|| match &resolved {
-            Some(r) => Error::config(format!(
-                "no API key: call `.api_key(..)`, set {}, or add `api_key` under `profiles.{}` in {}",
-                config::env::API_KEY,
-                r.profile,
-                r.file.display()
-            )),
-            None => Error::config(
-                "no API key: call `.api_key(..)` on the client builder, or start from `ClientBuilder::from_env()` \
-                 to read HOTDATA_API_KEY",
-            ),
-        })?;
+        let credential = match (self.api_key, self.bearer_provider) {
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "both an API key and a bearer provider were set: call only one of `.api_key(..)` and \
+                     `.bearer_provider(..)`",
+                ));
+            }
+            (None, Some(provider)) => provider,
+            (key, None) => {
+                let key = key.or(env_key).ok_or_else(|| match &resolved {
+                    Some(r) => Error::config(format!(
+                        "no API key: call `.api_key(..)` or `.bearer_provider(..)`, set {}, or add `api_key` \
+                         under `profiles.{}` in {}",
+                        config::env::API_KEY,
+                        r.profile,
+                        r.file.display()
+                    )),
+                    None => Error::config(
+                        "no API key: call `.api_key(..)` or `.bearer_provider(..)` on the client builder, or start \
+                         from `ClientBuilder::from_env()` to read HOTDATA_API_KEY",
+                    ),
+                })?;
+                let mut authorization = HeaderValue::try_from(format!("Bearer {}", key.expose()))
+                    .map_err(|_| Error::config("the API key contains characters that cannot be sent in a header"))?;
+                authorization.set_sensitive(true);
+                Credential::Fixed(authorization)
+            }
+        };
         let workspace_id = self.workspace_id.or(env_ws);
         let database_id = self.database_id.or(env_db);
         let raw_url = self.base_url.or(env_url);
         let base_url = normalise_base_url(raw_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         check_scheme(&base_url, self.allow_insecure_http)?;
 
-        let mut authorization = HeaderValue::try_from(format!("Bearer {}", key.expose()))
-            .map_err(|_| Error::config("the API key contains characters that cannot be sent in a header"))?;
-        authorization.set_sensitive(true);
         let header = |what: &str, value: &Option<String>| -> Result<Option<HeaderValue>, Error> {
             value
                 .as_deref()
@@ -687,7 +750,7 @@ impl ClientBuilder {
         let base = reqwest::Url::parse(&base_url).map_err(|e| Error::config(format!("base URL {base_url:?}: {e}")))?;
         let transport = Transport::new(
             base,
-            authorization,
+            credential,
             workspace,
             database,
             user_agent,

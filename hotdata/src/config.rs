@@ -33,8 +33,12 @@ mod yaml;
 pub mod env {
     /// The API key.
     pub const API_KEY: &str = "HOTDATA_API_KEY";
-    /// The workspace id.
+    /// The workspace id, as this crate and Hotdata's Rust client name it.
+    /// Wins over [`WORKSPACE`] when both are set.
     pub const WORKSPACE_ID: &str = "HOTDATA_WORKSPACE_ID";
+    /// The workspace id, as Hotdata's CLI and Python client name it; read
+    /// when [`WORKSPACE_ID`] is unset.
+    pub const WORKSPACE: &str = "HOTDATA_WORKSPACE";
     /// The base URL, with or without a trailing `/v1`.
     pub const API_URL: &str = "HOTDATA_API_URL";
     /// The default database id, sent as `X-Database-Id` where the API takes it.
@@ -136,12 +140,33 @@ pub(crate) fn resolve(env: &EnvSource, profile: Option<&str>) -> Result<Resolved
         .or_else(|| from_file.workspaces.into_iter().next());
     Ok(Resolved {
         api_key: env.get(env::API_KEY).or(from_file.api_key).map(ApiKey::new),
-        workspace_id: env.get(env::WORKSPACE_ID).or(workspace_from_file),
+        workspace_id: workspace_from_env(env).or(workspace_from_file),
         base_url: env.get(env::API_URL).or(from_file.api_url),
         database_id: env.get(env::DATABASE).or(from_file.database),
         file,
         profile,
     })
+}
+
+/// The workspace the environment names: `HOTDATA_WORKSPACE_ID`, else
+/// `HOTDATA_WORKSPACE`. Two different values are logged (the first is used):
+/// they most likely come from two tools' setups that disagree.
+fn workspace_from_env(env: &EnvSource) -> Option<String> {
+    let by_id = env.get(env::WORKSPACE_ID);
+    let by_name = env.get(env::WORKSPACE);
+    if let (Some(id), Some(other)) = (&by_id, &by_name)
+        && id != other
+    {
+        tracing::warn!(
+            used = %id,
+            ignored = %other,
+            "{} and {} name different workspaces; using {}",
+            env::WORKSPACE_ID,
+            env::WORKSPACE,
+            env::WORKSPACE_ID
+        );
+    }
+    by_id.or(by_name)
 }
 
 /// One profile of the file; nothing when the file does not exist. A profile

@@ -111,6 +111,18 @@ pub enum Error {
     /// returned: raise the guard for this call or the client, or stream the
     /// result instead.
     TooLarge(Box<TooLarge>),
+    /// The [`BearerProvider`](crate::BearerProvider) failed, or returned a
+    /// token that cannot be sent, so the attempt it was asked for was never
+    /// sent. Not retried: the provider decides itself whether to try again
+    /// before giving up. The source is the provider's own error (a token
+    /// the provider puts into its own error message is the one thing this
+    /// crate cannot keep out of the text).
+    Credentials {
+        /// The operation the token was for.
+        operation: Cow<'static, str>,
+        /// What the provider returned instead of a token.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 /// Which guard of [`ResultLimits`](crate::ResultLimits) a read crossed.
@@ -309,6 +321,9 @@ impl Error {
     /// [`Error::Transport`].
     pub(crate) fn from_reqwest(operation: impl Into<Cow<'static, str>>, err: reqwest::Error) -> Self {
         let operation = operation.into();
+        if let Some(source) = crate::credentials::take_carried(&err) {
+            return Error::Credentials { operation, source };
+        }
         // Strip the URL: it never holds the key, but it may hold ids the
         // caller would rather keep out of logs, and it adds nothing the
         // operation name doesn't say.
@@ -399,6 +414,7 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::InvalidArgument { operation, .. }
             | Error::RequestBuild { operation, .. }
+            | Error::Credentials { operation, .. }
             | Error::CrossOriginLink { operation, .. } => Some(operation),
             Error::Failed(_) | Error::UnknownStatus(_) | Error::Config { .. } => None,
         }
@@ -625,6 +641,9 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Transport { operation, source } => write!(f, "{operation}: transport error: {source}"),
+            Error::Credentials { operation, source } => {
+                write!(f, "{operation}: no bearer token, nothing sent: {source}")
+            }
             Error::InvalidArgument {
                 operation,
                 argument,
@@ -700,7 +719,9 @@ impl fmt::Display for Failure {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Transport { source, .. } | Error::RequestBuild { source, .. } => Some(source.as_ref()),
+            Error::Transport { source, .. }
+            | Error::RequestBuild { source, .. }
+            | Error::Credentials { source, .. } => Some(source.as_ref()),
             Error::Timeout { source, .. } => source.as_deref().map(|s| s as &(dyn std::error::Error + 'static)),
             _ => None,
         }

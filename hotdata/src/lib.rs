@@ -24,11 +24,21 @@
 //!
 //! [`Client::builder`] takes every setting explicitly; [`Client::from_env`]
 //! and [`ClientBuilder::from_env`] fall back to `HOTDATA_API_KEY`,
-//! `HOTDATA_WORKSPACE_ID`, `HOTDATA_API_URL`, `HOTDATA_DATABASE` and then to
-//! the profile file of Hotdata's CLI (`~/.hotdata/config.yml`; see
-//! [`config`]). An `http://` base URL is refused unless it is loopback or
-//! [`ClientBuilder::allow_insecure_http`] is set, and the key never follows a
-//! redirect to another origin.
+//! `HOTDATA_WORKSPACE_ID` (or `HOTDATA_WORKSPACE`), `HOTDATA_API_URL`,
+//! `HOTDATA_DATABASE` and then to the profile file of Hotdata's CLI
+//! (`~/.hotdata/config.yml`; see [`config`]). An explicit setting wins over
+//! the environment, which wins over the file. The workspace variable is read
+//! under both names its tools use: `HOTDATA_WORKSPACE_ID` (this crate and
+//! Hotdata's Rust client) wins over `HOTDATA_WORKSPACE` (Hotdata's CLI and
+//! Python client) when both are set. An `http://` base URL is refused unless
+//! it is loopback or [`ClientBuilder::allow_insecure_http`] is set, and the
+//! key never follows a redirect to another origin.
+//!
+//! The credential is either a fixed API key ([`ClientBuilder::api_key`], or
+//! `HOTDATA_API_KEY`) or a [`BearerProvider`]
+//! ([`ClientBuilder::bearer_provider`]) asked for a token before every
+//! attempt, retries included, for short-lived tokens; exactly one is used.
+//! Neither is ever sent to object storage (presigned upload `PUT`s).
 //!
 //! # Errors, retries, tracing
 //!
@@ -37,8 +47,9 @@
 //! body excerpt. Requests are retried by the client's [`RetryPolicy`]
 //! (override per call with [`Client::with_retry`]), and each attempt is a
 //! `tracing` span named `hotdata.request` with the operation id, method, path
-//! template, attempt, status, duration and request id. The API key is in no
-//! log line, `Debug` or `Display`.
+//! template, attempt, status, duration and request id. The API key, and any
+//! token a [`BearerProvider`] returns, is in no log line, `Debug` or
+//! `Display`.
 //!
 //! A write is never sent twice: a `POST` is retried after a connection
 //! failure only when it never left the client or carries an idempotency key
@@ -132,6 +143,7 @@ pub mod blocking;
 mod client;
 pub mod config;
 mod contract;
+mod credentials;
 mod csv;
 mod datasets;
 mod error;
@@ -157,6 +169,7 @@ pub use client::{
     ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE,
     WORKSPACE_HEADER,
 };
+pub use credentials::{BearerProvider, BearerToken, BoxError};
 pub use error::{
     ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, Guard, MAX_RETRY_AFTER, MovedToBackground,
     REQUEST_ID_HEADERS, TooLarge,

@@ -18,6 +18,10 @@ use std::time::Duration;
 /// - A connection that could not be opened for a reason that may pass
 ///   (refused, reset or timed out while connecting), for every method: the
 ///   request provably never left the client.
+/// - `401 Unauthorized`, once per call and at once, for every method, only
+///   when the token came from a [`BearerProvider`](crate::BearerProvider):
+///   the provider is told the token was refused and asked for another. The
+///   provider is asked before every attempt, whatever the reason for it.
 ///
 /// What is not: any other status; a host name that does not resolve, a
 /// failed TLS handshake, a request that could not be built (they fail the

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use progenitor_client::{ByteStream, ClientHooks, OperationInfo, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+
+use crate::credentials::Credential;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
@@ -29,7 +31,7 @@ pub const DATABASE_HEADER: &str = generated::operations::headers::X_DATABASE_ID;
 
 /// Who requests are sent as and how they are retried: the inner value of the
 /// generated client. Built by [`ClientBuilder`](crate::ClientBuilder); cheap
-/// to clone. Its `Debug` never shows the API key.
+/// to clone. Its `Debug` never shows the API key nor a provider's token.
 #[derive(Clone)]
 pub struct Transport {
     shared: Arc<Shared>,
@@ -42,7 +44,7 @@ struct Shared {
     base: Url,
     /// The base URL's path without its trailing `/` (`""` or `/prefix`).
     prefix: String,
-    authorization: HeaderValue,
+    credential: Credential,
     workspace: Option<HeaderValue>,
     database: Option<HeaderValue>,
     user_agent: HeaderValue,
@@ -53,7 +55,7 @@ impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Transport")
             .field("base", &self.shared.base.as_str())
-            .field("authorization", &"<redacted>")
+            .field("authorization", &self.shared.credential)
             .field("workspace", &self.shared.workspace)
             .field("database", &self.shared.database)
             .field("user_agent", &self.shared.user_agent)
@@ -66,7 +68,7 @@ impl fmt::Debug for Transport {
 impl Transport {
     pub(crate) fn new(
         base: Url,
-        authorization: HeaderValue,
+        credential: Credential,
         workspace: Option<HeaderValue>,
         database: Option<HeaderValue>,
         user_agent: HeaderValue,
@@ -78,7 +80,7 @@ impl Transport {
             shared: Arc::new(Shared {
                 base,
                 prefix,
-                authorization,
+                credential,
                 workspace,
                 database,
                 user_agent,
@@ -168,7 +170,9 @@ impl Transport {
 
     /// Adds credentials, scope and user agent to a request, and the default
     /// timeout when the request has none. Headers the caller already set
-    /// (a per-call `X-Database-Id`, say) are kept.
+    /// (a per-call `X-Database-Id`, say) are kept. A fixed key goes in here;
+    /// a [`BearerProvider`](crate::BearerProvider)'s token is set by
+    /// [`execute`](Self::execute), before each attempt.
     pub(crate) fn prepare(&self, request: &mut reqwest::Request, operation: &str) {
         let shared = &self.shared;
         if let Some(t) = shared.timeout
@@ -177,7 +181,9 @@ impl Transport {
             *request.timeout_mut() = Some(t);
         }
         let headers = request.headers_mut();
-        headers.insert(AUTHORIZATION, shared.authorization.clone());
+        if let Credential::Fixed(authorization) = &shared.credential {
+            headers.insert(AUTHORIZATION, authorization.clone());
+        }
         headers.insert(USER_AGENT, shared.user_agent.clone());
         if let Some(ws) = &shared.workspace {
             headers
@@ -201,13 +207,18 @@ impl Transport {
     /// (an `async fn` would keep its by-value arguments, the 264-byte
     /// request among them, in its future for its whole life), and the
     /// retry loop (timer, further attempts) is a boxed future entered only
-    /// when a retry happens.
+    /// when a retry happens. A client with a bearer provider takes a boxed
+    /// path of its own, which asks the provider before every attempt; the
+    /// fixed-key path stays as it was.
     pub(crate) fn execute<'a>(
         &'a self,
         http: &'a reqwest::Client,
         operation: &'static str,
         request: reqwest::Request,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+        if let Credential::Provider(_) = &self.shared.credential {
+            return futures::future::Either::Right(Box::pin(self.execute_with_provider(http, operation, request)));
+        }
         let started = Instant::now();
         let idempotent = is_idempotent(request.method()) || carries_idempotency_key(&request);
         let replay = if self.retry.get_max_attempts() > 1 {
@@ -216,20 +227,53 @@ impl Transport {
             None
         };
         let first = attempt(http, operation, request, 1, idempotent);
-        async move {
+        futures::future::Either::Left(async move {
             let first = first.await;
             match (first.verdict, replay) {
                 (Some(hint), Some(next)) => {
-                    let retries = Box::pin(self.retry_loop(http, operation, next, idempotent, hint, started, first));
+                    let retries =
+                        Box::pin(self.retry_loop(http, operation, next, idempotent, hint, started, first, false));
                     retries.await
                 }
                 _ => first.result,
             }
+        })
+    }
+
+    /// [`execute`](Self::execute) for a client with a bearer provider: the
+    /// provider is asked before the first attempt and, in
+    /// [`retry_loop`](Self::retry_loop), before every retry. A provider
+    /// failure ends the call (see [`Credential::authorize`]). The first `401`
+    /// of a call is retried at once with a fresh token (see
+    /// [`retry_unauthorized`]).
+    async fn execute_with_provider(
+        &self,
+        http: &reqwest::Client,
+        operation: &'static str,
+        mut request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let started = Instant::now();
+        let idempotent = is_idempotent(request.method()) || carries_idempotency_key(&request);
+        let token = self.shared.credential.authorize(&mut request).await?;
+        let replay = if self.retry.get_max_attempts() > 1 {
+            request.try_clone()
+        } else {
+            None
+        };
+        let mut first = attempt(http, operation, request, 1, idempotent).await;
+        let refreshed = retry_unauthorized(&self.shared.credential, &mut first, token.as_ref(), false);
+        match (first.verdict, replay) {
+            (Some(hint), Some(next)) => {
+                self.retry_loop(http, operation, next, idempotent, hint, started, first, refreshed)
+                    .await
+            }
+            _ => first.result,
         }
     }
 
     /// Waits and sends again until an attempt needs no retry, the attempts
-    /// run out, or the next wait would pass the time limit.
+    /// run out, or the next wait would pass the time limit. `refreshed`: a
+    /// `401` was already retried in this call.
     #[allow(clippy::too_many_arguments)]
     async fn retry_loop(
         &self,
@@ -240,6 +284,7 @@ impl Transport {
         mut hint: Option<Duration>,
         started: Instant,
         mut last: Attempt,
+        mut refreshed: bool,
     ) -> reqwest::Result<reqwest::Response> {
         let policy = self.retry;
         let mut number: u32 = 1;
@@ -258,7 +303,11 @@ impl Transport {
             } else {
                 None
             };
+            // A fixed key is already in the request; a provider is asked
+            // again, so the retry carries the token it returns now.
+            let token = self.shared.credential.authorize(&mut request).await?;
             last = attempt(http, operation, request, number, idempotent).await;
+            refreshed = retry_unauthorized(&self.shared.credential, &mut last, token.as_ref(), refreshed);
             match (last.verdict, replay) {
                 (Some(next_hint), Some(next)) => {
                     hint = next_hint;
@@ -300,6 +349,30 @@ fn push_segment(path: &mut String, name: &str, value: &str) -> std::result::Resu
         }
     }
     Ok(())
+}
+
+/// Makes the first `401` of a call retryable at once when its token came
+/// from a provider, after telling the provider the token was refused: a
+/// short-lived token may have expired on the way, and a `401` was not acted
+/// on, so any method may be sent again. A fixed key (`token` is `None`) or a
+/// second `401` is left as it is. Returns whether a `401` has been retried.
+fn retry_unauthorized(
+    credential: &Credential,
+    last: &mut Attempt,
+    token: Option<&crate::credentials::BearerToken>,
+    refreshed: bool,
+) -> bool {
+    let Some(token) = token else { return refreshed };
+    if refreshed || last.verdict.is_some() {
+        return refreshed;
+    }
+    if !matches!(&last.result, Ok(response) if response.status() == StatusCode::UNAUTHORIZED) {
+        return refreshed;
+    }
+    tracing::debug!(parent: &last.span, "the server refused the provided token; asking the provider again");
+    credential.rejected(token);
+    last.verdict = Some(Some(Duration::ZERO));
+    true
 }
 
 /// What one attempt got, and whether (and after how long) to retry it.
@@ -686,7 +759,7 @@ mod tests {
     fn transport(base: &str) -> Transport {
         Transport::new(
             Url::parse(base).expect("base"),
-            HeaderValue::from_static("Bearer k"),
+            Credential::Fixed(HeaderValue::from_static("Bearer k")),
             None,
             None,
             HeaderValue::from_static("ua"),

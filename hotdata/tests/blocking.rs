@@ -158,3 +158,43 @@ fn the_blocking_client_queries_and_iterates_result_pages() {
         "the default database goes with the query and every read of its result"
     );
 }
+
+#[test]
+fn the_blocking_client_asks_the_bearer_provider_before_every_attempt() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let server = tokio::runtime::Runtime::new().expect("runtime");
+    let stub = server.block_on(Stub::start());
+    stub.reply([
+        Canned::json(503, json!({"message": "busy", "status": 503})),
+        Canned::reset(),
+        Canned::json(200, json!({"jobs": []})),
+    ]);
+    let asked = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&asked);
+    let client = hotdata::blocking::Client::builder()
+        .bearer_provider(move || {
+            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                // The provider runs on the blocking client's runtime, timers included.
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                Ok::<_, hotdata::BoxError>(format!("tok-{n}"))
+            }
+        })
+        .workspace_id("ws_test")
+        .base_url(&stub.base_url)
+        .retry(support::fast_retries())
+        .build_blocking()
+        .expect("client");
+    client
+        .block_on(client.list_jobs().send())
+        .expect("third attempt succeeds");
+    assert_eq!(asked.load(Ordering::SeqCst), 3);
+    let sent: Vec<String> = stub
+        .received()
+        .iter()
+        .map(|r| r.header("authorization").unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(sent, ["Bearer tok-1", "Bearer tok-2", "Bearer tok-3"]);
+}

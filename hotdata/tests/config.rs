@@ -159,3 +159,47 @@ fn plain_http_is_refused_off_loopback() {
         .build()
         .expect("loopback");
 }
+
+#[test]
+fn hotdata_workspace_is_read_and_hotdata_workspace_id_wins_over_it() {
+    let dir = config_dir(FILE);
+    let dir = dir.path().to_str().expect("utf8");
+    let workspace = |vars: &[(&str, &str)]| {
+        let mut all = vec![("HOTDATA_CONFIG_DIR", dir), ("HOTDATA_API_KEY", "k")];
+        all.extend_from_slice(vars);
+        ClientBuilder::from_env_with(env(&all))
+            .build()
+            .expect("configured")
+            .workspace_id()
+            .map(str::to_owned)
+    };
+    // The CLI's and the Python client's name, over the profile file.
+    assert_eq!(workspace(&[("HOTDATA_WORKSPACE", "ws_cli")]).as_deref(), Some("ws_cli"));
+    // Both set: HOTDATA_WORKSPACE_ID, whichever order they come in.
+    assert_eq!(
+        workspace(&[("HOTDATA_WORKSPACE", "ws_cli"), ("HOTDATA_WORKSPACE_ID", "ws_id")]).as_deref(),
+        Some("ws_id")
+    );
+    assert_eq!(
+        workspace(&[("HOTDATA_WORKSPACE_ID", "ws_id"), ("HOTDATA_WORKSPACE", "ws_cli")]).as_deref(),
+        Some("ws_id")
+    );
+    // An empty variable counts as unset.
+    assert_eq!(
+        workspace(&[("HOTDATA_WORKSPACE_ID", ""), ("HOTDATA_WORKSPACE", "ws_cli")]).as_deref(),
+        Some("ws_cli")
+    );
+    assert_eq!(workspace(&[("HOTDATA_WORKSPACE", "")]).as_deref(), Some("ws_file"));
+    // An explicit workspace wins over both.
+    let client = ClientBuilder::from_env_with(env(&[
+        ("HOTDATA_CONFIG_DIR", dir),
+        ("HOTDATA_API_KEY", "k"),
+        ("HOTDATA_WORKSPACE", "ws_cli"),
+        ("HOTDATA_WORKSPACE_ID", "ws_id"),
+    ]))
+    .workspace_id("ws_arg")
+    .build()
+    .expect("configured");
+    assert_eq!(client.workspace_id(), Some("ws_arg"));
+    assert_eq!(hotdata::config::env::WORKSPACE, "HOTDATA_WORKSPACE");
+}

@@ -180,6 +180,65 @@ async fn multipart_parts_are_retried_reminted_and_listed_in_order() {
 }
 
 #[tokio::test]
+async fn storage_puts_never_ask_the_bearer_provider() {
+    let stub = Stub::start().await;
+    let data: Vec<u8> = (0..25u8).collect();
+    let urls: Vec<String> = (1..=3).map(|n| url(&stub, n, "a")).collect();
+    stub.reply([
+        session(&stub, "multipart", Some(10), Some(urls)),
+        storage_error(503, "SlowDown"),
+        stored("e1"),
+        storage_error(403, "AccessDenied"),
+        Canned::json(200, json!({"parts": [{"part_number": 2, "url": url(&stub, 2, "b")}]})),
+        stored("e2"),
+        Canned::reset(),
+        stored("e3"),
+        finalized(25),
+    ]);
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::clone(&asked);
+    let client = hotdata::Client::builder()
+        .bearer_provider(move || {
+            let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            async move { Ok::<_, hotdata::BoxError>(format!("tok-{n}")) }
+        })
+        .workspace_id("ws_test")
+        .base_url(&stub.base_url)
+        .retry(support::fast_retries())
+        .build()
+        .expect("client");
+    client
+        .upload(&data[..], UploadOptions::new().size(25).concurrency(1))
+        .await
+        .expect("uploaded");
+
+    let got = stub.received();
+    let api: Vec<(String, Option<&str>)> = got
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| (r.path().to_owned(), r.header("authorization")))
+        .collect();
+    assert_eq!(
+        api,
+        [
+            ("/v1/uploads".to_owned(), Some("Bearer tok-1")),
+            ("/v1/uploads/up_1/parts".to_owned(), Some("Bearer tok-2")),
+            ("/v1/uploads/up_1/finalize".to_owned(), Some("Bearer tok-3")),
+        ]
+    );
+    let puts: Vec<&Recorded> = got.iter().filter(|r| r.method == "PUT").collect();
+    assert_eq!(puts.len(), 6, "every part, its retries and its re-minted URL");
+    for put in puts {
+        assert_bare(put);
+    }
+    assert_eq!(
+        asked.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "asked for the three API requests only, never for a storage PUT"
+    );
+}
+
+#[tokio::test]
 async fn a_reader_of_unknown_size_mints_part_urls_as_it_goes() {
     let stub = Stub::start().await;
     let minted: Vec<Value> = (1..=4)

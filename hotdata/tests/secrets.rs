@@ -190,6 +190,84 @@ async fn the_key_is_in_no_log_line_debug_display_or_error() {
     assert!(lines.iter().any(|l| l.contains("retrying")), "{lines:#?}");
 }
 
+const PROVIDED: &str = "eyJ_provided_TOKEN_77b1";
+
+#[tokio::test]
+async fn a_provided_token_is_in_no_log_line_debug_display_or_error() {
+    let capture = Capture::default();
+    let _guard = tracing::dispatcher::set_default(&tracing::Dispatch::new(capture.clone()));
+
+    let stub = Stub::start().await;
+    let token = hotdata::BearerToken::new(PROVIDED);
+    let mut shown = vec![format!("{token:?}"), format!("{token:#?}")];
+    let builder = hotdata::Client::builder()
+        .bearer_provider(move || {
+            let token = token.clone();
+            async move { Ok::<_, hotdata::BoxError>(token) }
+        })
+        .workspace_id("ws_test")
+        .base_url(&stub.base_url)
+        .retry(support::fast_retries());
+    shown.push(format!("{builder:?}"));
+    let client = builder.build().expect("client");
+    shown.push(format!("{client:?}"));
+    shown.push(format!("{:?}", client.api()));
+
+    stub.reply([
+        Canned::json(429, json!({"message": "slow down", "status": 429})).header("retry-after", "0"),
+        Canned::json(200, json!({"jobs": []})),
+        Canned::json(401, json!({"message": "token expired", "status": 401})),
+        Canned::reset(),
+        Canned::reset(),
+        Canned::reset(),
+        Canned::reset(),
+    ]);
+    client.list_jobs().send().await.expect("retried");
+    let mut errors = vec![
+        client.list_jobs().send().await.expect_err("401"),
+        client.list_jobs().send().await.expect_err("resets"),
+    ];
+    // Tokens the provider cannot send, and a provider that fails.
+    for bad in [format!("{PROVIDED}\r\nx: 1"), format!("{PROVIDED}\0")] {
+        let client = hotdata::Client::builder()
+            .bearer_provider(move || {
+                let bad = bad.clone();
+                async move { Ok::<_, hotdata::BoxError>(bad) }
+            })
+            .base_url(&stub.base_url)
+            .build()
+            .expect("client");
+        errors.push(client.list_jobs().send().await.expect_err("unsendable"));
+    }
+    let failing = hotdata::Client::builder()
+        .bearer_provider(|| async { Err::<String, _>(std::io::Error::other("refresh refused")) })
+        .base_url(&stub.base_url)
+        .build()
+        .expect("client");
+    errors.push(failing.list_jobs().send().await.expect_err("no token"));
+    let kinds: Vec<bool> = errors
+        .iter()
+        .map(|e| matches!(e, hotdata::Error::Credentials { .. }))
+        .collect();
+    assert_eq!(kinds, [false, false, true, true, true]);
+    for e in &errors {
+        shown.push(format!("{e}"));
+        shown.push(format!("{e:?}"));
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            shown.push(format!("{s} {s:?}"));
+            source = s.source();
+        }
+    }
+
+    let lines = capture.lines();
+    assert!(lines.iter().any(|l| l.contains("hotdata.request")), "{lines:#?}");
+    for line in lines.iter().chain(&shown) {
+        assert!(!line.contains(PROVIDED), "the token leaked: {line}");
+        assert!(!line.contains("TOKEN_77"), "part of the token leaked: {line}");
+    }
+}
+
 const SECRET_VALUE: &str = "s3cr3t-VALUE-do-not-print";
 
 /// The model named in `SENSITIVE_MODELS`, from its required fields with
