@@ -132,9 +132,11 @@ pub mod blocking;
 mod client;
 pub mod config;
 mod contract;
+mod databases;
 mod datasets;
 mod error;
 mod http;
+pub mod loads;
 mod nullable;
 pub mod query;
 pub mod results;
@@ -155,6 +157,7 @@ pub use client::{
     ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE,
     WORKSPACE_HEADER,
 };
+pub use databases::{BatchCreate, Database, DatabaseBatch, Fork, Forked};
 pub use error::{
     ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, MAX_RETRY_AFTER, MovedToBackground, REQUEST_ID_HEADERS,
 };
