@@ -327,16 +327,14 @@ impl Database {
     /// with their column definitions.
     pub async fn tables(&self) -> Result<Vec<types::TableInfo>, Error> {
         let connection = self.get().await?.default_connection_id;
-        let tables = self
-            .client
+        self.client
             .api()
             .information_schema()
             .connection_id(connection)
             .include_columns(true)
             .stream()
             .try_collect()
-            .await?;
-        Ok(tables)
+            .await
     }
 
     /// The database's named context documents.
@@ -622,14 +620,13 @@ impl DatabaseBatch {
 
     /// The databases of the batch that exist now (all pages).
     pub async fn databases(&self) -> Result<Vec<types::DatabaseSummary>, Error> {
-        Ok(self
-            .client
+        self.client
             .api()
             .list_databases()
             .batch(self.id.clone())
             .stream()
             .try_collect()
-            .await?)
+            .await
     }
 
     /// How many databases of the batch exist now.

@@ -110,6 +110,15 @@
 //! stored and the wait resumed later. `hotdata::blocking::Client` (feature
 //! `blocking`) offers the same without an async runtime.
 //!
+//! # Loads and databases
+//!
+//! [`Client::load`] writes a managed table from an upload, a stored result or
+//! inline CSV in one of five modes ([`loads`] module: modes, keys, retries).
+//! [`Client::database`] gives a [`Database`] handle that queries, loads,
+//! forks and describes one database. The hand-written flows take names that
+//! no generated operation has, so a name on [`Client`] never means two
+//! things; the operations stay reachable under their spec names.
+//!
 //! # Features
 //!
 //! - `rustls` (default): TLS through rustls with the `ring` provider.
