@@ -97,6 +97,39 @@ fn posts() -> Vec<(&'static str, bool, Call)> {
                 op.send_outcome().await.map(drop)
             })
         }),
+        // The hand-written flows: an inline `load` always carries a key of
+        // its own; upload and result loads may not (the spec allows the key
+        // only with inline data); a batch creation carries one per call.
+        ("load, inline CSV", true, |c| {
+            Box::pin(async move {
+                let table = ManagedTable::in_database("db_1", "main", "orders");
+                let load = c.load(table).from_csv("id\n1\n").mode(hotdata::loads::LoadMode::Append);
+                load.await.map(drop)
+            })
+        }),
+        ("load, upload", false, |c| {
+            Box::pin(async move {
+                let table = ManagedTable::in_connection("conn_1", "main", "orders");
+                let load = c.load(table).from_upload("up_1").mode(hotdata::loads::LoadMode::Append);
+                load.submit().await.map(drop)
+            })
+        }),
+        ("load, stored result", false, |c| {
+            Box::pin(async move {
+                let table = ManagedTable::in_database("db_1", "main", "orders");
+                let load = c
+                    .load(table)
+                    .from_result("res_1")
+                    .mode(hotdata::loads::LoadMode::Replace);
+                load.await.map(drop)
+            })
+        }),
+        ("Database::fork", false, |c| {
+            Box::pin(async move { c.database("db_1").fork().description("why").await.map(drop) })
+        }),
+        ("create_database_batch", true, |c| {
+            Box::pin(async move { c.create_database_batch(2).await.map(drop) })
+        }),
     ]
 }
 
