@@ -43,7 +43,11 @@
 //!
 //! A key reused with other data, another table or another mode is a `409`
 //! with code `IDEMPOTENCY_KEY_CONFLICT`: nothing was loaded, and sending it
-//! again will not help.
+//! again will not help. Two other `409`s say nothing was written yet and are
+//! sent again, the same bytes, within the client's retry policy:
+//! `RESOURCE_LOCKED` (another load holds the table) for every load, and, for
+//! an inline load, the answer to a resend that arrived while the first
+//! attempt with its key still ran.
 //!
 //! # Names
 //!
@@ -54,7 +58,7 @@
 use std::collections::HashMap;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::client::Client;
 use crate::error::Error;
@@ -525,9 +529,37 @@ impl<'a> Load<'a> {
         Ok(body)
     }
 
-    /// Sends the load once (the transport retries as the body allows).
+    /// Sends the load (the transport retries as the body allows), and sends
+    /// it again on a `409` that says nothing was written yet: see
+    /// [`resendable_conflict`].
     async fn dispatch(self, background: Option<Option<Duration>>) -> Result<LoadOutcome, Error> {
         let body = self.body(background)?;
+        let keyed = !body.idempotency_key.is_unset();
+        let policy = self.client.retry_policy();
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            match self.send_once(body.clone()).await {
+                Err(e) if resendable_conflict(&e, keyed) && attempt < policy.get_max_attempts() => {
+                    let wait = e.retry_after().unwrap_or_else(|| policy.backoff(attempt));
+                    if started.elapsed().saturating_add(wait) > policy.get_max_elapsed() {
+                        return Err(e);
+                    }
+                    tracing::debug!(
+                        code = e.code(),
+                        wait_ms = wait.as_millis() as u64,
+                        "load: resending after 409"
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt = attempt.saturating_add(1);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One request with `body` to the table's load operation.
+    async fn send_once(&self, body: types::LoadManagedTableRequest) -> Result<LoadOutcome, Error> {
         let client = self.client;
         let (schema, table) = (self.table.schema.clone(), self.table.table.clone());
         let job = |submitted: types::SubmitJobResponse| LoadOutcome::Running(LoadJob::from(client.job(submitted.id)));
@@ -565,6 +597,35 @@ impl<'a> Load<'a> {
                 }
             }
         })
+    }
+}
+
+/// The `409` code of a load refused because another load holds the table.
+pub const RESOURCE_LOCKED: &str = "RESOURCE_LOCKED";
+/// The `409` code of a key reused with another body, table or mode.
+pub const IDEMPOTENCY_KEY_CONFLICT: &str = "IDEMPOTENCY_KEY_CONFLICT";
+
+/// Whether a load refused with `e` is sent again, the same bytes after
+/// `Retry-After` (or the retry policy's backoff), within the client's
+/// [`RetryPolicy`](crate::RetryPolicy) attempts and time limit:
+///
+/// - `409 RESOURCE_LOCKED`, for every load: another load holds the table,
+///   nothing was written, and the spec says to send the same request again;
+/// - for a keyed (inline) load, any other `409` but
+///   `IDEMPOTENCY_KEY_CONFLICT`: the spec's answer to a resend that arrives
+///   while the first attempt with that key still runs ("wait and resend with
+///   the same key"). The repeat is answered with the first outcome.
+///
+/// `IDEMPOTENCY_KEY_CONFLICT` is permanent and an upload already being
+/// loaded is the caller's to sort out: neither is resent.
+fn resendable_conflict(e: &Error, keyed: bool) -> bool {
+    match e {
+        Error::Api(api) if api.status == 409 => match api.code.as_deref() {
+            Some(RESOURCE_LOCKED) => true,
+            Some(IDEMPOTENCY_KEY_CONFLICT) => false,
+            _ => keyed,
+        },
+        _ => false,
     }
 }
 
