@@ -33,7 +33,7 @@ use futures::TryStreamExt as _;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::generated::operations::LOOKUP_DATABASE_BY_NAME;
+use crate::generated::operations::{BULK_CREATE_DATABASES, GET_DATABASE_LINEAGE, LOOKUP_DATABASE_BY_NAME};
 use crate::generated::prelude::*;
 use crate::generated::types;
 use crate::loads::{Load, new_idempotency_key};
@@ -314,9 +314,11 @@ impl Database {
     async fn lineage_request(&self, forks_limit: Option<u64>) -> Result<types::DatabaseLineageResponse, Error> {
         let mut request = self.client.api().get_database_lineage().database_id(self.id.clone());
         if let Some(limit) = forks_limit {
-            let limit = std::num::NonZeroU64::new(limit).ok_or_else(|| {
-                Error::invalid_argument("get_database_lineage", "forks_limit", "must be from 1 to 100")
-            })?;
+            let limit = std::num::NonZeroU64::new(limit)
+                .filter(|l| l.get() <= 100)
+                .ok_or_else(|| {
+                    Error::invalid_argument(GET_DATABASE_LINEAGE.id, "forks_limit", "must be from 1 to 100")
+                })?;
             request = request.forks_limit(limit);
         }
         Ok(request.send().await?.into_inner())
@@ -509,7 +511,7 @@ impl<'a> BatchCreate<'a> {
 
     /// Sends the request; the batch fills in the background.
     pub async fn send(self) -> Result<DatabaseBatch, Error> {
-        let op = "bulk_create_databases";
+        let op = BULK_CREATE_DATABASES.id;
         let count = std::num::NonZeroU64::new(self.count)
             .filter(|c| c.get() <= 10_000)
             .ok_or_else(|| {

@@ -62,6 +62,7 @@ use std::time::{Duration, Instant};
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::generated::operations::GET_JOB;
 use crate::generated::outcomes::{LoadDatabaseTableOutcome, LoadManagedTableOutcome};
 use crate::generated::prelude::*;
 use crate::generated::types;
@@ -250,7 +251,7 @@ impl LoadJob {
         match job.result {
             Some(types::JobResult::LoadManagedTableResponse(loaded)) => Ok(loaded),
             _ => Err(Error::decode(
-                "get_job",
+                GET_JOB.id,
                 None,
                 None,
                 "result",
