@@ -121,6 +121,15 @@
 //! stored and the wait resumed later. `hotdata::blocking::Client` (feature
 //! `blocking`) offers the same without an async runtime.
 //!
+//! # Loads and databases
+//!
+//! [`Client::load`] writes a managed table from an upload, a stored result or
+//! inline CSV in one of five modes ([`loads`] module: modes, keys, retries).
+//! [`Client::database`] gives a [`Database`] handle that queries, loads,
+//! forks and describes one database. The hand-written flows take names that
+//! no generated operation has, so a name on [`Client`] never means two
+//! things; the operations stay reachable under their spec names.
+//!
 //! # Features
 //!
 //! - `rustls` (default): TLS through rustls with the `ring` provider.
@@ -145,10 +154,12 @@ pub mod config;
 mod contract;
 mod credentials;
 mod csv;
+mod databases;
 mod datasets;
 mod error;
 mod follow;
 mod http;
+pub mod loads;
 mod nullable;
 pub mod query;
 pub mod results;
@@ -170,6 +181,7 @@ pub use client::{
     WORKSPACE_HEADER,
 };
 pub use credentials::{BearerProvider, BearerToken, BoxError};
+pub use databases::{BatchCreate, Database, DatabaseBatch, Fork, Forked};
 pub use error::{
     ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, Guard, MAX_RETRY_AFTER, MovedToBackground,
     REQUEST_ID_HEADERS, TooLarge,

@@ -97,6 +97,39 @@ fn posts() -> Vec<(&'static str, bool, Call)> {
                 op.send_outcome().await.map(drop)
             })
         }),
+        // The hand-written flows: an inline `load` always carries a key of
+        // its own; upload and result loads may not (the spec allows the key
+        // only with inline data); a batch creation carries one per call.
+        ("load, inline CSV", true, |c| {
+            Box::pin(async move {
+                let table = ManagedTable::in_database("db_1", "main", "orders");
+                let load = c.load(table).from_csv("id\n1\n").mode(hotdata::loads::LoadMode::Append);
+                load.await.map(drop)
+            })
+        }),
+        ("load, upload", false, |c| {
+            Box::pin(async move {
+                let table = ManagedTable::in_connection("conn_1", "main", "orders");
+                let load = c.load(table).from_upload("up_1").mode(hotdata::loads::LoadMode::Append);
+                load.submit().await.map(drop)
+            })
+        }),
+        ("load, stored result", false, |c| {
+            Box::pin(async move {
+                let table = ManagedTable::in_database("db_1", "main", "orders");
+                let load = c
+                    .load(table)
+                    .from_result("res_1")
+                    .mode(hotdata::loads::LoadMode::Replace);
+                load.await.map(drop)
+            })
+        }),
+        ("Database::fork", false, |c| {
+            Box::pin(async move { c.database("db_1").fork().description("why").await.map(drop) })
+        }),
+        ("create_database_batch", true, |c| {
+            Box::pin(async move { c.create_database_batch(2).await.map(drop) })
+        }),
     ]
 }
 
@@ -189,4 +222,72 @@ async fn a_refused_connection_is_retried_for_every_post() {
         }
         assert_eq!(stub.count(), 1, "{name}: sent again after the refusal, once");
     }
+}
+
+#[tokio::test]
+async fn a_load_refused_while_its_table_is_locked_is_sent_again_and_a_key_conflict_is_not() {
+    let locked =
+        |code: &str| Canned::json(409, json!({"error": {"code": code, "message": "busy"}})).header("retry-after", "0");
+    let loaded = Canned::json(
+        200,
+        json!({"arrow_schema_json": "{}", "connection_id": "conn_1", "row_count": 2,
+               "schema_name": "main", "table_name": "orders"}),
+    );
+    let table = || ManagedTable::in_database("db_1", "main", "orders");
+
+    // Locked twice, then loaded: three requests with the same bytes (an upload load, which carries no key).
+    let stub = Stub::start().await;
+    stub.reply([locked("RESOURCE_LOCKED"), locked("RESOURCE_LOCKED"), loaded.clone()]);
+    let client = stub.client();
+    let done = client
+        .load(table())
+        .from_upload("up_1")
+        .mode(hotdata::loads::LoadMode::Append)
+        .await
+        .expect("loaded on the third attempt");
+    assert_eq!(done.row_count, 2);
+    let got = stub.received();
+    assert_eq!(got.len(), 3);
+    assert!(got.windows(2).all(|w| w[0].body == w[1].body));
+
+    // An inline load answered "still running" for its key: sent again with the same key.
+    let stub = Stub::start().await;
+    stub.reply([locked("LOAD_IN_PROGRESS"), loaded.clone()]);
+    let client = stub.client();
+    client
+        .load(table())
+        .from_csv("id\n1\n")
+        .mode(hotdata::loads::LoadMode::Append)
+        .await
+        .expect("loaded on the second attempt");
+    let got = stub.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].json()["idempotency_key"], got[1].json()["idempotency_key"]);
+
+    // The same answer to an upload load (no key) is the caller's: sent once.
+    let stub = Stub::start().await;
+    stub.reply([locked("LOAD_IN_PROGRESS"), loaded.clone()]);
+    let err = stub
+        .client()
+        .load(table())
+        .from_upload("up_1")
+        .mode(hotdata::loads::LoadMode::Append)
+        .await
+        .expect_err("not resent");
+    assert_eq!(err.code(), Some("LOAD_IN_PROGRESS"));
+    assert_eq!(stub.count(), 1);
+
+    // A key conflict is permanent: sent once.
+    let stub = Stub::start().await;
+    stub.reply([locked("IDEMPOTENCY_KEY_CONFLICT"), loaded]);
+    let err = stub
+        .client()
+        .load(table())
+        .from_csv("id\n1\n")
+        .mode(hotdata::loads::LoadMode::Append)
+        .idempotency_key("k1")
+        .await
+        .expect_err("a conflict");
+    assert_eq!(err.code(), Some("IDEMPOTENCY_KEY_CONFLICT"));
+    assert_eq!(stub.count(), 1);
 }

@@ -17,6 +17,9 @@ pub enum Fault {
     Delay(Duration),
     /// Close the connection without sending a response.
     Reset,
+    /// Handle the request to the end (its effects are stored), then close the connection without sending the
+    /// response: the answer is lost after the server acted, as when a proxy or the network drops it.
+    ResetAfterHandling,
     /// Handle the request, declare the full `Content-Length`, send only half the body, then close.
     TruncatedBody,
     /// Answer `200` with a JSON content type and a body that is not JSON.

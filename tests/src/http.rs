@@ -144,6 +144,7 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResBod
                 return Ok(r);
             }
             Fault::TruncatedBody => post_fault = Some(Fault::TruncatedBody),
+            Fault::ResetAfterHandling => post_fault = Some(Fault::ResetAfterHandling),
             Fault::UnorderedPages => unordered = true,
         }
     }
@@ -160,12 +161,18 @@ async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResBod
     };
     // What this request changed is on disk before it is acknowledged.
     app.flushed().await;
+    if post_fault == Some(Fault::ResetAfterHandling) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected reset after handling",
+        ));
+    }
     let reply = if app.config.validation != Validation::Off && post_fault.is_none() {
         check_response(&app, &op.id, reply).await
     } else {
         reply
     };
-    Ok(into_response(reply, &request_id, post_fault.is_some()).await)
+    Ok(into_response(reply, &request_id, post_fault == Some(Fault::TruncatedBody)).await)
 }
 
 /// Auth, parameter and body checks; builds the handler context.
@@ -596,6 +603,7 @@ fn parse_fault(body: &[u8]) -> Result<(Fault, u32, Option<String>), String> {
             v.get("delay_ms").and_then(Value::as_u64).unwrap_or(1000),
         )),
         "reset" => Fault::Reset,
+        "reset_after_handling" => Fault::ResetAfterHandling,
         "truncated_body" => Fault::TruncatedBody,
         "malformed_body" => Fault::MalformedBody,
         "unordered_pages" => Fault::UnorderedPages,

@@ -25,7 +25,7 @@
 //!
 //! Test controls outside `/v1` (no auth): `GET /_local/health`, `POST /_local/faults` with
 //! `{"fault": "too_many_requests" | "status" | "delay" | "reset" | "truncated_body" | "malformed_body" |
-//! "unordered_pages",
+//! "reset_after_handling" | "unordered_pages",
 //! "times": N, "path_prefix": "/v1/...", "retry_after_secs": S, "status": CODE, "delay_ms": MS}`,
 //! `DELETE /_local/faults`, `GET /_local/hits`, `DELETE /_local/hits`, `GET /_local/violations`.
 //!

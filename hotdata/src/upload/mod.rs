@@ -195,13 +195,13 @@ pub fn content_type_for(path: &Path) -> &'static str {
 /// is looked up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManagedTable {
-    owner: Owner,
-    schema: String,
-    table: String,
+    pub(crate) owner: Owner,
+    pub(crate) schema: String,
+    pub(crate) table: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Owner {
+pub(crate) enum Owner {
     Connection(String),
     Database(String),
 }
@@ -484,6 +484,12 @@ impl Client {
 
     /// Publishes an upload as the new contents of a managed table (the
     /// "load parquet into a managed table" flow).
+    ///
+    /// [`Client::load`] does this and more (every source and mode, key
+    /// columns, background jobs); prefer it in new code. This shorthand
+    /// stays for callers that have it, and for seed-era servers: a table
+    /// [`in_database`](ManagedTable::in_database) is loaded through the
+    /// database's default connection, looked up first.
     ///
     /// ```no_run
     /// use hotdata::upload::ManagedTable;
