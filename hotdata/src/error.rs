@@ -475,7 +475,8 @@ impl Error {
             Error::Timeout { .. } => true,
             Error::Transport { source, .. } => match source.downcast_ref::<reqwest::Error>() {
                 Some(err) => crate::transport::reach(err) != crate::transport::Reach::Hopeless,
-                None => true,
+                // A local writer's failure (a download's destination) does not pass by retrying.
+                None => !source.is::<std::io::Error>(),
             },
             _ => false,
         }

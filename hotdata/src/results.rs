@@ -339,7 +339,7 @@ impl<'a> ResultRequest<'a> {
         let mut bytes = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| Error::from_reqwest(OPERATION, e))?;
-            writer.write_all(&chunk).await.map_err(|e| io_error(e))?;
+            writer.write_all(&chunk).await.map_err(io_error)?;
             bytes = bytes.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
         }
         writer.flush().await.map_err(io_error)?;
@@ -470,6 +470,8 @@ pub(crate) fn total_row_count(headers: &reqwest::header::HeaderMap) -> Option<u6
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// A failure of the caller's writer: a transport error whose source is the
+/// `io::Error`, which [`Error::is_retryable`] does not call retryable.
 fn io_error(e: std::io::Error) -> Error {
     Error::Transport {
         operation: OPERATION.into(),
