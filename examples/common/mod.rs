@@ -58,6 +58,35 @@ pub fn connect() -> Result<Env, Box<dyn std::error::Error>> {
     })
 }
 
+/// Like [`connect`], but an embedded server follows the live contract (every query names a database) and cuts
+/// answers over `preview_rows` rows down to a truncated preview, as the Hotdata service does for large answers.
+pub fn connect_live(preview_rows: u64) -> Result<Env, Box<dyn std::error::Error>> {
+    if std::env::var_os("HOTDATA_API_KEY").is_some_and(|k| !k.is_empty()) {
+        return connect();
+    }
+    let config = hotdata_local::Config {
+        validation: hotdata_local::Validation::Record,
+        contract: hotdata_local::Contract::Live,
+        preview_rows,
+        ..Default::default()
+    };
+    let server = hotdata_local::Server::start_background(config)?;
+    println!(
+        "HOTDATA_API_KEY is not set: running against an embedded local Hotdata server at {} \
+         (live contract, previews of {preview_rows} rows; no network, no credentials)",
+        server.base_url()
+    );
+    let client = hotdata::Client::builder()
+        .base_url(server.base_url())
+        .api_key(server.api_key())
+        .workspace_id(server.workspace_id())
+        .build()?;
+    Ok(Env {
+        client,
+        local: Some(server),
+    })
+}
+
 /// Prints rows as a small tab-separated table.
 pub fn print_rows(rows: &hotdata::Rows) {
     let names: Vec<&str> = rows.columns().iter().map(|c| c.name()).collect();

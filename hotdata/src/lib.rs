@@ -7,6 +7,7 @@
 //! let client = hotdata::Client::builder()
 //!     .api_key(std::env::var("HOTDATA_API_KEY")?)
 //!     .workspace_id(std::env::var("HOTDATA_WORKSPACE_ID")?)
+//!     .database_id(std::env::var("HOTDATA_DATABASE")?)
 //!     .build()?;
 //!
 //! let rows = client.query("SELECT 1 AS ok").await?;
@@ -114,6 +115,29 @@
 //! - Operations, fields and parameters the spec deprecates are
 //!   `#[deprecated]`, with the API's note.
 //!
+//! # Database scope and whole answers
+//!
+//! The live API runs every query in one database and keeps its runs and
+//! stored results there. [`Client::query`], [`Client::result`],
+//! [`Client::query_run`] and [`Client::execute_saved_query`] send the call's
+//! database (`.database(id)`), else the client's default
+//! ([`ClientBuilder::database_id`], `HOTDATA_DATABASE`, the profile's
+//! `database`); with neither, the call is an [`Error::InvalidArgument`]
+//! before anything is sent, unless [`ClientBuilder::allow_unscoped`] (for
+//! servers of the May 2026 contract). What follows a query inherits its
+//! database: the run of [`Query::submit`], the read of a followed answer,
+//! [`QueryRunHandle::rows`]; [`Rows::database_id`] says which it was.
+//!
+//! An answer too large to send whole arrives as a truncated preview.
+//! [`Client::query`] follows it to every row, reading the stored result in
+//! one streamed response ([`StreamedFormat`]: Arrow with the `arrow`
+//! feature, else CSV) and never in offset pages, whose rows the API returns
+//! in no guaranteed order. The read is held to [`ResultLimits`]; crossing a
+//! guard is [`Error::TooLarge`], never part of the rows.
+//! [`Query::preview`] returns the preview itself. [`ResultRequest::stream`]
+//! reads a stored result of any size in one response, a chunk in memory at
+//! a time, and [`ResultRequest::download`] writes it in any format.
+//!
 //! # Long operations
 //!
 //! [`Client::query_run`] and [`Client::job`] return handles that poll until
@@ -126,9 +150,20 @@
 //! [`Client::load`] writes a managed table from an upload, a stored result or
 //! inline CSV in one of five modes ([`loads`] module: modes, keys, retries).
 //! [`Client::database`] gives a [`Database`] handle that queries, loads,
-//! forks and describes one database. The hand-written flows take names that
-//! no generated operation has, so a name on [`Client`] never means two
-//! things; the operations stay reachable under their spec names.
+//! forks and describes one database.
+//!
+//! # One name, one meaning
+//!
+//! Every operation of the spec is a method of the generated client, reached
+//! on [`Client`] through `Deref` under its spec name. A hand-written flow
+//! either takes a name no operation has ([`Client::result`],
+//! [`Client::load`], [`Client::database`], [`Client::upload_file`], ...), or
+//! takes the name of the one operation it replaces ([`Client::query`],
+//! [`Client::execute_saved_query`]); that operation is then reached only as
+//! `client.api().query()`, so `client.query` means one thing. The raw
+//! operations next to a flow keep their spec names and their spec behaviour
+//! (`get_result` returns one JSON body as the spec describes it, `result`
+//! waits, follows and streams).
 //!
 //! # Features
 //!

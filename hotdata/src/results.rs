@@ -28,6 +28,9 @@ const TOTAL_ROW_COUNT_HEADER: &str = headers::X_TOTAL_ROW_COUNT;
 /// Pause between polls when a pending answer gives no `Retry-After`.
 const FIRST_POLL_DELAY: Duration = Duration::from_millis(250);
 const MAX_POLL_DELAY: Duration = Duration::from_secs(5);
+/// The shortest pause between polls, whatever `Retry-After` says: a server
+/// answering `Retry-After: 0` to every poll does not get a busy loop.
+const MIN_POLL_DELAY: Duration = Duration::from_millis(25);
 
 impl Client {
     /// A stored result (`GET /v1/results/{id}`), e.g. the
@@ -595,6 +598,7 @@ pub(crate) async fn fetch_ready(
             }
             Err(e) => return Err(e),
         };
+        let delay = delay.max(MIN_POLL_DELAY);
         fallback = fallback.saturating_mul(2).min(MAX_POLL_DELAY);
         let waited = started.elapsed();
         if waited.saturating_add(delay) > wait {
