@@ -14,7 +14,7 @@ mod common;
 use futures::TryStreamExt as _;
 use hotdata::loads::LoadMode;
 use hotdata::prelude::*;
-use hotdata::types::ResultFormat;
+use hotdata::types::{DataFormat, ResultFormat};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,7 +24,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. A managed database, removed by the service after an hour; every query below runs in it.
     let created = client
         .create_database()
-        .body_map(|b| b.name(Some(format!("live-tour-{}", std::process::id()))).expires_at(Some("1h".to_owned())))
+        .body_map(|b| {
+            b.name(Some(format!("live-tour-{}", std::process::id())))
+                .expires_at(Some("1h".to_owned()))
+        })
         .send()
         .await?;
     let db = client.database(&created.id);
@@ -33,17 +36,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. A CSV of 5,000 readings, sent straight to storage by presigned upload, then loaded as a table.
     let mut csv = String::from("sensor,reading,at\n");
     for i in 0..5_000u32 {
-        csv.push_str(&format!("s{},{}.{:02},2026-11-{:02}\n", i % 7, i / 3, i % 100, 1 + i % 28));
+        csv.push_str(&format!(
+            "s{},{}.{:02},2026-11-{:02}\n",
+            i % 7,
+            i / 3,
+            i % 100,
+            1 + i % 28
+        ));
     }
     let upload = client
-        .upload(std::io::Cursor::new(csv.into_bytes()), hotdata::UploadOptions::new().content_type("text/csv"))
+        .upload(
+            std::io::Cursor::new(csv.into_bytes()),
+            hotdata::UploadOptions::new().content_type("text/csv"),
+        )
         .await?;
     let loaded = db
         .load("public", "readings")
         .from_upload(&upload.upload_id)
+        .format(DataFormat::Csv)
         .mode(LoadMode::Replace)
         .await?;
-    println!("2. uploaded {} bytes as {}; loaded {} rows", upload.size_bytes, upload.upload_id, loaded.row_count);
+    println!(
+        "2. uploaded {} bytes as {}; loaded {} rows",
+        upload.size_bytes, upload.upload_id, loaded.row_count
+    );
 
     // 3. Every row, although the service sends only a preview: the SDK reads the stored rest in one stream.
     let sql = "SELECT sensor, reading, at FROM public.readings ORDER BY at, sensor, reading";
@@ -55,9 +71,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         preview.result_id().unwrap_or("-")
     );
     let all = db.query(sql).await?;
-    println!("   followed in full: {} rows (total {:?})", all.len(), all.total_row_count());
+    println!(
+        "   followed in full: {} rows (total {:?})",
+        all.len(),
+        all.total_row_count()
+    );
     let last = all.row(all.len() - 1).expect("rows");
-    println!("   last: {} {} {}", last.get::<String>("sensor")?, last.get::<String>("reading")?, last.get::<String>("at")?);
+    println!(
+        "   last: {} {} {}",
+        last.get::<String>("sensor")?,
+        last.get::<String>("reading")?,
+        last.get::<String>("at")?
+    );
 
     // 4. The same query as Arrow record batches, decoded as they arrive.
     let mut answer = db.query(sql).arrow().await?;
@@ -70,7 +95,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("4. as Arrow: {rows} rows in {batches} batch(es) (the service said {total:?})");
 
     // 5. A fork: its own copy to change, while the original stays as it was; the lineage links them.
-    let fork = db.fork().description("what-if: a reading from sensor s9").send().await?.database;
+    let fork = db
+        .fork()
+        .description("what-if: a reading from sensor s9")
+        .send()
+        .await?
+        .database;
     fork.load("public", "readings")
         .from_csv("sensor,reading,at\ns9,1.00,2026-12-01\n")
         .mode(LoadMode::Append)
@@ -81,14 +111,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("5. fork {}: {in_fork:?} rows; original: {in_db:?} rows", fork.id());
     let lineage = fork.lineage().await?;
     for ancestor in &lineage.ancestors {
-        println!("   forked from {}", ancestor.id);
+        println!("   forked from {} at {:?}", ancestor.database_id, ancestor.forked_at);
     }
 
     // 6. The stored result of step 3, downloaded as Parquet as it streams in.
     let result_id = all.result_id().expect("stored");
     let mut parquet = Vec::new();
-    let done = db.client().result(result_id).database(db.id()).download(ResultFormat::Parquet, &mut parquet).await?;
-    println!("6. result {result_id} as Parquet: {} bytes, {:?} rows", done.bytes, done.total_row_count);
+    let done = db
+        .client()
+        .result(result_id)
+        .database(db.id())
+        .download(ResultFormat::Parquet, &mut parquet)
+        .await?;
+    println!(
+        "6. result {result_id} as Parquet: {} bytes, {:?} rows",
+        done.bytes, done.total_row_count
+    );
 
     fork.delete().await?;
     db.delete().await?;
