@@ -29,7 +29,6 @@ const GETS_ROUNDS: usize = 5;
 /// thread moves its ratio by several percent either way, so the figure is
 /// the median over many processes rather than many rounds of a few.
 const GETS_CHILDREN: usize = 5;
-const PAGE_ROWS: usize = 10_000;
 const UPLOAD_BYTES: u64 = 1 << 30;
 const ARROW_BATCH_ROWS: usize = 8_192;
 const REPEATS: usize = 3;
