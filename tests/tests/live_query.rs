@@ -15,26 +15,12 @@ use hotdata_local::{Config, Contract, Fault};
 use sdk::{Sdk, builder};
 use serde_json::{Value, json};
 
-/// A live-contract server with `config`'s other settings.
 async fn live(config: Config) -> Sdk {
-    Sdk::with(Config {
-        contract: Contract::Live,
-        ..config
-    })
-    .await
+    Sdk::live(config).await
 }
 
-/// Creates an empty database and returns its ID.
 async fn database(sdk: &Sdk, name: &str) -> String {
-    let name = name.to_owned();
-    sdk.client
-        .create_database()
-        .body_map(|b| b.name(Some(name)))
-        .send()
-        .await
-        .expect("database")
-        .into_inner()
-        .id
+    sdk.database(name).await
 }
 
 /// An SDK client whose calls carry `X-Database-Id: db` wherever the spec declares the header.

@@ -10,27 +10,15 @@ use std::time::Duration;
 use futures::TryStreamExt as _;
 use hotdata::prelude::*;
 use hotdata::{Error, Guard, ResultLimits, StreamedFormat};
-use hotdata_local::{Config, Contract, Fault};
+use hotdata_local::{Config, Fault};
 use sdk::{Sdk, builder};
 
 async fn live(config: Config) -> Sdk {
-    Sdk::with(Config {
-        contract: Contract::Live,
-        ..config
-    })
-    .await
+    Sdk::live(config).await
 }
 
 async fn database(sdk: &Sdk, name: &str) -> String {
-    let name = name.to_owned();
-    sdk.client
-        .create_database()
-        .body_map(|b| b.name(Some(name)))
-        .send()
-        .await
-        .expect("database")
-        .into_inner()
-        .id
+    sdk.database(name).await
 }
 
 /// A client whose default database is `db`, reading whole results in `format`.

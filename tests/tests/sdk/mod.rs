@@ -94,6 +94,31 @@ impl Sdk {
     }
 }
 
+impl Sdk {
+    /// A server with the live contract and `config`'s other settings.
+    pub async fn live(config: Config) -> Sdk {
+        Sdk::with(Config {
+            contract: hotdata_local::Contract::Live,
+            ..config
+        })
+        .await
+    }
+
+    /// Creates an empty managed database named `name` and returns its ID.
+    pub async fn database(&self, name: &str) -> String {
+        use hotdata::prelude::*;
+        let name = name.to_owned();
+        self.client
+            .create_database()
+            .body_map(|b| b.name(Some(name)))
+            .send()
+            .await
+            .expect("database")
+            .into_inner()
+            .id
+    }
+}
+
 /// A client builder for `server`, with retries fast enough for tests. Under the seed-era contract the client
 /// allows unscoped queries and reads, as that contract does.
 pub fn builder(server: &Server) -> hotdata::ClientBuilder {
