@@ -362,11 +362,6 @@ impl Chunks {
                 break;
             }
         }
-        if builder.columns().is_empty()
-            && let Some(columns) = self.columns.take()
-        {
-            builder = RowsBuilder::new(self.operation, columns);
-        }
         meta.row_count = Some(u64::try_from(builder.len()).unwrap_or(u64::MAX));
         meta.total_row_count = meta.row_count;
         meta.truncated = Some(false);

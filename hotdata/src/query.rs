@@ -145,21 +145,9 @@ impl<'a> Query<'a> {
     /// the database the query was scoped to.
     pub async fn rows(self) -> Result<Rows, Error> {
         let client = self.client;
-        let database = client.scope(OPERATION, self.database.as_deref())?;
         let limits = self.limits.unwrap_or_else(|| client.result_limits());
         let wait = self.result_wait;
-        let rows = match self.dispatch(None, database.as_deref()).await? {
-            Sent::Rows(rows) => rows,
-            Sent::Accepted(accepted) => {
-                return Err(Error::MovedToBackground(Box::new(MovedToBackground {
-                    operation: OPERATION.into(),
-                    run_id: accepted.query_run_id,
-                    result_id: None,
-                    database_id: database,
-                    reason: accepted.reason,
-                })));
-            }
-        };
+        let rows = self.preview().await?;
         if !rows.is_truncated() {
             return Ok(rows);
         }
@@ -242,7 +230,7 @@ impl<'a> Query<'a> {
             let answer = crate::arrow::ArrowAnswer {
                 query_run_id: text(headers::X_QUERY_RUN_ID),
                 result_id: text(headers::X_RESULT_ID),
-                total_row_count: text(headers::X_TOTAL_ROW_COUNT).and_then(|v| v.parse().ok()),
+                total_row_count: crate::results::total_row_count(response.headers()),
                 execution_time_ms: text(headers::X_EXECUTION_TIME_MS).and_then(|v| v.parse().ok()),
                 warning: text(headers::X_QUERY_WARNING),
                 database_id: database,

@@ -33,6 +33,7 @@ impl RowsBuilder {
     }
 
     /// The columns rows are built for.
+    #[cfg_attr(not(feature = "arrow"), allow(dead_code))]
     pub(crate) fn columns(&self) -> &[Column] {
         &self.columns
     }
