@@ -1,9 +1,47 @@
 //! A client for programs without an async runtime (feature `blocking`).
 //!
-//! [`Client`] wraps the async [`crate::Client`] and a private current-thread
-//! tokio runtime that runs each call to completion.
+//! [`Client`] pairs an async [`crate::Client`] with a private current-thread
+//! tokio runtime. It has no blocking copy of each method: every call of the
+//! async client (the hand-written flows, the handles they return and every
+//! generated operation) is built as usual, through `Deref`, and handed to
+//! one of three adapters:
 //!
-//! Where it may be called:
+//! - [`Client::run`] runs a call whose answer is a `Result<T, hotdata::Error>`
+//!   (every flow and operation of this crate) and returns that answer;
+//! - [`Client::iter`] turns a stream of results (`result(id).stream()`,
+//!   `pages(n)`, `stream_as::<T>()`, generated `.stream()`s) into an
+//!   [`Iterator`] that fetches as it is advanced;
+//! - [`Client::block_on`] runs any other future.
+//!
+//! So the blocking client can never lag behind the async one: a method added
+//! there is usable here the day it lands, with the same arguments, options
+//! and documentation.
+//!
+//! ```no_run
+//! use hotdata::prelude::*;
+//!
+//! fn main() -> Result<(), hotdata::Error> {
+//!     let client = hotdata::blocking::Client::from_env()?;
+//!     // A hand-written flow, with its options.
+//!     let rows = client.run(client.query("SELECT 1 AS ok").database("db_main").rows())?;
+//!     println!("{}", rows.row(0).and_then(|r| r.value("ok")).unwrap());
+//!     // A handle returned by one call, used by the next.
+//!     let run = client.run(client.query("SELECT 2").database("db_main").submit())?;
+//!     let info = client.run(run.wait())?;
+//!     println!("{}", info.status);
+//!     // A generated operation.
+//!     let jobs = client.run(client.list_jobs().send())?;
+//!     println!("{} jobs", jobs.jobs.len());
+//!     // A stream, read as it is iterated.
+//!     for row in client.iter(client.result("res_1").database("db_main").stream()) {
+//!         println!("{:?}", row?.value("ok"));
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Where it may be called
+//!
 //! - A thread without a tokio runtime (a plain `main`, a thread of your
 //!   own): the call runs on the calling thread.
 //! - A thread where blocking is allowed although a runtime is around, such
@@ -11,49 +49,24 @@
 //!   short-lived helper thread while the calling thread waits, since tokio
 //!   does not let a runtime be driven from a thread that belongs to another.
 //! - Not the body of a `block_on` (a `#[tokio::main]` function and what it
-//!   calls directly): there blocking would stall the runtime, so the methods
-//!   that return a `Result` fail with [`Error::Config`], and
-//!   [`Client::block_on`] panics, each saying to use the async client
-//!   instead. Inside a task started with `tokio::spawn`, tokio gives no way
-//!   to tell it from a `spawn_blocking` thread, so the call works there but
-//!   blocks that worker thread for its whole duration: use the async client
-//!   in async code.
-//!
-//! ```no_run
-//! use hotdata::prelude::*;
-//!
-//! fn main() -> Result<(), hotdata::Error> {
-//!     let client = hotdata::blocking::Client::from_env()?;
-//!     // Any generated operation: build it on the async client, run it here.
-//!     let jobs = client.block_on(client.list_jobs().send())?;
-//!     println!("{} jobs", jobs.jobs.len());
-//!     let run = client.query_run("qr_123").wait()?;
-//!     println!("{}", run.status);
-//!     let rows = client.query("SELECT 1 AS ok").rows()?;
-//!     println!("{}", rows.row(0).and_then(|r| r.value("ok")).unwrap());
-//!     Ok(())
-//! }
-//! ```
+//!   calls directly): there blocking would stall the runtime, so
+//!   [`Client::run`] and each step of [`Client::iter`] fail with
+//!   [`Error::Config`], and [`Client::block_on`] panics, each saying to use
+//!   the async client instead. Inside a task started with `tokio::spawn`,
+//!   tokio gives no way to tell it from a `spawn_blocking` thread, so the call
+//!   works there but blocks that worker thread for its whole duration: use
+//!   the async client in async code.
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use std::path::Path;
-use std::pin::Pin;
-use std::time::Duration;
-
 use futures::{Stream, StreamExt as _};
-use serde::de::DeserializeOwned;
 
 use crate::error::Error;
-use crate::results::{ResultPage, SharedRow};
 use crate::retry::RetryPolicy;
-use crate::rows::Rows;
-use crate::runs::WaitOptions;
-use crate::types::{self, JobStatusResponse, QueryRunInfo};
-use crate::upload::{ManagedTable, UploadOptions};
 
 const IN_ASYNC: &str = "hotdata::blocking::Client was called from inside an async runtime, where blocking the thread \
      would stall other tasks: use the async hotdata::Client there (or call this one inside \
@@ -111,12 +124,13 @@ impl Runtime {
     }
 }
 
-/// A blocking Hotdata client: the methods of [`crate::Client`], each
-/// returning when the call has finished. Cloning is cheap; clones share the
-/// runtime and the connection pool.
+/// A blocking Hotdata client: any call of [`crate::Client`], run to its end
+/// with [`run`](Self::run), [`iter`](Self::iter) or
+/// [`block_on`](Self::block_on) (see the [module docs](self)).
 ///
-/// Generated operations are reached through `Deref` to the async client and
-/// run with [`block_on`](Self::block_on).
+/// It dereferences to the async client, so calls are built exactly as in
+/// async code. Cloning is cheap; clones share the runtime and the
+/// connection pool.
 #[derive(Clone)]
 pub struct Client {
     client: crate::Client,
@@ -149,11 +163,23 @@ impl Client {
 
     /// A client configured from the environment and the CLI's profile file,
     /// as [`crate::ClientBuilder::from_env`].
+    ///
+    /// ```no_run
+    /// let client = hotdata::blocking::Client::from_env()?;
+    /// # Ok::<(), hotdata::Error>(())
+    /// ```
     pub fn from_env() -> Result<Client, Error> {
         crate::ClientBuilder::from_env().build_blocking()
     }
 
-    /// Wraps an async client.
+    /// Wraps an async client, starting the runtime its calls will run on.
+    ///
+    /// ```
+    /// let async_client = hotdata::Client::builder().api_key("hd_live_123").build()?;
+    /// let client = hotdata::blocking::Client::new(async_client)?;
+    /// assert_eq!(client.as_async().base_url(), client.base_url());
+    /// # Ok::<(), hotdata::Error>(())
+    /// ```
     pub fn new(client: crate::Client) -> Result<Client, Error> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -165,7 +191,77 @@ impl Client {
         })
     }
 
-    /// Runs a future (any operation of the async client) to completion.
+    /// Runs one call of the async client (a flow such as `query(..).rows()`,
+    /// a handle's `wait()`, a generated operation's `send()`) and returns its
+    /// answer.
+    ///
+    /// Called where blocking would stall an async runtime (see the
+    /// [module docs](self)), nothing is sent and the answer is
+    /// [`Error::Config`].
+    ///
+    /// ```no_run
+    /// # fn demo(client: hotdata::blocking::Client) -> Result<(), hotdata::Error> {
+    /// let rows = client.run(client.query("SELECT 40 + 2 AS answer").database("db_main").rows())?;
+    /// let answer: i64 = rows.row(0).expect("one row").get("answer")?;
+    /// assert_eq!(answer, 42);
+    ///
+    /// let saved = client.run(client.execute_saved_query("sq_abc123").version(2).rows())?;
+    /// println!("{} rows", saved.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn run<F, T>(&self, call: F) -> Result<T, Error>
+    where
+        F: IntoFuture<Output = Result<T, Error>>,
+        F::IntoFuture: Send,
+        T: Send,
+    {
+        self.rt.block_on(call.into_future())?
+    }
+
+    /// Reads a stream of the async client (`result(id).stream()`,
+    /// `stream_as::<T>()`, `pages(n)`, a generated operation's `stream()`)
+    /// as a blocking [`Iterator`]: each `next()` runs until the stream yields,
+    /// fetching when it has to.
+    ///
+    /// Called where blocking would stall an async runtime, `next()` yields
+    /// one [`Error::Config`] and then `None`.
+    ///
+    /// ```no_run
+    /// # fn demo(client: hotdata::blocking::Client) -> Result<(), hotdata::Error> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Order { amount: String }
+    /// let mut total = 0usize;
+    /// for order in client.iter(client.result("res_1").database("db_main").stream_as::<Order>()) {
+    ///     total += order?.amount.len();
+    /// }
+    /// println!("{total} characters of amounts");
+    /// # Ok(()) }
+    /// ```
+    pub fn iter<'a, S, T>(&'a self, stream: S) -> Iter<'a, T>
+    where
+        S: Stream<Item = Result<T, Error>> + Send + 'a,
+        T: Send,
+    {
+        Iter {
+            stream: Some(Box::pin(stream)),
+            rt: &self.rt,
+        }
+    }
+
+    /// Runs any future to completion on this client's runtime, for futures
+    /// whose output is not a `Result<_, hotdata::Error>` (for those,
+    /// [`run`](Self::run) reports a misplaced call as an error instead).
+    ///
+    /// ```no_run
+    /// # fn demo(client: hotdata::blocking::Client) {
+    /// // Two jobs fetched at once; the answer is a pair, not one `Result`.
+    /// let (a, b) = client.block_on(futures::future::join(
+    ///     client.job("job_1").get(),
+    ///     client.job("job_2").get(),
+    /// ));
+    /// println!("{:?} {:?}", a.map(|j| j.status), b.map(|j| j.status));
+    /// # }
+    /// ```
     ///
     /// # Panics
     ///
@@ -173,357 +269,34 @@ impl Client {
     /// [module docs](self)).
     pub fn block_on<F>(&self, fut: F) -> F::Output
     where
-        F: Future + Send,
+        F: IntoFuture,
+        F::IntoFuture: Send,
         F::Output: Send,
     {
-        match self.rt.block_on(fut) {
+        match self.rt.block_on(fut.into_future()) {
             Ok(output) => output,
             Err(e) => panic!("{e}"),
         }
     }
 
-    /// The async client this one wraps.
+    /// The async client this one wraps (also reached through `Deref`).
     pub fn as_async(&self) -> &crate::Client {
         &self.client
     }
 
-    /// The base URL requests are sent to.
-    pub fn base_url(&self) -> &str {
-        self.client.base_url()
-    }
-
-    /// The workspace requests act on, if one was set.
-    pub fn workspace_id(&self) -> Option<&str> {
-        self.client.workspace_id()
-    }
-
-    /// The database queries are scoped to by default, if one was set.
-    pub fn database_id(&self) -> Option<&str> {
-        self.client.database_id()
-    }
-
-    /// The retry policy in force.
-    pub fn retry_policy(&self) -> RetryPolicy {
-        self.client.retry_policy()
-    }
-
-    /// The same client with another retry policy; see [`crate::Client::with_retry`].
+    /// The same client with another retry policy, sharing the runtime; see
+    /// [`crate::Client::with_retry`].
+    ///
+    /// ```
+    /// let client = hotdata::blocking::Client::builder().api_key("hd_live_123").build_blocking()?;
+    /// let once = client.with_retry(hotdata::RetryPolicy::none());
+    /// assert_eq!(once.retry_policy().get_max_attempts(), 1);
+    /// # Ok::<(), hotdata::Error>(())
+    /// ```
     pub fn with_retry(&self, policy: RetryPolicy) -> Client {
         Client {
             client: self.client.with_retry(policy),
             rt: Arc::clone(&self.rt),
-        }
-    }
-
-    /// A handle on a query run; see [`crate::Client::query_run`].
-    pub fn query_run(&self, id: impl Into<String>) -> QueryRunHandle {
-        QueryRunHandle {
-            inner: self.client.query_run(id),
-            rt: Arc::clone(&self.rt),
-        }
-    }
-
-    /// A handle on a background job; see [`crate::Client::job`].
-    pub fn job(&self, id: impl Into<String>) -> JobHandle {
-        JobHandle {
-            inner: self.client.job(id),
-            rt: Arc::clone(&self.rt),
-        }
-    }
-
-    /// A SQL query; see [`crate::Client::query`].
-    ///
-    /// ```no_run
-    /// # fn run(client: hotdata::blocking::Client) -> Result<(), hotdata::Error> {
-    /// let rows = client.query("SELECT 40 + 2 AS answer").rows()?;
-    /// let answer: i64 = rows.row(0).expect("one row").get("answer")?;
-    /// assert_eq!(answer, 42);
-    /// # Ok(()) }
-    /// ```
-    pub fn query(&self, sql: impl Into<String>) -> Query<'_> {
-        Query {
-            inner: self.client.query(sql),
-            rt: &self.rt,
-        }
-    }
-
-    /// Runs a saved query; see [`crate::Client::execute_saved_query`].
-    ///
-    /// ```no_run
-    /// # fn run(client: hotdata::blocking::Client) -> Result<(), hotdata::Error> {
-    /// let rows = client.execute_saved_query("sq_abc123").version(2).rows()?;
-    /// println!("{} rows", rows.len());
-    /// # Ok(()) }
-    /// ```
-    pub fn execute_saved_query(&self, id: impl Into<String>) -> SavedQueryExecution<'_> {
-        SavedQueryExecution {
-            inner: self.client.execute_saved_query(id),
-            rt: &self.rt,
-        }
-    }
-
-    /// A stored result; see [`crate::Client::result`].
-    pub fn result(&self, id: impl Into<String>) -> ResultRequest<'_> {
-        ResultRequest {
-            inner: self.client.result(id),
-            rt: &self.rt,
-        }
-    }
-
-    /// Uploads a file, streamed from disk; see [`crate::Client::upload_file`].
-    pub fn upload_file(&self, path: impl AsRef<Path>) -> Result<types::FinalizeUploadResponse, Error> {
-        let path = path.as_ref().to_path_buf();
-        self.rt.block_on(self.client.upload_file(path))?
-    }
-
-    /// [`upload_file`](Self::upload_file) with options; see
-    /// [`crate::Client::upload_file_with`].
-    pub fn upload_file_with(
-        &self,
-        path: impl AsRef<Path>,
-        options: UploadOptions,
-    ) -> Result<types::FinalizeUploadResponse, Error> {
-        let path = path.as_ref().to_path_buf();
-        self.rt.block_on(self.client.upload_file_with(path, options))?
-    }
-
-    /// Loads an upload into a managed table; see [`crate::Client::load_upload`].
-    pub fn load_upload(
-        &self,
-        upload_id: &str,
-        target: &ManagedTable,
-        mode: types::LoadMode,
-    ) -> Result<types::LoadManagedTableResponse, Error> {
-        self.rt.block_on(self.client.load_upload(upload_id, target, mode))?
-    }
-
-    /// Creates a dataset from an upload; see
-    /// [`crate::Client::create_dataset_from_upload`].
-    #[deprecated(
-        note = "since 2026-06-19: datasets left the public API; seed-era and local servers still serve them. Load into a managed database table instead"
-    )]
-    #[allow(deprecated)]
-    pub fn create_dataset_from_upload(
-        &self,
-        label: &str,
-        upload_id: &str,
-        format: Option<types::DataFormat>,
-    ) -> Result<types::CreateDatasetResponse, Error> {
-        self.rt
-            .block_on(self.client.create_dataset_from_upload(label, upload_id, format))?
-    }
-}
-
-/// The blocking form of [`crate::Query`].
-#[derive(Debug)]
-#[must_use = "a query does nothing until run"]
-pub struct Query<'a> {
-    inner: crate::Query<'a>,
-    rt: &'a Arc<Runtime>,
-}
-
-/// What [`Query::async_after`] came back with.
-#[derive(Debug)]
-pub enum QueryOutcome {
-    /// The query finished in time; here are its rows.
-    Rows(Rows),
-    /// The query went on in the background as this run.
-    Running(QueryRunHandle),
-}
-
-impl<'a> Query<'a> {
-    /// Scopes the query to one managed database.
-    pub fn database(self, database_id: impl Into<String>) -> Self {
-        Query {
-            inner: self.inner.database(database_id),
-            rt: self.rt,
-        }
-    }
-
-    /// The catalog unqualified table names resolve in.
-    pub fn default_catalog(self, catalog: impl Into<String>) -> Self {
-        Query {
-            inner: self.inner.default_catalog(catalog),
-            rt: self.rt,
-        }
-    }
-
-    /// The schema unqualified table names resolve in.
-    pub fn default_schema(self, schema: impl Into<String>) -> Self {
-        Query {
-            inner: self.inner.default_schema(schema),
-            rt: self.rt,
-        }
-    }
-
-    /// The guards on following a truncated answer; see [`crate::Query::limits`].
-    pub fn limits(self, limits: crate::ResultLimits) -> Self {
-        Query {
-            inner: self.inner.limits(limits),
-            rt: self.rt,
-        }
-    }
-
-    /// Runs the query and returns all of its rows; see [`crate::Query::rows`].
-    pub fn rows(self) -> Result<Rows, Error> {
-        self.rt.block_on(self.inner.rows())?
-    }
-
-    /// The server's first answer as it is; see [`crate::Query::preview`].
-    pub fn preview(self) -> Result<Rows, Error> {
-        self.rt.block_on(self.inner.preview())?
-    }
-
-    /// Starts the query in the background and returns its run at once.
-    pub fn submit(self) -> Result<QueryRunHandle, Error> {
-        let rt = Arc::clone(self.rt);
-        let inner = self.rt.block_on(self.inner.submit())??;
-        Ok(QueryRunHandle { inner, rt })
-    }
-
-    /// Waits up to `wait` for rows, then hands back the run instead.
-    pub fn async_after(self, wait: Duration) -> Result<QueryOutcome, Error> {
-        let rt = Arc::clone(self.rt);
-        Ok(match self.rt.block_on(self.inner.async_after(wait))?? {
-            crate::QueryOutcome::Rows(rows) => QueryOutcome::Rows(rows),
-            crate::QueryOutcome::Running(inner) => QueryOutcome::Running(QueryRunHandle { inner, rt }),
-        })
-    }
-}
-
-/// The blocking form of [`crate::SavedQueryExecution`].
-#[derive(Debug)]
-#[must_use = "a saved query does nothing until run"]
-pub struct SavedQueryExecution<'a> {
-    inner: crate::SavedQueryExecution<'a>,
-    rt: &'a Arc<Runtime>,
-}
-
-impl SavedQueryExecution<'_> {
-    /// Runs this version of the saved query instead of the newest one.
-    pub fn version(self, version: i64) -> Self {
-        SavedQueryExecution {
-            inner: self.inner.version(version),
-            rt: self.rt,
-        }
-    }
-
-    /// Runs the saved query and returns its rows.
-    pub fn rows(self) -> Result<Rows, Error> {
-        self.rt.block_on(self.inner.rows())?
-    }
-}
-
-/// The blocking form of [`crate::ResultRequest`].
-#[derive(Debug)]
-#[must_use = "a result request does nothing until run"]
-pub struct ResultRequest<'a> {
-    inner: crate::ResultRequest<'a>,
-    rt: &'a Arc<Runtime>,
-}
-
-impl<'a> ResultRequest<'a> {
-    /// Skips this many rows.
-    pub fn offset(self, offset: u64) -> Self {
-        ResultRequest {
-            inner: self.inner.offset(offset),
-            rt: self.rt,
-        }
-    }
-
-    /// Returns at most this many rows.
-    pub fn limit(self, limit: u64) -> Self {
-        ResultRequest {
-            inner: self.inner.limit(limit),
-            rt: self.rt,
-        }
-    }
-
-    /// How long to wait for a pending result.
-    pub fn wait_timeout(self, wait: Duration) -> Self {
-        ResultRequest {
-            inner: self.inner.wait_timeout(wait),
-            rt: self.rt,
-        }
-    }
-
-    /// The rows (of the slice, when `offset`/`limit` are set).
-    pub fn rows(self) -> Result<Rows, Error> {
-        self.rt.block_on(self.inner.rows())?
-    }
-
-    /// One slice, with the total row count and the next page's link.
-    pub fn page(self) -> Result<ResultPage, Error> {
-        self.rt.block_on(self.inner.page())?
-    }
-
-    /// Every slice, `page_size` rows per request, fetched as iterated.
-    pub fn pages(self, page_size: u64) -> Iter<'a, ResultPage> {
-        Iter {
-            stream: Box::pin(self.inner.pages(page_size)),
-            rt: self.rt,
-        }
-    }
-
-    /// Every row, read from one streamed response as iterated.
-    pub fn iter(self) -> Iter<'a, SharedRow> {
-        Iter {
-            stream: Box::pin(self.inner.stream()),
-            rt: self.rt,
-        }
-    }
-
-    /// Every row as a `T`, mapped by column name, read as iterated.
-    pub fn iter_as<T: DeserializeOwned + Send + 'a>(self) -> Iter<'a, T> {
-        Iter {
-            stream: Box::pin(self.inner.stream_as::<T>()),
-            rt: self.rt,
-        }
-    }
-
-    /// The database the result belongs to; see [`crate::ResultRequest::database`].
-    pub fn database(self, database_id: impl Into<String>) -> Self {
-        ResultRequest {
-            inner: self.inner.database(database_id),
-            rt: self.rt,
-        }
-    }
-
-    /// The guards on [`rows`](Self::rows); see [`crate::ResultRequest::limits`].
-    pub fn limits(self, limits: crate::ResultLimits) -> Self {
-        ResultRequest {
-            inner: self.inner.limits(limits),
-            rt: self.rt,
-        }
-    }
-
-    /// The whole result as Arrow record batches (feature `arrow`).
-    #[cfg(feature = "arrow")]
-    pub fn arrow_collect(self) -> Result<Vec<arrow_array::RecordBatch>, Error> {
-        self.rt.block_on(self.inner.arrow_collect())?
-    }
-}
-
-/// A blocking iterator over a paged stream: each `next()` may fetch a page.
-#[must_use = "iterators are lazy"]
-pub struct Iter<'a, T> {
-    stream: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'a>>,
-    rt: &'a Runtime,
-}
-
-impl<T> fmt::Debug for Iter<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("blocking::Iter")
-    }
-}
-
-impl<T: Send> Iterator for Iter<'_, T> {
-    type Item = Result<T, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match self.rt.block_on(self.stream.next()) {
-            Ok(item) => item,
-            Err(e) => Some(Err(e)),
         }
     }
 }
@@ -538,79 +311,55 @@ impl Deref for Client {
 
 impl crate::ClientBuilder {
     /// Builds a [`blocking::Client`](Client) (feature `blocking`).
+    ///
+    /// ```
+    /// let client = hotdata::Client::builder().api_key("hd_live_123").build_blocking()?;
+    /// # let _ = client;
+    /// # Ok::<(), hotdata::Error>(())
+    /// ```
     pub fn build_blocking(self) -> Result<Client, Error> {
         Client::new(self.build()?)
     }
 }
 
-/// The blocking form of [`crate::QueryRunHandle`].
-#[derive(Clone)]
-pub struct QueryRunHandle {
-    inner: crate::QueryRunHandle,
-    rt: Arc<Runtime>,
+/// A stream of the async client, owned by an [`Iter`].
+type BoxedStream<'a, T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'a>>;
+
+/// A stream of the async client read as a blocking iterator; made by
+/// [`Client::iter`].
+#[must_use = "iterators are lazy"]
+pub struct Iter<'a, T> {
+    /// `None` once the stream ended or the iterator could not run.
+    stream: Option<BoxedStream<'a, T>>,
+    rt: &'a Runtime,
 }
 
-impl fmt::Debug for QueryRunHandle {
+impl<T> fmt::Debug for Iter<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("blocking::QueryRunHandle")
-            .field("id", &self.id())
+        f.debug_struct("blocking::Iter")
+            .field("done", &self.stream.is_none())
             .finish()
     }
 }
 
-impl QueryRunHandle {
-    /// The run's id.
-    pub fn id(&self) -> &str {
-        self.inner.id()
-    }
+impl<T: Send> Iterator for Iter<'_, T> {
+    type Item = Result<T, Error>;
 
-    /// The run's current state.
-    pub fn get(&self) -> Result<QueryRunInfo, Error> {
-        self.rt.block_on(self.inner.get())?
-    }
-
-    /// Waits with [`WaitOptions::default`] until the run succeeds.
-    pub fn wait(&self) -> Result<QueryRunInfo, Error> {
-        self.rt.block_on(self.inner.wait())?
-    }
-
-    /// Waits until the run succeeds, with `opts`.
-    pub fn wait_with(&self, opts: WaitOptions) -> Result<QueryRunInfo, Error> {
-        self.rt.block_on(self.inner.wait_with(opts))?
+    fn next(&mut self) -> Option<Self::Item> {
+        let stream = self.stream.as_mut()?;
+        match self.rt.block_on(stream.next()) {
+            Ok(Some(item)) => Some(item),
+            Ok(None) => {
+                self.stream = None;
+                None
+            }
+            // A misplaced call: it could never run, so it ends here.
+            Err(e) => {
+                self.stream = None;
+                Some(Err(e))
+            }
+        }
     }
 }
 
-/// The blocking form of [`crate::JobHandle`].
-#[derive(Clone)]
-pub struct JobHandle {
-    inner: crate::JobHandle,
-    rt: Arc<Runtime>,
-}
-
-impl fmt::Debug for JobHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("blocking::JobHandle").field("id", &self.id()).finish()
-    }
-}
-
-impl JobHandle {
-    /// The job's id.
-    pub fn id(&self) -> &str {
-        self.inner.id()
-    }
-
-    /// The job's current state.
-    pub fn get(&self) -> Result<JobStatusResponse, Error> {
-        self.rt.block_on(self.inner.get())?
-    }
-
-    /// Waits with [`WaitOptions::default`] until the job ends.
-    pub fn wait(&self) -> Result<JobStatusResponse, Error> {
-        self.rt.block_on(self.inner.wait())?
-    }
-
-    /// Waits until the job ends, with `opts`.
-    pub fn wait_with(&self, opts: WaitOptions) -> Result<JobStatusResponse, Error> {
-        self.rt.block_on(self.inner.wait_with(opts))?
-    }
-}
+impl<T: Send> std::iter::FusedIterator for Iter<'_, T> {}

@@ -142,8 +142,14 @@
 //!
 //! [`Client::query_run`] and [`Client::job`] return handles that poll until
 //! the run or job ends, under a deadline ([`WaitOptions`]); the id can be
-//! stored and the wait resumed later. `hotdata::blocking::Client` (feature
-//! `blocking`) offers the same without an async runtime.
+//! stored and the wait resumed later.
+//!
+//! # Without an async runtime
+//!
+//! `hotdata::blocking::Client` (feature `blocking`) runs any call of this
+//! client to its end: `client.run(client.query(sql).database(db).rows())`,
+//! `client.iter(client.result(id).stream())`. It has no copy of each method,
+//! so everything here works there, with the same options.
 //!
 //! # Loads and databases
 //!

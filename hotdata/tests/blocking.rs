@@ -1,5 +1,5 @@
-//! The blocking client: the same waits and operations without an async
-//! runtime, and a clear refusal inside one.
+//! The blocking client: any call of the async client run through its
+//! adapters without an async runtime, and a clear refusal inside one.
 
 #![cfg(feature = "blocking")]
 
@@ -32,10 +32,10 @@ fn the_blocking_client_runs_operations_and_waits() {
         .base_url(&stub.base_url)
         .build_blocking()
         .expect("client");
-    let jobs = client.block_on(client.list_jobs().send()).expect("jobs");
+    let jobs = client.run(client.list_jobs().send()).expect("jobs");
     assert!(jobs.jobs.is_empty());
     let opts = hotdata::WaitOptions::default().initial_interval(Duration::from_millis(5));
-    let done = client.query_run("qr_7").wait_with(opts).expect("succeeded");
+    let done = client.run(client.query_run("qr_7").wait_with(opts)).expect("succeeded");
     assert_eq!(done.id, "qr_7");
     assert_eq!(stub.count(), 3);
     assert_eq!(
@@ -57,10 +57,21 @@ fn inside_an_async_runtime_it_refuses_with_a_clear_error() {
         .expect("client");
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     let err = rt
-        .block_on(async { client.query_run("qr_1").get() })
+        .block_on(async { client.run(client.query_run("qr_1").get()) })
         .expect_err("refused");
     assert!(matches!(err, hotdata::Error::Config { .. }));
     assert!(err.to_string().contains("use the async hotdata::Client"), "{err}");
+    // An iterator says so once, then ends.
+    let items: Vec<_> = rt.block_on(async { client.iter(client.result("res_1").stream()).collect() });
+    assert_eq!(items.len(), 1, "one refusal, then the end");
+    let refusal = items.into_iter().next().expect("one item").expect_err("refused");
+    assert!(matches!(refusal, hotdata::Error::Config { .. }), "{refusal}");
+    // `block_on` can only panic there; the message says what to do.
+    let panic = rt
+        .block_on(async { std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client.block_on(async { 1 }))) })
+        .expect_err("panics");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("use the async hotdata::Client"), "{message}");
     // Dropping it inside a runtime is fine.
     rt.block_on(async move { drop(client) });
 }
@@ -83,8 +94,8 @@ fn it_works_on_spawn_blocking_threads_where_blocking_is_allowed() {
         .expect("client");
     let task = rt.spawn_blocking(move || {
         let opts = hotdata::WaitOptions::default().initial_interval(Duration::from_millis(5));
-        let run = client.query_run("qr_7").wait_with(opts)?;
-        let jobs = client.block_on(client.list_jobs().send())?;
+        let run = client.run(client.query_run("qr_7").wait_with(opts))?;
+        let jobs = client.run(client.list_jobs().send())?;
         Ok::<_, hotdata::Error>((run, jobs.into_inner(), client))
     });
     let done = rt.block_on(task).expect("the blocking task ran");
@@ -131,7 +142,7 @@ fn the_blocking_client_queries_and_iterates_result_pages() {
         .build_blocking()
         .expect("client");
 
-    let rows = client.query("SELECT 1 AS ok").rows().expect("rows");
+    let rows = client.run(client.query("SELECT 1 AS ok").rows()).expect("rows");
     let ok: i64 = rows.row(0).expect("one row").get("ok").expect("ok");
     assert_eq!(ok, 1);
 
@@ -141,8 +152,7 @@ fn the_blocking_client_queries_and_iterates_result_pages() {
         amount: String,
     }
     let lines: Vec<Line> = client
-        .result("res_1")
-        .pages(2)
+        .iter(client.result("res_1").pages(2))
         .map(|page| page.map(|p| p.rows().rows_as::<Line>().expect("lines")))
         .collect::<Result<Vec<_>, _>>()
         .expect("every page")
@@ -187,9 +197,7 @@ fn the_blocking_client_asks_the_bearer_provider_before_every_attempt() {
         .retry(support::fast_retries())
         .build_blocking()
         .expect("client");
-    client
-        .block_on(client.list_jobs().send())
-        .expect("third attempt succeeds");
+    client.run(client.list_jobs().send()).expect("third attempt succeeds");
     assert_eq!(asked.load(Ordering::SeqCst), 3);
     let sent: Vec<String> = stub
         .received()

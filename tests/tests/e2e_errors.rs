@@ -263,43 +263,55 @@ async fn slow_responses_time_out() {
 fn blocking_client_flow() {
     let server = hotdata_local::Server::start_background(sdk::seed_config()).unwrap();
     let client = builder(&server).build_blocking().unwrap();
-    let rows = client.query("SELECT 10 AS ten, 'b' AS letter").rows().unwrap();
+    let rows = client
+        .run(client.query("SELECT 10 AS ten, 'b' AS letter").rows())
+        .unwrap();
     assert_eq!(table(&rows), expect(&[&["10", "b"]]));
 
-    let run = client.query("SELECT 11 AS eleven").submit().unwrap();
-    let info = run.wait_with(sdk::quick_wait()).unwrap();
+    let run = client.run(client.query("SELECT 11 AS eleven").submit()).unwrap();
+    let info = client.run(run.wait_with(sdk::quick_wait())).unwrap();
     let result_id = info.result_id.unwrap();
-    let stored = client.result(&result_id).rows().unwrap();
+    let stored = client.run(client.result(&result_id).rows()).unwrap();
     assert_eq!(table(&stored), expect(&[&["11"]]));
 
     let many = client
-        .query("SELECT g AS n FROM generate_series(1, 30) AS t(g) ORDER BY g")
-        .rows()
+        .run(
+            client
+                .query("SELECT g AS n FROM generate_series(1, 30) AS t(g) ORDER BY g")
+                .rows(),
+        )
         .unwrap();
     let total: i64 = client
-        .result(many.result_id().unwrap())
-        .iter()
+        .iter(client.result(many.result_id().unwrap()).stream())
         .map(|r| r.unwrap().get::<i64>("n").unwrap())
         .sum();
     assert_eq!(total, 465);
-    let batches = client.result(&result_id).arrow_collect().unwrap();
+    let pages: Vec<usize> = client
+        .iter(client.result(many.result_id().unwrap()).pages(8))
+        .map(|p| p.unwrap().rows().len())
+        .collect();
+    assert_eq!(pages, [8, 8, 8, 6]);
+    let batches = client.run(client.result(&result_id).arrow_collect()).unwrap();
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("orders.csv");
     std::fs::write(&path, hotdata_local::fixtures::orders_csv()).unwrap();
-    let upload = client.upload_file(&path).unwrap();
+    let upload = client.run(client.upload_file(&path)).unwrap();
     let ds = client
-        .create_dataset_from_upload("blocking orders", &upload.upload_id, None)
+        .run(client.create_dataset_from_upload("blocking orders", &upload.upload_id, None))
         .unwrap();
     let rows = client
-        .query(format!("SELECT count(*) AS n FROM datasets.main.{}", ds.table_name))
-        .rows()
+        .run(
+            client
+                .query(format!("SELECT count(*) AS n FROM datasets.main.{}", ds.table_name))
+                .rows(),
+        )
         .unwrap();
     assert_eq!(table(&rows), expect(&[&["6"]]));
 
     let saved = client
-        .block_on(
+        .run(
             client
                 .create_saved_query()
                 .body_map(|b| b.name("blocking").sql("SELECT 7 AS seven"))
@@ -307,12 +319,14 @@ fn blocking_client_flow() {
         )
         .unwrap()
         .into_inner();
-    let rows = client.execute_saved_query(&saved.id).version(1).rows().unwrap();
+    let rows = client
+        .run(client.execute_saved_query(&saved.id).version(1).rows())
+        .unwrap();
     assert_eq!(table(&rows), expect(&[&["7"]]));
 
     // The generated operations through the blocking client's runtime.
     let err = client
-        .block_on(client.get_dataset().id("ds_missing").send())
+        .run(client.get_dataset().id("ds_missing").send())
         .expect_err("missing");
     assert!(err.is_not_found());
     server.assert_conformant();
