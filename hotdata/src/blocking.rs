@@ -65,8 +65,8 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt as _};
 
-use crate::error::Error;
-use crate::retry::RetryPolicy;
+use crate::runtime::error::Error;
+use crate::runtime::retry::RetryPolicy;
 
 const IN_ASYNC: &str = "hotdata::blocking::Client was called from inside an async runtime, where blocking the thread \
      would stall other tasks: use the async hotdata::Client there (or call this one inside \

@@ -171,6 +171,25 @@
 //! (`get_result` returns one JSON body as the spec describes it, `result`
 //! waits, follows and streams).
 //!
+//! # How the crate is built
+//!
+//! The source is laid out in layers, each a folder of `src/`, and each
+//! calls only the layers under it:
+//!
+//! | layer | folder | what is there |
+//! |---|---|---|
+//! | emitted code | `generated/` | every model and operation of the spec, written by `cargo xtask regen`; never edited by hand |
+//! | the seam | `contract.rs` | the only items the emitted code may call |
+//! | runtime | `runtime/` | transport (headers, timeouts, the retry loop), retry policy, errors, credentials, TLS, body reading |
+//! | data | `data/` | lossless [`Rows`], Arrow batches, the CSV reader, [`Nullable`] |
+//! | flows | `flows/` | queries, results, runs and jobs, uploads, loads, databases |
+//! | configuration | `client.rs`, `config/` | [`Client`], [`ClientBuilder`], the environment and the CLI's profile file |
+//! | blocking | `blocking.rs` | the same client without an async runtime |
+//!
+//! Public paths do not follow the folders: [`results`], [`query`],
+//! [`loads`], [`upload`], [`rows`] and [`transport`] stay where users find
+//! them, and the common types are re-exported at the root.
+//!
 //! # Features
 //!
 //! - `rustls` (default): TLS through rustls with the `ring` provider.
@@ -186,56 +205,57 @@
 //! servers (such as `hotdata-local`); it refuses an `https://` base URL when
 //! the client is built.
 
-#[cfg(feature = "arrow")]
-pub mod arrow;
-#[cfg(feature = "blocking")]
-pub mod blocking;
-mod client;
-pub mod config;
-mod contract;
-mod credentials;
-mod csv;
-mod databases;
-mod datasets;
-mod error;
-mod follow;
-mod http;
-pub mod loads;
-mod nullable;
-pub mod query;
-pub mod results;
-mod retry;
-pub mod rows;
-mod runs;
-mod tls;
-pub mod transport;
-pub mod upload;
-
-// Emitted by `cargo xtask regen` and formatted by the generator itself.
+// The layers, from the wire up (see "How the crate is built" above).
+//
+// The emitted code: every model and operation of the spec, written by
+// `cargo xtask regen` and formatted by the generator itself.
 #[rustfmt::skip]
 pub mod generated;
+// The seam between the emitted code and the rest: all it may call.
+mod contract;
+// The runtime under every request: transport, retries, errors, credentials,
+// TLS and body reading.
+mod runtime;
+// What answers decode into: lossless rows, Arrow batches, CSV, nullable fields.
+mod data;
+// The hand-written flows: queries, results, runs and jobs, uploads, loads,
+// databases.
+mod flows;
+// Configuration: the client, its builder, and where settings come from.
+mod client;
+pub mod config;
+// The same client without an async runtime.
+#[cfg(feature = "blocking")]
+pub mod blocking;
 
+// Modules whose paths are public (`hotdata::results::ResultPage`, ...).
 #[cfg(feature = "arrow")]
-pub use arrow::{ArrowAnswer, RecordBatchStream};
+pub use data::arrow;
+pub use data::rows;
+pub use flows::{loads, query, results, upload};
+pub use runtime::transport;
+
 pub use client::{
-    ApiKey, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE,
-    WORKSPACE_HEADER,
+    ApiKey, Client, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE, WORKSPACE_HEADER,
 };
-pub use credentials::{BearerProvider, BearerToken, BoxError};
-pub use databases::{BatchCreate, Database, DatabaseBatch, Fork, Forked};
-pub use error::{
+pub use config::builder::ClientBuilder;
+#[cfg(feature = "arrow")]
+pub use data::arrow::{ArrowAnswer, RecordBatchStream};
+pub use data::nullable::Nullable;
+pub use data::rows::{Cell, Column, ColumnIndex, Row, RowIter, Rows, Value};
+pub use flows::databases::{BatchCreate, Database, DatabaseBatch, Fork, Forked};
+pub use flows::follow::{DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, ResultLimits, StreamedFormat};
+pub use flows::query::{Query, QueryOutcome, SavedQueryExecution};
+pub use flows::results::{DEFAULT_RESULT_WAIT, Download, ResultPage, ResultRequest, SharedRow};
+pub use flows::runs::{JobHandle, QueryRunHandle, WaitOptions};
+pub use flows::upload::{ManagedTable, UploadOptions};
+pub use generated::{builder, outcomes, types};
+pub use runtime::credentials::{BearerProvider, BearerToken, BoxError};
+pub use runtime::error::{
     ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, Guard, MAX_RETRY_AFTER, MovedToBackground,
     REQUEST_ID_HEADERS, TooLarge,
 };
-pub use follow::{DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, ResultLimits, StreamedFormat};
-pub use generated::{builder, outcomes, types};
-pub use nullable::Nullable;
-pub use query::{Query, QueryOutcome, SavedQueryExecution};
-pub use results::{DEFAULT_RESULT_WAIT, Download, ResultPage, ResultRequest, SharedRow};
-pub use retry::RetryPolicy;
-pub use rows::{Cell, Column, ColumnIndex, Row, RowIter, Rows, Value};
-pub use runs::{JobHandle, QueryRunHandle, WaitOptions};
-pub use upload::{ManagedTable, UploadOptions};
+pub use runtime::retry::RetryPolicy;
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::runtime::error::Error;
 
 /// Starts a request to an absolute URL the server handed out (a `Link`), but
 /// only on the client's own origin: the API key never leaves for another host.

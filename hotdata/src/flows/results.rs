@@ -9,13 +9,13 @@ use futures::{Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
-use crate::error::Error;
-use crate::follow::{Chunks, ResultLimits};
+use crate::data::rows::{ColumnIndex, Decoded, Meta, Row, Rows, Value, decode};
+use crate::flows::follow::{Chunks, ResultLimits};
 use crate::generated::operations::{GET_RESULT, headers};
 use crate::generated::types::{self, ResultFormat};
-use crate::http;
-use crate::rows::{ColumnIndex, Decoded, Meta, Row, Rows, Value, decode};
-use crate::transport::DATABASE_HEADER;
+use crate::runtime::error::Error;
+use crate::runtime::http;
+use crate::runtime::transport::DATABASE_HEADER;
 
 pub(crate) const OPERATION: &str = GET_RESULT.id;
 /// How long a fetch waits for a pending result unless told otherwise.
@@ -384,7 +384,7 @@ impl<'a> ResultRequest<'a> {
                 let response = self.open(database, &ResultFormat::Arrow).await?;
                 let total = total_row_count(response.headers());
                 Ok((
-                    Chunks::arrow(OPERATION, crate::arrow::decode(OPERATION, response)),
+                    Chunks::arrow(OPERATION, crate::data::arrow::decode(OPERATION, response)),
                     total,
                 ))
             }
@@ -562,7 +562,7 @@ pub(crate) async fn fetch_ready(
             if response.status().as_u16() != 202 {
                 return Ok(Polled::Ready(response));
             }
-            let hint = crate::error::retry_after(response.headers(), std::time::SystemTime::now());
+            let hint = crate::runtime::error::retry_after(response.headers(), std::time::SystemTime::now());
             let body = http::read_body(OPERATION, response).await?;
             Ok::<_, Error>(Polled::Pending(hint, body))
         };

@@ -21,13 +21,13 @@ use tokio::io::{AsyncRead, AsyncReadExt as _};
 
 use super::Progress;
 use crate::client::Client;
-use crate::error::{ApiError, Error};
 use crate::generated::operations::{
     CREATE_UPLOAD_SESSION_HANDLER, CREATE_UPLOAD_SESSIONS_BATCH_HANDLER, FINALIZE_UPLOAD_HANDLER,
     MINT_UPLOAD_PARTS_HANDLER,
 };
 use crate::generated::prelude::*;
 use crate::generated::types;
+use crate::runtime::error::{ApiError, Error};
 
 /// The name storage failures are reported under: the `PUT` of a part to a
 /// presigned URL is no operation of the API.
@@ -477,7 +477,9 @@ async fn put_part(client: &Client, session: &Session, part: u64, body: Bytes) ->
 async fn storage_error(response: reqwest::Response) -> Error {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = crate::http::read_body(STORAGE_PUT, response).await.unwrap_or_default();
+    let body = crate::runtime::http::read_body(STORAGE_PUT, response)
+        .await
+        .unwrap_or_default();
     let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
     let element = |name: &str| {
         let open = format!("<{name}>");
@@ -497,13 +499,13 @@ async fn storage_error(response: reqwest::Response) -> Error {
         status,
         code: element("Code"),
         message,
-        request_id: crate::error::request_id(&headers).or_else(|| {
+        request_id: crate::runtime::error::request_id(&headers).or_else(|| {
             headers
                 .get("x-amz-request-id")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         }),
-        retry_after: crate::error::retry_after(&headers, SystemTime::now()),
+        retry_after: crate::runtime::error::retry_after(&headers, SystemTime::now()),
         body_excerpt: String::new(),
     }))
 }

@@ -19,9 +19,9 @@ use arrow_array::{Array, RecordBatch};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::{DataType, Schema};
 
-use crate::csv::is_json_number;
-use crate::error::Error;
-use crate::rows::{Column, RowsBuilder};
+use crate::data::csv::is_json_number;
+use crate::data::rows::{Column, RowsBuilder};
+use crate::runtime::error::Error;
 
 /// The columns of rows read from batches of `schema`.
 pub(crate) fn columns(schema: &Schema) -> Vec<Column> {
@@ -180,7 +180,7 @@ mod tests {
     use arrow_schema::Field;
 
     use super::*;
-    use crate::rows::Rows;
+    use crate::data::rows::Rows;
 
     fn rows_of(batch: &RecordBatch) -> Rows {
         let mut b = RowsBuilder::new("t", columns(&batch.schema()));

@@ -25,8 +25,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::client::ApiKey;
-use crate::error::Error;
+use crate::runtime::error::Error;
 
+pub(crate) mod builder;
 mod yaml;
 
 /// The environment variables read by [`ClientBuilder::from_env`](crate::ClientBuilder::from_env).

@@ -32,15 +32,15 @@ use std::pin::Pin;
 use futures::TryStreamExt as _;
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::data::nullable::Nullable;
+use crate::flows::loads::{Load, new_idempotency_key};
+use crate::flows::query::Query;
+use crate::flows::runs::{JobHandle, WaitOptions};
+use crate::flows::upload::{ManagedTable, Owner};
 use crate::generated::operations::{BULK_CREATE_DATABASES, GET_DATABASE_LINEAGE, LOOKUP_DATABASE_BY_NAME};
 use crate::generated::prelude::*;
 use crate::generated::types;
-use crate::loads::{Load, new_idempotency_key};
-use crate::nullable::Nullable;
-use crate::query::Query;
-use crate::runs::{JobHandle, WaitOptions};
-use crate::upload::{ManagedTable, Owner};
+use crate::runtime::error::Error;
 
 /// One managed database, by id: cheap to clone (a client and an id), and
 /// nothing is fetched until a method is called.

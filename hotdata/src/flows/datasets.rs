@@ -1,10 +1,10 @@
 //! Dataset conveniences over the generated builders.
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::data::nullable::Nullable;
 use crate::generated::prelude::*;
 use crate::generated::types;
-use crate::nullable::Nullable;
+use crate::runtime::error::Error;
 
 impl Client {
     /// Removes a dataset's version pin, so queries read its latest version

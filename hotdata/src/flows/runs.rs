@@ -7,8 +7,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use crate::client::Client;
-use crate::error::{Error, Failure};
 use crate::generated::prelude::*;
+use crate::runtime::error::{Error, Failure};
 use crate::types::{JobStatus, JobStatusResponse, QueryRunInfo, QueryRunStatus};
 
 /// How a wait polls: how long in all, and how often.

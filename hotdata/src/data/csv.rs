@@ -4,7 +4,7 @@
 //! quoted field from an unquoted one, which is how an empty string (`""`)
 //! differs from a missing value.
 
-use crate::error::Error;
+use crate::runtime::error::Error;
 
 /// One field of a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,15 +6,15 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use crate::client::Client;
-use crate::error::{Error, MovedToBackground};
-use crate::follow::ResultLimits;
+use crate::data::rows::{Rows, decode};
+use crate::flows::follow::ResultLimits;
+use crate::flows::results::{DEFAULT_RESULT_WAIT, with_scope};
+use crate::flows::runs::QueryRunHandle;
 use crate::generated::operations::{EXECUTE_SAVED_QUERY, Operation, QUERY};
 use crate::generated::types;
-use crate::http;
-use crate::results::{DEFAULT_RESULT_WAIT, with_scope};
-use crate::rows::{Rows, decode};
-use crate::runs::QueryRunHandle;
-use crate::transport;
+use crate::runtime::error::{Error, MovedToBackground};
+use crate::runtime::http;
+use crate::runtime::transport;
 
 const OPERATION: &str = QUERY.id;
 /// The smallest `async_after` the API accepts.
@@ -204,9 +204,9 @@ impl<'a> Query<'a> {
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "arrow")]
-    pub async fn arrow(self) -> Result<crate::arrow::ArrowAnswer, Error> {
+    pub async fn arrow(self) -> Result<crate::data::arrow::ArrowAnswer, Error> {
+        use crate::flows::results::ARROW_STREAM;
         use crate::generated::operations::headers;
-        use crate::results::ARROW_STREAM;
         let client = self.client;
         let database = client.scope(OPERATION, self.database.as_deref())?;
         let wait = self.result_wait;
@@ -227,14 +227,14 @@ impl<'a> Query<'a> {
             .is_some_and(|t| t.to_ascii_lowercase().starts_with(ARROW_STREAM));
         let status = response.status().as_u16();
         if status == 200 && is_arrow {
-            let answer = crate::arrow::ArrowAnswer {
+            let answer = crate::data::arrow::ArrowAnswer {
                 query_run_id: text(headers::X_QUERY_RUN_ID),
                 result_id: text(headers::X_RESULT_ID),
-                total_row_count: crate::results::total_row_count(response.headers()),
+                total_row_count: crate::flows::results::total_row_count(response.headers()),
                 execution_time_ms: text(headers::X_EXECUTION_TIME_MS).and_then(|v| v.parse().ok()),
                 warning: text(headers::X_QUERY_WARNING),
                 database_id: database,
-                batches: crate::arrow::decode(OPERATION, response),
+                batches: crate::data::arrow::decode(OPERATION, response),
             };
             return Ok(answer);
         }
@@ -282,14 +282,14 @@ impl<'a> Query<'a> {
         let mut request = client.result(result_id.clone()).wait_timeout(wait);
         request.database = database.clone();
         let response = request.open(database.as_deref(), &types::ResultFormat::Arrow).await?;
-        Ok(crate::arrow::ArrowAnswer {
+        Ok(crate::data::arrow::ArrowAnswer {
             query_run_id: run_id,
             result_id: Some(result_id),
-            total_row_count: crate::results::total_row_count(response.headers()),
+            total_row_count: crate::flows::results::total_row_count(response.headers()),
             execution_time_ms: None,
             warning,
             database_id: database,
-            batches: crate::arrow::decode(crate::results::OPERATION, response),
+            batches: crate::data::arrow::decode(crate::flows::results::OPERATION, response),
         })
     }
 
@@ -376,7 +376,7 @@ impl<'a> Query<'a> {
             async_: background.map(|_| true),
             async_after_ms: background.flatten().into(),
             database_id: None.into(),
-            dialect: crate::nullable::Nullable::Unset,
+            dialect: crate::data::nullable::Nullable::Unset,
             default_catalog: self.default_catalog.clone().into(),
             default_schema: self.default_schema.clone().into(),
             sql: self.sql.clone(),
@@ -494,8 +494,8 @@ async fn read_rows(operation: &'static str, mut response: reqwest::Response) -> 
     let headers = std::mem::take(response.headers_mut());
     let body = http::read_body(operation, response).await?;
     match decode(operation, Some(status), Some(&headers), body)? {
-        crate::rows::Decoded { rows: Some(rows), .. } => Ok(rows),
-        crate::rows::Decoded { body, .. } => Err(Error::decode(
+        crate::data::rows::Decoded { rows: Some(rows), .. } => Ok(rows),
+        crate::data::rows::Decoded { body, .. } => Err(Error::decode(
             operation,
             Some(status),
             Some(&headers),

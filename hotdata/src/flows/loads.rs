@@ -61,14 +61,14 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::data::nullable::Nullable;
+use crate::flows::runs::{JobHandle, WaitOptions};
+use crate::flows::upload::{ManagedTable, Owner};
 use crate::generated::operations::GET_JOB;
 use crate::generated::outcomes::{LoadDatabaseTableOutcome, LoadManagedTableOutcome};
 use crate::generated::prelude::*;
 use crate::generated::types;
-use crate::nullable::Nullable;
-use crate::runs::{JobHandle, WaitOptions};
-use crate::upload::{ManagedTable, Owner};
+use crate::runtime::error::Error;
 
 const OPERATION: &str = "load";
 
@@ -267,7 +267,7 @@ impl Client {
     /// connection). Give it a source ([`from_upload`](Load::from_upload),
     /// [`from_result`](Load::from_result), [`from_csv`](Load::from_csv)) and
     /// a [`mode`](Load::mode), then await it. See the [module
-    /// docs](crate::loads) for retries and idempotency keys.
+    /// docs](crate::flows::loads) for retries and idempotency keys.
     ///
     /// ```no_run
     /// use hotdata::loads::LoadMode;
@@ -370,7 +370,7 @@ impl<'a> Load<'a> {
     /// The idempotency key to send, instead of a random one made for this
     /// call: reuse it when sending the same load again from a later process
     /// (at most [`IDEMPOTENCY_KEY_MAX_CHARS`] characters). Only for inline
-    /// CSV; see the [module docs](crate::loads).
+    /// CSV; see the [module docs](crate::flows::loads).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
         self

@@ -15,16 +15,16 @@ use bytes::Bytes;
 use progenitor_client::{ByteStream, ClientHooks, OperationInfo, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 
-use crate::credentials::Credential;
+use crate::runtime::credentials::Credential;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
-pub(crate) use crate::error::Error;
-use crate::error::{self, request_id};
 use crate::generated;
 use crate::generated::operations::{Operation, Segment};
-use crate::retry::RetryPolicy;
+pub(crate) use crate::runtime::error::Error;
+use crate::runtime::error::{self, request_id};
+use crate::runtime::retry::RetryPolicy;
 
 /// The header that scopes a query to one database (from the spec).
 pub const DATABASE_HEADER: &str = generated::operations::headers::X_DATABASE_ID;
@@ -359,7 +359,7 @@ fn push_segment(path: &mut String, name: &str, value: &str) -> std::result::Resu
 fn retry_unauthorized(
     credential: &Credential,
     last: &mut Attempt,
-    token: Option<&crate::credentials::BearerToken>,
+    token: Option<&crate::runtime::credentials::BearerToken>,
     refreshed: bool,
 ) -> bool {
     let Some(token) = token else { return refreshed };
@@ -653,7 +653,7 @@ pub(crate) async fn decode_json<T: DeserializeOwned>(
     let status = response.status();
     // Moved, not copied: reading the body does not need them.
     let headers = std::mem::take(response.headers_mut());
-    let body = crate::http::read_all(operation, response).await?;
+    let body = crate::runtime::http::read_all(operation, response).await?;
     let value = decode_slice(operation, status, &headers, &body)?;
     Ok(ResponseValue::new(value, status, headers))
 }

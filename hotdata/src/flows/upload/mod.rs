@@ -21,12 +21,12 @@ use tokio::io::{AsyncRead, AsyncReadExt as _};
 pub use presigned::{FinalizeUnclear, STORAGE_PUT, is_presign_unsupported};
 
 use crate::client::Client;
-use crate::error::Error;
 use crate::generated::operations::{CREATE_UPLOAD_SESSION_HANDLER, UPLOAD_FILE};
 use crate::generated::outcomes::LoadManagedTableOutcome;
 use crate::generated::prelude::*;
 use crate::generated::types;
-use crate::transport;
+use crate::runtime::error::Error;
+use crate::runtime::transport;
 
 const OPERATION: &str = UPLOAD_FILE.id;
 /// Bytes read from the source per chunk sent by the legacy

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{Column, Meta, Rows};
-use crate::error::Error;
+use crate::runtime::error::Error;
 
 /// Cell texts written one after another into one string, with the spans
 /// [`Rows`] reads them back by. Each cell is valid JSON text; the writers

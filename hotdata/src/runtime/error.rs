@@ -321,7 +321,7 @@ impl Error {
     /// [`Error::Transport`].
     pub(crate) fn from_reqwest(operation: impl Into<Cow<'static, str>>, err: reqwest::Error) -> Self {
         let operation = operation.into();
-        if let Some(source) = crate::credentials::take_carried(&err) {
+        if let Some(source) = crate::runtime::credentials::take_carried(&err) {
             return Error::Credentials { operation, source };
         }
         // Strip the URL: it never holds the key, but it may hold ids the
@@ -474,7 +474,7 @@ impl Error {
             Error::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
             Error::Timeout { .. } => true,
             Error::Transport { source, .. } => match source.downcast_ref::<reqwest::Error>() {
-                Some(err) => crate::transport::reach(err) != crate::transport::Reach::Hopeless,
+                Some(err) => crate::runtime::transport::reach(err) != crate::runtime::transport::Reach::Hopeless,
                 // A local writer's failure (a download's destination) does not pass by retrying.
                 None => !source.is::<std::io::Error>(),
             },

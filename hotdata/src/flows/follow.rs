@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt as _};
 
-use crate::error::{Error, Guard, TooLarge};
-use crate::rows::{Column, Meta, Rows, RowsBuilder, Value};
+use crate::data::rows::{Column, Meta, Rows, RowsBuilder, Value};
+use crate::runtime::error::{Error, Guard, TooLarge};
 
 /// Rows [`ResultLimits::default`] lets a read hold: one million, as
 /// Hotdata's own clients allow.
@@ -211,13 +211,13 @@ pub(crate) struct Chunks {
 
 enum Inner {
     #[cfg(feature = "arrow")]
-    Arrow(crate::arrow::RecordBatchStream),
+    Arrow(crate::data::arrow::RecordBatchStream),
     Csv(CsvChunks),
 }
 
 struct CsvChunks {
     body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
-    reader: crate::csv::CsvReader,
+    reader: crate::data::csv::CsvReader,
     /// Column kinds and nullability, when known.
     kinds: Option<Vec<Kind>>,
     nullable: Option<Vec<Option<bool>>>,
@@ -229,7 +229,7 @@ const MAX_CSV_FIELDS: usize = 100_000;
 impl Chunks {
     /// Rows decoded from an Arrow IPC stream.
     #[cfg(feature = "arrow")]
-    pub(crate) fn arrow(operation: &'static str, batches: crate::arrow::RecordBatchStream) -> Chunks {
+    pub(crate) fn arrow(operation: &'static str, batches: crate::data::arrow::RecordBatchStream) -> Chunks {
         Chunks {
             operation,
             inner: Inner::Arrow(batches),
@@ -251,7 +251,7 @@ impl Chunks {
             operation,
             inner: Inner::Csv(CsvChunks {
                 body: response.bytes_stream().boxed(),
-                reader: crate::csv::CsvReader::new(operation, MAX_CSV_FIELDS),
+                reader: crate::data::csv::CsvReader::new(operation, MAX_CSV_FIELDS),
                 kinds: hints.map(kinds_of),
                 nullable: hints.map(|rows| rows.columns().iter().map(Column::nullable).collect()),
             }),
@@ -295,11 +295,11 @@ impl Chunks {
                     return Ok(false);
                 };
                 if self.columns.is_none() {
-                    let columns = crate::arrow::cells::columns(&batch.schema());
+                    let columns = crate::data::arrow::cells::columns(&batch.schema());
                     *out = RowsBuilder::new(self.operation, columns.clone());
                     self.columns = Some(columns);
                 }
-                crate::arrow::cells::append(self.operation, &batch, out)?;
+                crate::data::arrow::cells::append(self.operation, &batch, out)?;
                 Ok(true)
             }
             Inner::Csv(csv) => {
@@ -314,7 +314,7 @@ impl Chunks {
                     nullable: csv.nullable.as_deref(),
                     out,
                 };
-                let mut record = |fields: &[crate::csv::Field<'_>]| sink.record(fields);
+                let mut record = |fields: &[crate::data::csv::Field<'_>]| sink.record(fields);
                 match chunk {
                     Some(bytes) => {
                         csv.reader.feed(&bytes, &mut record)?;
@@ -369,18 +369,20 @@ impl Chunks {
     }
 
     /// Every row, one page in memory at a time.
-    pub(crate) fn rows(self) -> impl Stream<Item = Result<crate::results::SharedRow, Error>> + Send + Unpin + 'static {
+    pub(crate) fn rows(
+        self,
+    ) -> impl Stream<Item = Result<crate::flows::results::SharedRow, Error>> + Send + Unpin + 'static {
         futures::stream::unfold(self, |mut chunks| async move {
             let page = chunks.next_page().await?;
             Some((page, chunks))
         })
         .map(
-            |page| -> Box<dyn Stream<Item = Result<crate::results::SharedRow, Error>> + Send + Unpin> {
+            |page| -> Box<dyn Stream<Item = Result<crate::flows::results::SharedRow, Error>> + Send + Unpin> {
                 match page {
                     Ok(rows) => {
                         let rows = Arc::new(rows);
                         Box::new(futures::stream::iter((0..rows.len()).map(move |index| {
-                            Ok(crate::results::SharedRow::new(Arc::clone(&rows), index))
+                            Ok(crate::flows::results::SharedRow::new(Arc::clone(&rows), index))
                         })))
                     }
                     Err(e) => Box::new(futures::stream::iter([Err(e)])),
@@ -402,7 +404,7 @@ struct CsvSink<'s> {
 }
 
 impl CsvSink<'_> {
-    fn record(&mut self, fields: &[crate::csv::Field<'_>]) -> Result<(), Error> {
+    fn record(&mut self, fields: &[crate::data::csv::Field<'_>]) -> Result<(), Error> {
         let Some(columns) = self.columns.as_ref() else {
             let columns: Vec<Column> = fields
                 .iter()
@@ -450,7 +452,7 @@ impl CsvSink<'_> {
                 continue;
             }
             match kind {
-                Kind::Number if crate::csv::is_json_number(field.text) => self.out.raw(field.text)?,
+                Kind::Number if crate::data::csv::is_json_number(field.text) => self.out.raw(field.text)?,
                 Kind::Bool if matches!(field.text, "true" | "false") => self.out.raw(field.text)?,
                 _ => self.out.string(field.text)?,
             }

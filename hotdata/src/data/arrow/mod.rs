@@ -10,9 +10,9 @@ use arrow_ipc::reader::StreamDecoder;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
 
-use crate::error::Error;
+use crate::flows::results::ResultRequest;
 use crate::generated::types::ResultFormat;
-use crate::results::ResultRequest;
+use crate::runtime::error::Error;
 
 pub(crate) mod cells;
 
@@ -36,7 +36,7 @@ impl ResultRequest<'_> {
     pub async fn arrow_stream(self) -> Result<RecordBatchStream, Error> {
         let database = self.scope()?;
         let response = self.open(database.as_deref(), &ResultFormat::Arrow).await?;
-        Ok(decode(crate::results::OPERATION, response))
+        Ok(decode(crate::flows::results::OPERATION, response))
     }
 
     /// Every batch of the result, collected; for results small enough to

@@ -1,0 +1,16 @@
+//! The runtime every request goes through, generated or hand-written.
+//!
+//! - [`transport`]: the HTTP client, its headers and timeouts, and the retry
+//!   loop run around each attempt;
+//! - [`retry`]: the retry policy and its backoff;
+//! - [`error`]: the error kinds and how responses and failures become them;
+//! - [`credentials`]: the API key and the bearer-provider hook;
+//! - [`http`]: reading bodies and following links of hand-written requests;
+//! - [`tls`]: the TLS set-up of the clients this crate builds.
+
+pub(crate) mod credentials;
+pub(crate) mod error;
+pub(crate) mod http;
+pub(crate) mod retry;
+pub(crate) mod tls;
+pub mod transport;
