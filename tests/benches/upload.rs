@@ -4,8 +4,8 @@
 //! The server runs as its own process (the `hotdata-local` binary of this package, on a temporary data
 //! directory), and every measured upload runs in a fresh child process of this bench, so that the resident memory
 //! a run reports is the client's alone, and no allocator state or connection pool carries over from one run to
-//! the next. The source file is written once (not timed); then, for each round, one SDK upload and one raw upload
-//! run one after the other, the order alternating between rounds.
+//! the next. The source file is written once (not timed); one raw upload warms the server up (not counted); then,
+//! for each round, one SDK upload and one raw upload run one after the other, the order alternating between rounds.
 //!
 //! - **sdk**: `client.upload_file_with(path, UploadOptions::new().concurrency(C))`: session, part `PUT`s, finalize.
 //! - **raw**: the same `POST /v1/uploads` body the SDK sends, then every part read from the file into memory and
@@ -289,13 +289,15 @@ fn parent() -> Result<bool, BoxError> {
     let mut raw = Vec::new();
     let mut part_size = None;
     let mut intact = true;
-    for round in 0..rounds {
-        let order = if round % 2 == 0 {
-            [Role::Sdk, Role::Raw]
-        } else {
-            [Role::Raw, Role::Sdk]
+    // Round 0 is one raw upload that is checked but not counted: the first upload to a fresh server (directories
+    // made, code paged in) would otherwise count against whichever client goes first.
+    for round in 0..=rounds {
+        let order: &[Role] = match round {
+            0 => &[Role::Raw],
+            r if r % 2 == 1 => &[Role::Sdk, Role::Raw],
+            _ => &[Role::Raw, Role::Sdk],
         };
-        for role in order {
+        for &role in order {
             let job = Job {
                 role,
                 url: server.url.clone(),
@@ -315,9 +317,13 @@ fn parent() -> Result<bool, BoxError> {
             let _ = std::fs::remove_file(&stored);
             intact &= ok;
             println!(
-                "round {} {}: {:.1} MiB/s whole ({:.2} s), {:.1} MiB/s part PUTs ({:.2} s), extra RSS {:.1} MiB \
+                "{} {}: {:.1} MiB/s whole ({:.2} s), {:.1} MiB/s part PUTs ({:.2} s), extra RSS {:.1} MiB \
                  (sampled {:.1}), {} {}",
-                round + 1,
+                if round == 0 {
+                    "warm-up (not counted)".to_string()
+                } else {
+                    format!("round {round}")
+                },
                 role.name(),
                 mib as f64 / o.secs,
                 o.secs,
@@ -342,6 +348,7 @@ fn parent() -> Result<bool, BoxError> {
                 part_size = o.part_size;
             }
             match role {
+                _ if round == 0 => {}
                 Role::Sdk => sdk.push(o),
                 Role::Raw => raw.push(o),
             }
