@@ -3,25 +3,18 @@
 //!
 //! Run with `cargo bench -p hotdata-local --bench capacity`.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use hotdata_local::{Config, Server, Validation};
 use serde_json::{Value, json};
 
+use common::proc_status_mib;
+
 const CONCURRENT: usize = 100;
 const BIG_ROWS: u64 = 1_000_000;
 const PAGE: u64 = 100_000;
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -41,7 +34,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for v in violations.iter().take(5) {
         println!("  {v}");
     }
-    println!("peak RSS (VmHWM, client + server): {:.1} MiB", peak_rss_mib());
+    println!(
+        "peak RSS (VmHWM, client + server): {:.1} MiB",
+        proc_status_mib("VmHWM:")
+    );
     Ok(())
 }
 

@@ -14,6 +14,8 @@
 //! HOTDATA_LOAD_SECS=5 HOTDATA_LOAD_CLIENTS=20 cargo bench -p hotdata-local --bench load   # a quick check
 //! ```
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,6 +26,8 @@ use hotdata_local::{Config, Fault, Server, UploadSessions, Validation};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use sha2::Digest as _;
+
+use common::{env_u64, proc_status_mib};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -43,22 +47,6 @@ const MAX_ATTEMPTS: u32 = 60;
 /// ... or after waiting this long for a table another load holds (`409 RESOURCE_LOCKED` is transient by the spec;
 /// the wait shows in the latency).
 const MAX_LOCK_WAIT: Duration = Duration::from_secs(180);
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// A `kB` field of `/proc/self/status` in MiB (`VmHWM` is the peak resident set, `VmRSS` the current one).
-fn proc_status_mib(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
 
 /// A small deterministic generator (xorshift64*), one per client; no extra crate.
 struct Rng(u64);
