@@ -233,7 +233,7 @@ impl Client {
     /// `..` is an [`Error::InvalidArgument`].
     pub(crate) fn request(&self, op: &'static Operation, args: &[&str]) -> Result<reqwest::RequestBuilder, Error> {
         let invalid = |message: String| {
-            crate::runtime::transport::request_error(op.id, progenitor_client::Error::InvalidRequest(message))
+            crate::runtime::send::request_error(op.id, progenitor_client::Error::InvalidRequest(message))
         };
         let method = reqwest::Method::from_bytes(op.method.as_bytes()).map_err(|e| invalid(e.to_string()))?;
         let url = self.api.inner.operation_url(op, args).map_err(invalid)?;

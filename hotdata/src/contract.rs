@@ -21,7 +21,7 @@ pub(crate) use crate::runtime::error::Error;
 // request field that can be unset, null or a value.
 pub(crate) use crate::data::nullable::Nullable;
 pub(crate) use crate::data::rows::Cell;
-pub(crate) use crate::runtime::transport::{
-    Piece, QuerySome, Transport, collect_body, decode_json, decode_slice, error_response, request_error,
-    unexpected_status,
+pub(crate) use crate::runtime::send::{
+    QuerySome, collect_body, decode_json, decode_slice, error_response, request_error, unexpected_status,
 };
+pub(crate) use crate::runtime::transport::{Piece, Transport};

@@ -14,7 +14,7 @@ use crate::generated::operations::{EXECUTE_SAVED_QUERY, Operation, QUERY};
 use crate::generated::types;
 use crate::runtime::error::{Error, MovedToBackground};
 use crate::runtime::http;
-use crate::runtime::transport;
+use crate::runtime::send;
 
 const OPERATION: &str = QUERY.id;
 /// The smallest `async_after` the API accepts.
@@ -413,7 +413,7 @@ async fn read_accepted(mut response: reqwest::Response) -> Result<types::AsyncQu
     let status_code = response.status();
     let headers = std::mem::take(response.headers_mut());
     let body = http::read_body(OPERATION, response).await?;
-    transport::decode_slice(OPERATION, status_code, &headers, &body)
+    send::decode_slice(OPERATION, status_code, &headers, &body)
 }
 
 /// Sends the request `build` makes; a `503` whose code is

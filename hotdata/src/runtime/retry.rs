@@ -1,6 +1,11 @@
 //! When a failed request is sent again, and how long to wait first.
 
 use std::time::Duration;
+use std::time::SystemTime;
+
+use reqwest::Method;
+
+use crate::runtime::error;
 
 /// How failed requests are retried.
 ///
@@ -119,9 +124,137 @@ impl RetryPolicy {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Which failures may be sent again: by method, status and transport error,
+// and for a POST, whether it provably never reached the server or carries an
+// idempotency key.
+
+pub(crate) fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// `None`: do not retry. `Some(wait)`: retry, after `wait` if the server said.
+pub(crate) fn classify_response(response: &reqwest::Response, idempotent: bool) -> Option<Option<Duration>> {
+    let status = response.status().as_u16();
+    let hint = || error::retry_after(response.headers(), SystemTime::now());
+    match status {
+        429 => Some(hint()),
+        503 if idempotent => Some(hint()),
+        502 | 504 if idempotent => Some(None),
+        _ => None,
+    }
+}
+
+pub(crate) fn classify_error(err: &reqwest::Error, idempotent: bool) -> Option<Option<Duration>> {
+    match reach(err) {
+        // Nothing was sent: safe for every method.
+        Reach::NotSent => Some(None),
+        // Reset or closed once connected: the request may have arrived, so
+        // only a request that is safe to repeat is sent again.
+        Reach::MaybeSent if idempotent => Some(None),
+        Reach::MaybeSent | Reach::Hopeless | Reach::TimedOut => None,
+    }
+}
+
+/// What a failed attempt says about the request: whether it can have
+/// reached the server, and whether trying again can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// No connection was made, for a reason that may pass (refused, reset
+    /// or timed out while connecting): not a byte of the request was sent.
+    NotSent,
+    /// Trying again cannot help: the request could not be built, the host
+    /// name does not resolve, or the TLS handshake failed.
+    Hopeless,
+    /// The request ran out of time; the caller's budget is spent.
+    TimedOut,
+    /// The connection failed after the request may have been written.
+    MaybeSent,
+}
+
+/// Classifies a `reqwest` failure; see [`Reach`].
+pub(crate) fn reach(err: &reqwest::Error) -> Reach {
+    if err.is_builder() {
+        return Reach::Hopeless;
+    }
+    if err.is_connect() {
+        if err.is_dns() {
+            return Reach::Hopeless;
+        }
+        // Only the connect failures known to pass are worth another try;
+        // the rest (a TLS handshake refused, a certificate not trusted, a
+        // proxy that says no) fail the same way again.
+        if err.is_timeout() || connect_failure_may_pass(err) {
+            return Reach::NotSent;
+        }
+        return Reach::Hopeless;
+    }
+    if err.is_timeout() {
+        return Reach::TimedOut;
+    }
+    Reach::MaybeSent
+}
+
+/// Whether the cause of a connect failure is an I/O error that a later
+/// attempt may not meet: refused, reset, aborted, timed out, unreachable.
+pub(crate) fn connect_failure_may_pass(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind as K;
+    let mut source = Some(err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                K::ConnectionRefused
+                    | K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::NotConnected
+                    | K::TimedOut
+                    | K::AddrNotAvailable
+                    | K::HostUnreachable
+                    | K::NetworkUnreachable
+                    | K::NetworkDown
+            )
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// The request body field that makes a `POST` safe to send again: the spec
+/// gives it to the bodies whose operations promise to act at most once per
+/// key (`LoadManagedTableRequest`, `BulkCreateDatabasesRequest`). A unit
+/// test checks the generated models still spell it so.
+pub(crate) const IDEMPOTENCY_KEY_FIELD: &str = "idempotency_key";
+
+/// Whether a request's body is a JSON object with a non-null
+/// [`IDEMPOTENCY_KEY_FIELD`] at its top level. Streamed bodies never are
+/// (they cannot be replayed anyway). The body is scanned for the name
+/// first, so a body without one costs one pass over its bytes; one that has
+/// it is parsed without copying its values.
+pub(crate) fn carries_idempotency_key(request: &reqwest::Request) -> bool {
+    let Some(body) = request.body().and_then(reqwest::Body::as_bytes) else {
+        return false;
+    };
+    let needle = IDEMPOTENCY_KEY_FIELD.as_bytes();
+    if !body.windows(needle.len()).any(|w| w == needle) {
+        return false;
+    }
+    type Fields<'a> = std::collections::HashMap<std::borrow::Cow<'a, str>, &'a serde_json::value::RawValue>;
+    serde_json::from_slice::<Fields<'_>>(body)
+        .ok()
+        .and_then(|fields| fields.get(IDEMPOTENCY_KEY_FIELD).map(|v| v.get().starts_with('"')))
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generated;
 
     #[test]
     fn backoff_grows_is_capped_and_jittered() {
@@ -137,5 +270,44 @@ mod tests {
             assert!(late >= Duration::from_millis(500) && late <= Duration::from_millis(1000));
         }
         assert_eq!(RetryPolicy::default().max_attempts(0).get_max_attempts(), 1);
+    }
+    #[test]
+    fn a_post_with_an_idempotency_key_is_safe_to_repeat() {
+        let http = reqwest::Client::new();
+        let post = |body: &str| {
+            http.post("http://127.0.0.1:1/v1/x")
+                .body(body.to_owned())
+                .build()
+                .expect("request")
+        };
+        assert!(carries_idempotency_key(&post(
+            r#"{"mode":"append","data":"a\n1","idempotency_key":"k1"}"#
+        )));
+        for body in [
+            r#"{"mode":"append","idempotency_key":null}"#,
+            r#"{"mode":"append"}"#,
+            r#"{"mode":"append","data":"idempotency_key\n1"}"#,
+            r#"{"nested":{"idempotency_key":"k"}}"#,
+            "not json, idempotency_key",
+        ] {
+            assert!(!carries_idempotency_key(&post(body)), "{body}");
+        }
+        // The generated models spell the field as the transport looks for it.
+        let mut body = serde_json::json!({"count": 2});
+        body[IDEMPOTENCY_KEY_FIELD] = "k2".into();
+        let bulk: generated::types::BulkCreateDatabasesRequest = serde_json::from_value(body).expect("bulk body");
+        assert!(!bulk.idempotency_key.is_unset() && !bulk.idempotency_key.is_null());
+        let mut body = serde_json::json!({"mode": "append", "data": "a\n1"});
+        body[IDEMPOTENCY_KEY_FIELD] = "k3".into();
+        let load: generated::types::LoadManagedTableRequest = serde_json::from_value(body).expect("load body");
+        assert!(!load.idempotency_key.is_unset() && !load.idempotency_key.is_null());
+    }
+
+    #[test]
+    fn idempotent_methods() {
+        assert!(is_idempotent(&Method::GET));
+        assert!(is_idempotent(&Method::DELETE));
+        assert!(!is_idempotent(&Method::POST));
+        assert!(!is_idempotent(&Method::PATCH));
     }
 }

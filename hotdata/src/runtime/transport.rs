@@ -1,7 +1,7 @@
 //! The one path every request takes, generated or hand-written: credentials
 //! and scope headers, the request timeout, retries, and a `tracing` span per
-//! attempt. Also the functions the generated `send()` methods use to turn a
-//! response into a value or an [`Error`].
+//! attempt. Which failures may be resent is decided in `retry`; how a
+//! response becomes a value or an [`Error`](crate::Error), in `send`.
 //!
 //! The generated client carries a [`Transport`] as its inner value and calls
 //! the hooks implemented here for every operation:
@@ -9,22 +9,19 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use progenitor_client::{ByteStream, ClientHooks, OperationInfo, ResponseValue};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use progenitor_client::{ClientHooks, OperationInfo};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 
 use crate::runtime::credentials::Credential;
-use reqwest::{Method, StatusCode, Url};
-use serde::de::DeserializeOwned;
+use reqwest::{StatusCode, Url};
 use tracing::Instrument as _;
 
 use crate::generated;
 use crate::generated::operations::{Operation, Segment};
-pub(crate) use crate::runtime::error::Error;
-use crate::runtime::error::{self, request_id};
-use crate::runtime::retry::RetryPolicy;
+use crate::runtime::error::request_id;
+use crate::runtime::retry::{RetryPolicy, carries_idempotency_key, classify_error, classify_response, is_idempotent};
 
 /// The header that scopes a query to one database (from the spec).
 pub const DATABASE_HEADER: &str = generated::operations::headers::X_DATABASE_ID;
@@ -473,128 +470,6 @@ impl fmt::Display for DisplayTransport<'_> {
     }
 }
 
-fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
-    )
-}
-
-/// `None`: do not retry. `Some(wait)`: retry, after `wait` if the server said.
-fn classify_response(response: &reqwest::Response, idempotent: bool) -> Option<Option<Duration>> {
-    let status = response.status().as_u16();
-    let hint = || error::retry_after(response.headers(), SystemTime::now());
-    match status {
-        429 => Some(hint()),
-        503 if idempotent => Some(hint()),
-        502 | 504 if idempotent => Some(None),
-        _ => None,
-    }
-}
-
-fn classify_error(err: &reqwest::Error, idempotent: bool) -> Option<Option<Duration>> {
-    match reach(err) {
-        // Nothing was sent: safe for every method.
-        Reach::NotSent => Some(None),
-        // Reset or closed once connected: the request may have arrived, so
-        // only a request that is safe to repeat is sent again.
-        Reach::MaybeSent if idempotent => Some(None),
-        Reach::MaybeSent | Reach::Hopeless | Reach::TimedOut => None,
-    }
-}
-
-/// What a failed attempt says about the request: whether it can have
-/// reached the server, and whether trying again can help.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Reach {
-    /// No connection was made, for a reason that may pass (refused, reset
-    /// or timed out while connecting): not a byte of the request was sent.
-    NotSent,
-    /// Trying again cannot help: the request could not be built, the host
-    /// name does not resolve, or the TLS handshake failed.
-    Hopeless,
-    /// The request ran out of time; the caller's budget is spent.
-    TimedOut,
-    /// The connection failed after the request may have been written.
-    MaybeSent,
-}
-
-/// Classifies a `reqwest` failure; see [`Reach`].
-pub(crate) fn reach(err: &reqwest::Error) -> Reach {
-    if err.is_builder() {
-        return Reach::Hopeless;
-    }
-    if err.is_connect() {
-        if err.is_dns() {
-            return Reach::Hopeless;
-        }
-        // Only the connect failures known to pass are worth another try;
-        // the rest (a TLS handshake refused, a certificate not trusted, a
-        // proxy that says no) fail the same way again.
-        if err.is_timeout() || connect_failure_may_pass(err) {
-            return Reach::NotSent;
-        }
-        return Reach::Hopeless;
-    }
-    if err.is_timeout() {
-        return Reach::TimedOut;
-    }
-    Reach::MaybeSent
-}
-
-/// Whether the cause of a connect failure is an I/O error that a later
-/// attempt may not meet: refused, reset, aborted, timed out, unreachable.
-fn connect_failure_may_pass(err: &(dyn std::error::Error + 'static)) -> bool {
-    use std::io::ErrorKind as K;
-    let mut source = Some(err);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && matches!(
-                io.kind(),
-                K::ConnectionRefused
-                    | K::ConnectionReset
-                    | K::ConnectionAborted
-                    | K::NotConnected
-                    | K::TimedOut
-                    | K::AddrNotAvailable
-                    | K::HostUnreachable
-                    | K::NetworkUnreachable
-                    | K::NetworkDown
-            )
-        {
-            return true;
-        }
-        source = cause.source();
-    }
-    false
-}
-
-/// The request body field that makes a `POST` safe to send again: the spec
-/// gives it to the bodies whose operations promise to act at most once per
-/// key (`LoadManagedTableRequest`, `BulkCreateDatabasesRequest`). A unit
-/// test checks the generated models still spell it so.
-pub(crate) const IDEMPOTENCY_KEY_FIELD: &str = "idempotency_key";
-
-/// Whether a request's body is a JSON object with a non-null
-/// [`IDEMPOTENCY_KEY_FIELD`] at its top level. Streamed bodies never are
-/// (they cannot be replayed anyway). The body is scanned for the name
-/// first, so a body without one costs one pass over its bytes; one that has
-/// it is parsed without copying its values.
-fn carries_idempotency_key(request: &reqwest::Request) -> bool {
-    let Some(body) = request.body().and_then(reqwest::Body::as_bytes) else {
-        return false;
-    };
-    let needle = IDEMPOTENCY_KEY_FIELD.as_bytes();
-    if !body.windows(needle.len()).any(|w| w == needle) {
-        return false;
-    }
-    type Fields<'a> = std::collections::HashMap<std::borrow::Cow<'a, str>, &'a serde_json::value::RawValue>;
-    serde_json::from_slice::<Fields<'_>>(body)
-        .ok()
-        .and_then(|fields| fields.get(IDEMPOTENCY_KEY_FIELD).map(|v| v.get().starts_with('"')))
-        .unwrap_or(false)
-}
-
 impl ClientHooks<Transport> for generated::Client {
     async fn pre<E>(
         &self,
@@ -616,145 +491,11 @@ impl ClientHooks<Transport> for generated::Client {
     }
 }
 
-// ---- used by the generated `send()` methods -------------------------------
-
-/// `query_some` on a request builder: adds an optional query parameter only
-/// when it is set. `RequestBuilder::query` with `None` adds nothing but
-/// still rewrites the URL twice, on every request.
-pub(crate) trait QuerySome: Sized {
-    fn query_some<T: serde::Serialize>(self, name: &str, value: &Option<T>) -> Self;
-}
-
-impl QuerySome for reqwest::RequestBuilder {
-    // Inlined so that an unset parameter costs nothing: out of line, each
-    // call moved the whole builder in and out.
-    #[inline(always)]
-    fn query_some<T: serde::Serialize>(self, name: &str, value: &Option<T>) -> Self {
-        match value {
-            Some(_) => add_query(self, name, value),
-            None => self,
-        }
-    }
-}
-
-fn add_query<T: serde::Serialize>(
-    builder: reqwest::RequestBuilder,
-    name: &str,
-    value: &Option<T>,
-) -> reqwest::RequestBuilder {
-    builder.query(&progenitor_client::QueryParam::new(name, value))
-}
-
-/// Reads and decodes a JSON success body.
-pub(crate) async fn decode_json<T: DeserializeOwned>(
-    operation: &'static str,
-    mut response: reqwest::Response,
-) -> Result<ResponseValue<T>, Error> {
-    let status = response.status();
-    // Moved, not copied: reading the body does not need them.
-    let headers = std::mem::take(response.headers_mut());
-    let body = crate::runtime::http::read_all(operation, response).await?;
-    let value = decode_slice(operation, status, &headers, &body)?;
-    Ok(ResponseValue::new(value, status, headers))
-}
-
-/// Decodes a JSON body, naming the field path that failed.
-pub(crate) fn decode_slice<T: DeserializeOwned>(
-    operation: &'static str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<T, Error> {
-    let fail = |path: String, message: String| {
-        let path = if path == "." { String::new() } else { path };
-        Error::decode(operation, Some(status.as_u16()), Some(headers), path, message, body)
-    };
-    // The plain decoder first: tracking the path costs time on every
-    // response, and only a failure needs it.
-    if let Ok(value) = serde_json::from_slice::<T>(body) {
-        return Ok(value);
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| fail(e.path().to_string(), e.into_inner().to_string()))?;
-    de.end().map_err(|e| fail(String::new(), e.to_string()))?;
-    Ok(value)
-}
-
-/// The error for a response with a status the operation does not succeed
-/// with: an API error for 3xx, 4xx and 5xx, a decode error for an
-/// undeclared 2xx.
-pub(crate) async fn error_response(operation: &'static str, response: reqwest::Response) -> Error {
-    if response.status().is_success() {
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.unwrap_or_default();
-        return unexpected_status(operation, status, &headers, &body);
-    }
-    Error::from_response(operation, response).await
-}
-
-/// A success status the spec does not declare for the operation.
-pub(crate) fn unexpected_status(operation: &'static str, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
-    Error::decode(
-        operation,
-        Some(status),
-        Some(headers),
-        "",
-        format!("status {status} is not a success status of this operation"),
-        body,
-    )
-}
-
-/// Converts what can go wrong before a response arrives.
-pub(crate) fn request_error(operation: &'static str, err: progenitor_client::Error<()>) -> Error {
-    use progenitor_client::Error as P;
-    match err {
-        P::InvalidRequest(message) => {
-            // progenitor says "<name> was not initialized" or
-            // "conversion to `T` for <name> failed: ..."
-            let argument = message
-                .strip_suffix(" was not initialized")
-                .map(str::to_owned)
-                .or_else(|| {
-                    message
-                        .split_once(" for ")
-                        .and_then(|(_, rest)| rest.split([' ', ':']).next())
-                        .map(str::to_owned)
-                })
-                .unwrap_or_else(|| "request".to_owned());
-            Error::invalid_argument(operation, argument, message)
-        }
-        P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => Error::from_reqwest(operation, e),
-        other => Error::Transport {
-            operation: operation.into(),
-            source: other.to_string().into(),
-        },
-    }
-}
-
-/// Reads a streamed success body whole (for typed outcomes).
-pub(crate) async fn collect_body(
-    operation: &'static str,
-    response: ResponseValue<ByteStream>,
-) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
-    use futures::TryStreamExt as _;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_inner_stream()
-        .try_fold(Vec::new(), |mut body, chunk| async move {
-            body.extend_from_slice(&chunk);
-            Ok(body)
-        })
-        .await
-        .map_err(|e| Error::from_reqwest(operation, e))?;
-    Ok((status, headers, Bytes::from(body)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::error::Error;
+    use crate::runtime::send::request_error;
 
     fn transport(base: &str) -> Transport {
         Transport::new(
@@ -849,87 +590,5 @@ mod tests {
         let err = t.operation_url(&EXECUTE_SAVED_QUERY, &[]).expect_err("missing");
         assert!(err.contains("takes 1 path parameter(s) (id), got 0"), "{err}");
         assert!(t.operation_url(&EXECUTE_SAVED_QUERY, &[".."]).is_err());
-    }
-
-    #[test]
-    fn a_post_with_an_idempotency_key_is_safe_to_repeat() {
-        let http = reqwest::Client::new();
-        let post = |body: &str| {
-            http.post("http://127.0.0.1:1/v1/x")
-                .body(body.to_owned())
-                .build()
-                .expect("request")
-        };
-        assert!(carries_idempotency_key(&post(
-            r#"{"mode":"append","data":"a\n1","idempotency_key":"k1"}"#
-        )));
-        for body in [
-            r#"{"mode":"append","idempotency_key":null}"#,
-            r#"{"mode":"append"}"#,
-            r#"{"mode":"append","data":"idempotency_key\n1"}"#,
-            r#"{"nested":{"idempotency_key":"k"}}"#,
-            "not json, idempotency_key",
-        ] {
-            assert!(!carries_idempotency_key(&post(body)), "{body}");
-        }
-        // The generated models spell the field as the transport looks for it.
-        let mut body = serde_json::json!({"count": 2});
-        body[IDEMPOTENCY_KEY_FIELD] = "k2".into();
-        let bulk: generated::types::BulkCreateDatabasesRequest = serde_json::from_value(body).expect("bulk body");
-        assert!(!bulk.idempotency_key.is_unset() && !bulk.idempotency_key.is_null());
-        let mut body = serde_json::json!({"mode": "append", "data": "a\n1"});
-        body[IDEMPOTENCY_KEY_FIELD] = "k3".into();
-        let load: generated::types::LoadManagedTableRequest = serde_json::from_value(body).expect("load body");
-        assert!(!load.idempotency_key.is_unset() && !load.idempotency_key.is_null());
-    }
-
-    #[test]
-    fn idempotent_methods() {
-        assert!(is_idempotent(&Method::GET));
-        assert!(is_idempotent(&Method::DELETE));
-        assert!(!is_idempotent(&Method::POST));
-        assert!(!is_idempotent(&Method::PATCH));
-    }
-
-    #[test]
-    fn invalid_request_names_the_argument() {
-        let e = request_error(
-            "get_job",
-            progenitor_client::Error::InvalidRequest("id was not initialized".into()),
-        );
-        assert!(
-            matches!(&e, Error::InvalidArgument { argument, .. } if argument == "id"),
-            "{e:?}"
-        );
-        let e = request_error(
-            "create_dataset",
-            progenitor_client::Error::InvalidRequest("conversion to `X` for body failed: label missing".into()),
-        );
-        assert!(
-            matches!(&e, Error::InvalidArgument { argument, .. } if argument == "body"),
-            "{e:?}"
-        );
-    }
-
-    #[test]
-    fn decode_names_the_failing_path() {
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct Page {
-            items: Vec<Item>,
-        }
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct Item {
-            id: String,
-        }
-        let body = br#"{"items":[{"id":"a"},{"id":7}]}"#;
-        let err = decode_slice::<Page>("list_items", StatusCode::OK, &HeaderMap::new(), body).expect_err("bad");
-        let Error::Decode(d) = err else { panic!("{err:?}") };
-        assert_eq!(d.path, "items[1].id");
-        assert_eq!(d.status, Some(200));
-        let err =
-            decode_slice::<Page>("list_items", StatusCode::OK, &HeaderMap::new(), b"{\"items\":[").expect_err("eof");
-        assert!(matches!(err, Error::Decode(_)));
     }
 }

@@ -26,7 +26,7 @@ use crate::generated::outcomes::LoadManagedTableOutcome;
 use crate::generated::prelude::*;
 use crate::generated::types;
 use crate::runtime::error::Error;
-use crate::runtime::transport;
+use crate::runtime::send;
 
 const OPERATION: &str = UPLOAD_FILE.id;
 /// Bytes read from the source per chunk sent by the legacy
@@ -477,7 +477,7 @@ impl Client {
             request = request.header(CONTENT_LENGTH, size);
         }
         let response = self.execute_ok(OPERATION, request).await?;
-        Ok(transport::decode_json::<types::UploadResponse>(OPERATION, response)
+        Ok(send::decode_json::<types::UploadResponse>(OPERATION, response)
             .await?
             .into_inner())
     }
