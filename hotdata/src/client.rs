@@ -30,43 +30,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// connection ends after it.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The header naming the workspace a request acts on.
-pub const WORKSPACE_HEADER: &str = crate::generated::operations::headers::X_WORKSPACE_ID;
-
-/// An API key. It is sent only in the `Authorization` header, marked
-/// sensitive, and never shown by `Debug` or `Display`.
-///
-/// ```
-/// let key = hotdata::ApiKey::new("hd_live_123");
-/// assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    /// Wraps a key.
-    pub fn new(key: impl Into<String>) -> Self {
-        ApiKey(key.into())
-    }
-
-    /// The key itself, for the rare caller that must forward it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
-    }
-}
-
-impl<S: Into<String>> From<S> for ApiKey {
-    fn from(key: S) -> Self {
-        ApiKey::new(key)
-    }
-}
-
 /// A Hotdata client: configuration plus the generated operations.
 ///
 /// Every operation of the API is a builder method reached through this

@@ -173,8 +173,7 @@
 //!
 //! # How the crate is built
 //!
-//! The source is laid out in layers, each a folder of `src/`, and each
-//! calls only the layers under it:
+//! The source is laid out in layers, each a folder of `src/`:
 //!
 //! | layer | folder | what is there |
 //! |---|---|---|
@@ -185,6 +184,11 @@
 //! | flows | `flows/` | queries, results, runs and jobs, uploads, loads, databases |
 //! | configuration | `client.rs`, `config/` | [`Client`], [`ClientBuilder`], the environment and the CLI's profile file |
 //! | blocking | `blocking.rs` | the same client without an async runtime |
+//!
+//! Dependencies point down the table, never up: `runtime` knows nothing of
+//! rows, flows or the client (it uses only the emitted operation table);
+//! `data` uses only `runtime`; `flows` use both and [`Client`]. A test
+//! (`tests/layers.rs`) reads the sources and fails on an upward `use`.
 //!
 //! Public paths do not follow the folders: [`results`], [`query`],
 //! [`loads`], [`upload`], [`rows`] and [`transport`] stay where users find
@@ -235,9 +239,7 @@ pub use data::rows;
 pub use flows::{loads, query, results, upload};
 pub use runtime::transport;
 
-pub use client::{
-    ApiKey, Client, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE, WORKSPACE_HEADER,
-};
+pub use client::{Client, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE};
 pub use config::builder::ClientBuilder;
 #[cfg(feature = "arrow")]
 pub use data::arrow::{ArrowAnswer, RecordBatchStream};
@@ -250,12 +252,13 @@ pub use flows::results::{DEFAULT_RESULT_WAIT, Download, ResultPage, ResultReques
 pub use flows::runs::{JobHandle, QueryRunHandle, WaitOptions};
 pub use flows::upload::{ManagedTable, UploadOptions};
 pub use generated::{builder, outcomes, types};
-pub use runtime::credentials::{BearerProvider, BearerToken, BoxError};
+pub use runtime::credentials::{ApiKey, BearerProvider, BearerToken, BoxError};
 pub use runtime::error::{
     ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, Guard, MAX_RETRY_AFTER, MovedToBackground,
     REQUEST_ID_HEADERS, TooLarge,
 };
 pub use runtime::retry::RetryPolicy;
+pub use runtime::transport::WORKSPACE_HEADER;
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

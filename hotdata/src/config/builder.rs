@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
-use crate::client::{
-    ApiKey, Client, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE,
-};
+use crate::client::{Client, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT_VALUE};
 use crate::config::{self, EnvSource};
 use crate::flows::follow::{ResultLimits, StreamedFormat};
 use crate::generated;
+use crate::runtime::credentials::ApiKey;
 use crate::runtime::credentials::{BearerProvider, Credential};
 use crate::runtime::error::Error;
 use crate::runtime::retry::RetryPolicy;

@@ -24,7 +24,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::client::ApiKey;
+use crate::runtime::credentials::ApiKey;
 use crate::runtime::error::Error;
 
 pub(crate) mod builder;

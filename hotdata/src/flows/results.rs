@@ -253,7 +253,7 @@ impl<'a> ResultRequest<'a> {
                     }
                     Some(Next::Url(url)) => {
                         fetch_page(client, &id, wait, || {
-                            Ok(with_scope(http::request_url(client, OPERATION, &url)?, db))
+                            Ok(with_scope(request_url(client, OPERATION, &url)?, db))
                         })
                         .await?
                     }
@@ -691,6 +691,54 @@ pub(crate) fn next_link(header: &str) -> Option<&str> {
         rest = tail;
     }
     None
+}
+
+#[cfg(feature = "arrow")]
+impl ResultRequest<'_> {
+    /// The result as an Arrow IPC stream, decoded batch by batch as the bytes
+    /// arrive: peak memory is about one batch, whatever the result's size.
+    ///
+    /// A result still being written is waited for as with every read (see
+    /// [`wait_timeout`](ResultRequest::wait_timeout); `Duration::ZERO` makes
+    /// a pending result fail at once with [`Error::Timeout`]).
+    ///
+    /// ```no_run
+    /// use futures::TryStreamExt as _;
+    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
+    /// let mut batches = client.result("res_123").arrow_stream().await?;
+    /// while let Some(batch) = batches.try_next().await? {
+    ///     println!("{} rows", batch.num_rows());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn arrow_stream(self) -> Result<crate::data::arrow::RecordBatchStream, Error> {
+        let database = self.scope()?;
+        let response = self.open(database.as_deref(), &ResultFormat::Arrow).await?;
+        Ok(crate::data::arrow::decode(OPERATION, response))
+    }
+
+    /// Every batch of the result, collected; for results small enough to
+    /// hold whole.
+    pub async fn arrow_collect(self) -> Result<Vec<arrow_array::RecordBatch>, Error> {
+        futures::TryStreamExt::try_collect(self.arrow_stream().await?).await
+    }
+}
+
+/// Starts a request to an absolute URL the server handed out (a `Link`), but
+/// only on the client's own origin: the API key never leaves for another host.
+pub(crate) fn request_url(
+    client: &Client,
+    operation: &'static str,
+    url: &reqwest::Url,
+) -> Result<reqwest::RequestBuilder, Error> {
+    if url.origin() != client.api().inner.base().origin() {
+        return Err(Error::CrossOriginLink {
+            operation: operation.into(),
+            origin: url.origin().ascii_serialization(),
+        });
+    }
+    let http = progenitor_client::ClientInfo::client(client.api());
+    Ok(http.get(url.clone()))
 }
 
 #[cfg(test)]

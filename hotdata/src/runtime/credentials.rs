@@ -16,7 +16,39 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::header::HeaderValue;
 
-use crate::client::ApiKey;
+/// An API key. It is sent only in the `Authorization` header, marked
+/// sensitive, and never shown by `Debug` or `Display`.
+///
+/// ```
+/// let key = hotdata::ApiKey::new("hd_live_123");
+/// assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+
+    /// The key itself, for the rare caller that must forward it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+impl<S: Into<String>> From<S> for ApiKey {
+    fn from(key: S) -> Self {
+        ApiKey::new(key)
+    }
+}
 
 /// The error a [`BearerProvider`] returns: any error, boxed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -1,29 +1,9 @@
-//! Helpers of the hand-written requests beyond what the transport does
-//! (requests are built with `Client::request` and sent with
-//! `Client::execute_ok`): next-page links held to the client's origin, and
-//! bodies read into one pre-sized buffer.
+//! Reading whole bodies into one buffer, pre-sized from a `Content-Length`
+//! that is capped because the server sent it.
 
 use bytes::Bytes;
 
-use crate::client::Client;
 use crate::runtime::error::Error;
-
-/// Starts a request to an absolute URL the server handed out (a `Link`), but
-/// only on the client's own origin: the API key never leaves for another host.
-pub(crate) fn request_url(
-    client: &Client,
-    operation: &'static str,
-    url: &reqwest::Url,
-) -> Result<reqwest::RequestBuilder, Error> {
-    if url.origin() != client.api().inner.base().origin() {
-        return Err(Error::CrossOriginLink {
-            operation: operation.into(),
-            origin: url.origin().ascii_serialization(),
-        });
-    }
-    let http = progenitor_client::ClientInfo::client(client.api());
-    Ok(http.get(url.clone()))
-}
 
 /// The most room reserved up front from a server's `Content-Length`. The
 /// header is untrusted: a lying one must not make the client allocate

@@ -23,6 +23,9 @@ use crate::generated::operations::{Operation, Segment};
 use crate::runtime::error::request_id;
 use crate::runtime::retry::{RetryPolicy, carries_idempotency_key, classify_error, classify_response, is_idempotent};
 
+/// The header naming the workspace a request acts on.
+pub const WORKSPACE_HEADER: &str = generated::operations::headers::X_WORKSPACE_ID;
+
 /// The header that scopes a query to one database (from the spec).
 pub const DATABASE_HEADER: &str = generated::operations::headers::X_DATABASE_ID;
 
@@ -184,7 +187,7 @@ impl Transport {
         headers.insert(USER_AGENT, shared.user_agent.clone());
         if let Some(ws) = &shared.workspace {
             headers
-                .entry(HeaderName::from_static(crate::client::WORKSPACE_HEADER))
+                .entry(HeaderName::from_static(WORKSPACE_HEADER))
                 .or_insert_with(|| ws.clone());
         }
         if let Some(db) = &shared.database

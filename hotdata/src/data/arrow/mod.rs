@@ -10,41 +10,9 @@ use arrow_ipc::reader::StreamDecoder;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
 
-use crate::flows::results::ResultRequest;
-use crate::generated::types::ResultFormat;
 use crate::runtime::error::Error;
 
 pub(crate) mod cells;
-
-impl ResultRequest<'_> {
-    /// The result as an Arrow IPC stream, decoded batch by batch as the bytes
-    /// arrive: peak memory is about one batch, whatever the result's size.
-    ///
-    /// A result still being written is waited for as with every read (see
-    /// [`wait_timeout`](ResultRequest::wait_timeout); `Duration::ZERO` makes
-    /// a pending result fail at once with [`Error::Timeout`]).
-    ///
-    /// ```no_run
-    /// use futures::TryStreamExt as _;
-    /// # async fn run(client: hotdata::Client) -> Result<(), hotdata::Error> {
-    /// let mut batches = client.result("res_123").arrow_stream().await?;
-    /// while let Some(batch) = batches.try_next().await? {
-    ///     println!("{} rows", batch.num_rows());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn arrow_stream(self) -> Result<RecordBatchStream, Error> {
-        let database = self.scope()?;
-        let response = self.open(database.as_deref(), &ResultFormat::Arrow).await?;
-        Ok(decode(crate::flows::results::OPERATION, response))
-    }
-
-    /// Every batch of the result, collected; for results small enough to
-    /// hold whole.
-    pub async fn arrow_collect(self) -> Result<Vec<RecordBatch>, Error> {
-        self.arrow_stream().await?.try_collect().await
-    }
-}
 
 /// A query's answer as Arrow record batches; see
 /// [`Query::arrow`](crate::Query::arrow). It is a stream of batches, with
@@ -141,7 +109,7 @@ pub(crate) fn decode(operation: &'static str, response: reqwest::Response) -> Re
 }
 
 /// Record batches decoded off the socket; see
-/// [`ResultRequest::arrow_stream`].
+/// [`ResultRequest::arrow_stream`](crate::ResultRequest::arrow_stream).
 pub struct RecordBatchStream {
     inner: BoxStream<'static, Result<RecordBatch, Error>>,
 }
