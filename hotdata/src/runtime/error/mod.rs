@@ -621,7 +621,8 @@ impl From<ApiError> for Error {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    /// A header map of `pairs` (shared with `response`'s tests).
+    pub(super) fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (k, v) in pairs {
             map.insert(*k, v.parse().expect("header value"));

@@ -143,13 +143,7 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.insert(*k, v.parse().expect("header value"));
-        }
-        map
-    }
+    use crate::runtime::error::tests::headers;
 
     #[test]
     fn reads_every_error_body_shape() {
