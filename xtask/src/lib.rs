@@ -1,6 +1,7 @@
 //! Maintainer tasks: regenerate the client from the spec, and check that the
 //! committed output is what the spec produces.
 
+pub mod build_time;
 pub mod msrv;
 
 use std::collections::BTreeMap;

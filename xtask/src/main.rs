@@ -1,4 +1,4 @@
-//! `cargo xtask regen`, `check`, `msrv`, `examples`, `seed-flows` and `ci`.
+//! `cargo xtask regen`, `check`, `msrv`, `examples`, `seed-flows`, `ci` and `build-time`.
 
 use std::process::{Command, ExitCode};
 
@@ -8,7 +8,7 @@ mod seed_flows;
 use xtask::{GENERATED, SPEC, drift, generate, line_count, report, workspace_root, write};
 
 const USAGE: &str =
-    "usage: cargo xtask <regen|report|check|msrv|examples|conformance|seed-flows|ci> [--base <file|rev>]
+    "usage: cargo xtask <regen|report|check|msrv|examples|conformance|seed-flows|ci|build-time> [--base <file|rev>]
   regen   rewrite hotdata/src/generated/ and the insta snapshots from spec/openapi.yaml,
           then print what the spec change does to users (against --base, default HEAD)
   report  only print that report, ready to paste into CHANGELOG.md
@@ -19,11 +19,20 @@ const USAGE: &str =
   seed-flows  run Hotdata's Python client hotdata==0.2.6 (from PyPI) through every seed-era flow
           against hotdata-local --contract 2026-05 (tests/python/seed_flows.py)
   ci      everything CI runs: fmt, clippy, the msrv gate, spec validation, check, tests, every
-          example offline, schemathesis against hotdata-local, the seed-era flows, docs";
+          example offline, schemathesis against hotdata-local, the seed-era flows, docs
+  build-time  time clean release builds of hello worlds on hotdata, on its floor (reqwest, rustls with
+          ring, tokio) and on the vendor crate hotdata 0.20.0; `cargo xtask build-time --help` for options";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().cloned().unwrap_or_default();
+    if task == "build-time" {
+        return finish(xtask::build_time::run(
+            args.get(1..).unwrap_or_default(),
+            &cargo(),
+            &workspace_root(),
+        ));
+    }
     let base = match args.get(1..).unwrap_or_default() {
         [] => Ok(None),
         [flag, base] if flag == "--base" && matches!(task.as_str(), "regen" | "report") => Ok(Some(base.clone())),
@@ -40,6 +49,10 @@ fn main() -> ExitCode {
         "examples" => run_examples(&cargo()),
         _ => Err(USAGE.to_owned()),
     });
+    finish(result)
+}
+
+fn finish(result: Result<(), String>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
