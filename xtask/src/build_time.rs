@@ -371,19 +371,7 @@ pub fn run(args: &[String], cargo: &str, root: &Path) -> Result<(), String> {
         return Ok(());
     }
     let options = Options::parse(args)?;
-    let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--locked"])
-        .current_dir(root)
-        .output()
-        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata printed no JSON: {e}"))?;
+    let metadata = crate::cargo_metadata(cargo, root, &["--no-deps"])?;
     let floor = floor_deps(&metadata)?;
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
 

@@ -19,6 +19,23 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// `cargo metadata --format-version 1 --locked` in `dir`, plus `extra` arguments (such as `--no-deps`), parsed.
+pub fn cargo_metadata(cargo: &str, dir: &Path, extra: &[&str]) -> Result<serde_json::Value, String> {
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .args(extra)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata printed no JSON: {e}"))
+}
+
 /// Where the spec lives, relative to the workspace root.
 pub const SPEC: &str = "spec/openapi.yaml";
 /// Where the generated module lives, relative to the workspace root.

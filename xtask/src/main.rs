@@ -133,19 +133,7 @@ fn run(name: &str, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result
 /// Runs `cargo metadata` (every platform's dependencies) and fails when a crate that a workspace package builds
 /// or tests with declares a newer `rust-version` than the package does ([`xtask::msrv`]).
 fn check_rust_versions(cargo: &str) -> Result<(), String> {
-    let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--locked"])
-        .current_dir(workspace_root())
-        .output()
-        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata printed no JSON: {e}"))?;
+    let metadata = xtask::cargo_metadata(cargo, &workspace_root(), &[])?;
     let violations = xtask::msrv::check(&metadata)?;
     if violations.is_empty() {
         return Ok(());
