@@ -9,7 +9,8 @@
 //!    emitters need (outcomes, page streams, open enums).
 //! 4. progenitor (builder interface, separate tags, `JsonSchema` derived
 //!    behind the crate feature named in [`Settings::schemars_feature`]).
-//! 5. extras: open enums, outcome enums, page streams; and the field-level
+//! 5. extras: open enums, outcome enums, page streams; model builders only for
+//!    the models a request body can hold (module `inputs`); and the field-level
 //!    rewrites of [`annotate`] (`#[deprecated]` notes, `Debug` that redacts
 //!    `format: password` fields, lossless `Cell`s for rows of any JSON,
 //!    tri-state `Nullable` for optional nullable request-body fields).
@@ -22,6 +23,7 @@
 pub mod annotate;
 pub mod diag;
 mod extras;
+mod inputs;
 pub mod lower;
 pub mod plan;
 pub mod report;
@@ -160,6 +162,18 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     // the open enums to `types`.
     let mut files = BTreeMap::new();
     let mut kept = Vec::new();
+    // Model builders are kept only for what a request body can hold (`inputs`): the bodies are read from the
+    // operation builders before either module is rewritten.
+    let bodies = root
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => {
+                m.content.as_ref().map(|(_, items)| inputs::body_models(items))
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
     for item in std::mem::take(&mut root.items) {
         match item {
             syn::Item::Mod(m) if m.content.is_some() && (m.ident == "types" || m.ident == "builder") => {
@@ -171,6 +185,8 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
                 }
                 if name == "types" {
                     annotate::rewrite_types(&mut inner, &plan, &runtime)?;
+                    let keep = inputs::reachable(&inner, &bodies);
+                    inputs::keep_builders(&mut inner, &keep);
                     if let Some(feature) = &settings.schemars_feature {
                         gate_json_schema(&mut inner, feature);
                     }

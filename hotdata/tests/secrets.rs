@@ -293,12 +293,23 @@ fn with_secrets<T: serde::de::DeserializeOwned>(name: &str, mut required: serde_
     serde_json::from_value(required).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
+/// The `Debug` renderings of a sent model's builder, alone and inside an `Ok` (as operation builders hold a
+/// body). A model that is only received has no builder.
+macro_rules! builder_shown {
+    (sent, $model:ident, $value:expr, $shown:expr) => {{
+        let builder = hotdata::types::builder::$model::from($value.clone());
+        $shown.push((stringify!($model), format!("{builder:?}")));
+        $shown.push((stringify!($model), format!("{:?}", Ok::<_, String>(builder))));
+    }};
+    (received, $model:ident, $value:expr, $shown:expr) => {};
+}
+
 /// Every `Debug` rendering of each listed model that could hold its secret:
-/// the model, its model builder, and the model builder inside an `Ok` (as
-/// operation builders hold a body). The list must name exactly the models
-/// the generator reports as sensitive, so a new one cannot be forgotten.
+/// the model, and for a model a request sends, its model builder alone and
+/// inside an `Ok`. The list must name exactly the models the generator reports
+/// as sensitive, so a new one cannot be forgotten.
 macro_rules! sensitive_models {
-    ($($model:ident => $required:expr),* $(,)?) => {{
+    ($($model:ident ($way:ident) => $required:expr),* $(,)?) => {{
         let listed: Vec<&str> = vec![$(stringify!($model)),*];
         let generated: Vec<&str> =
             hotdata::generated::operations::SENSITIVE_MODELS.iter().map(|(name, _)| *name).collect();
@@ -308,11 +319,9 @@ macro_rules! sensitive_models {
             let model: hotdata::types::$model = with_secrets(stringify!($model), $required);
             // The secret really is in the value: only `Debug` hides it.
             assert!(serde_json::to_string(&model).expect("serialises").contains(SECRET_VALUE));
-            let builder = hotdata::types::builder::$model::from(model.clone());
             shown.push((stringify!($model), format!("{model:?}")));
             shown.push((stringify!($model), format!("{model:#?}")));
-            shown.push((stringify!($model), format!("{builder:?}")));
-            shown.push((stringify!($model), format!("{:?}", Ok::<_, String>(builder))));
+            builder_shown!($way, $model, model, shown);
         )*
         shown
     }};
@@ -322,12 +331,12 @@ macro_rules! sensitive_models {
 #[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
 async fn password_fields_never_show_in_debug() {
     let mut shown = sensitive_models! {
-        CreateEmbeddingProviderRequest => json!({"name": "p", "provider_type": "service"}),
-        CreateSecretRequest => json!({"name": "warehouse_pw"}),
-        MintedUploadPartResponse => json!({"part_number": 1}),
-        UpdateEmbeddingProviderRequest => json!({}),
-        UpdateSecretRequest => json!({}),
-        UploadSessionResponse => json!({"upload_id": "upl_1", "mode": "multipart", "headers": {}}),
+        CreateEmbeddingProviderRequest (sent) => json!({"name": "p", "provider_type": "service"}),
+        CreateSecretRequest (sent) => json!({"name": "warehouse_pw"}),
+        MintedUploadPartResponse (received) => json!({"part_number": 1}),
+        UpdateEmbeddingProviderRequest (sent) => json!({}),
+        UpdateSecretRequest (sent) => json!({}),
+        UploadSessionResponse (received) => json!({"upload_id": "upl_1", "mode": "multipart", "headers": {}}),
     };
 
     // The operation builders that carry those bodies.
