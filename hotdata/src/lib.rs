@@ -19,7 +19,9 @@
 //!
 //! The operations, models and builders in [`generated`] are emitted from
 //! `spec/openapi.yaml` by `cargo xtask regen`; the rest of the crate is
-//! written by hand around them.
+//! written by hand around them. Models a request can send also have a
+//! builder ([`types::builder`], `X::builder()`) whose setters convert and
+//! check each field; models that only arrive in responses have none.
 //!
 //! # Configuration
 //!
