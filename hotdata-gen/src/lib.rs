@@ -25,6 +25,7 @@ pub mod diag;
 mod extras;
 mod inputs;
 pub mod lower;
+mod models_crate;
 pub mod plan;
 pub mod report;
 mod send;
@@ -69,6 +70,14 @@ pub struct Settings {
     /// The error type every generated call returns, as users name it; the
     /// API surface shows it.
     pub error_type: String,
+    /// The crate the models are emitted for, when they live in a crate of
+    /// their own (`hotdata_models`), so that they compile beside the HTTP
+    /// stack instead of after it. The types file then goes to
+    /// [`Output::models`]; in it, `<module_path>::types::X` becomes
+    /// `crate::types::X` and `<runtime_path>::X` (`Cell`, `Nullable`) becomes
+    /// `crate::X`, and the generated root re-exports the crate's `types`.
+    /// `None` keeps `types.rs` among [`Output::files`].
+    pub models_crate: Option<String>,
 }
 
 impl Default for Settings {
@@ -78,6 +87,7 @@ impl Default for Settings {
             runtime_path: "crate::contract".into(),
             schemars_feature: Some("schemars".into()),
             error_type: "hotdata::Error".into(),
+            models_crate: None,
         }
     }
 }
@@ -87,6 +97,9 @@ impl Default for Settings {
 pub struct Output {
     /// File name (relative to the generated directory) to content.
     pub files: BTreeMap<String, String>,
+    /// With [`Settings::models_crate`], the models crate's generated files
+    /// (`types.rs`), by name; empty otherwise.
+    pub models: BTreeMap<String, String>,
     /// One line per operation: what a spec change does to users.
     pub surface: String,
     /// The plan the extras were emitted from.
@@ -161,6 +174,7 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     // Pull `mod types` and `mod builder` out into files of their own, adding
     // the open enums to `types`.
     let mut files = BTreeMap::new();
+    let mut models = BTreeMap::new();
     let mut kept = Vec::new();
     // Model builders are kept only for what a request body can hold (`inputs`): the bodies are read from the
     // operation builders before either module is rewritten.
@@ -209,8 +223,20 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
                     .collect::<Vec<_>>();
                 let vis = m.vis.clone();
                 let ident = m.ident.clone();
-                kept.push(syn::parse_quote! { #(#doc)* #vis mod #ident; });
-                files.insert(format!("{name}.rs"), file_text(module_attrs(&name), inner)?);
+                match (&settings.models_crate, name.as_str()) {
+                    (Some(krate), "types") => {
+                        let krate = syn::parse_str::<syn::Ident>(krate)
+                            .map_err(|e| GenError::Emit(format!("models crate {krate:?}: {e}")))?;
+                        let own = format!("{}::types", settings.module_path);
+                        models_crate::rehome(&mut inner, &own, &settings.runtime_path)?;
+                        kept.push(syn::parse_quote! { #(#doc)* #vis use ::#krate::types; });
+                        models.insert(format!("{name}.rs"), file_text(module_attrs(&name), inner)?);
+                    }
+                    _ => {
+                        kept.push(syn::parse_quote! { #(#doc)* #vis mod #ident; });
+                        files.insert(format!("{name}.rs"), file_text(module_attrs(&name), inner)?);
+                    }
+                }
             }
             other => kept.push(other),
         }
@@ -225,7 +251,12 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     files.insert("operations.rs".into(), render(extras::operations(&plan))?);
 
     let surface = surface::render(&plan, &settings.error_type);
-    Ok(Output { files, surface, plan })
+    Ok(Output {
+        files,
+        models,
+        surface,
+        plan,
+    })
 }
 
 /// Removes the trait `name` from every `#[derive(..)]` of `attrs`; says

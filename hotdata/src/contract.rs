@@ -17,10 +17,6 @@
 //!   outcome decodes its body by status.
 
 pub(crate) use crate::runtime::error::Error;
-// The types generated models hold: a row cell kept as its JSON text, and a
-// request field that can be unset, null or a value.
-pub(crate) use crate::data::nullable::Nullable;
-pub(crate) use crate::data::rows::Cell;
 pub(crate) use crate::runtime::send::{
     QuerySome, collect_body, decode_json, decode_slice, error_response, request_error, unexpected_status,
 };

@@ -245,7 +245,6 @@ pub use client::{Client, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ
 pub use config::builder::ClientBuilder;
 #[cfg(feature = "arrow")]
 pub use data::arrow::{ArrowAnswer, RecordBatchStream};
-pub use data::nullable::Nullable;
 pub use data::rows::{Cell, Column, ColumnIndex, Row, RowIter, Rows, Value};
 pub use flows::databases::{BatchCreate, Database, DatabaseBatch, Fork, Forked};
 pub use flows::follow::{DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, ResultLimits, StreamedFormat};
@@ -254,6 +253,7 @@ pub use flows::results::{DEFAULT_RESULT_WAIT, Download, ResultPage, ResultReques
 pub use flows::runs::{JobHandle, QueryRunHandle, WaitOptions};
 pub use flows::upload::{ManagedTable, UploadOptions};
 pub use generated::{builder, outcomes, types};
+pub use hotdata_models::Nullable;
 pub use runtime::credentials::{ApiKey, BearerProvider, BearerToken, BoxError};
 pub use runtime::error::{
     ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, Guard, MAX_RETRY_AFTER, MovedToBackground,

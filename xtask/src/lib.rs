@@ -40,13 +40,26 @@ pub fn cargo_metadata(cargo: &str, dir: &Path, extra: &[&str]) -> Result<serde_j
 pub const SPEC: &str = "spec/openapi.yaml";
 /// Where the generated module lives, relative to the workspace root.
 pub const GENERATED: &str = "hotdata/src/generated";
+/// Where the generated models live, relative to the workspace root: the crate `hotdata-models`.
+pub const MODELS_GENERATED: &str = "hotdata-models/src/generated";
+/// The models crate, as the generated root re-exports it.
+pub const MODELS_CRATE: &str = "hotdata_models";
 
 /// Runs the generator on the spec at `spec`, timing it.
 pub fn generate(spec: &Path) -> Result<(Output, Duration), String> {
     let text = std::fs::read_to_string(spec).map_err(|e| format!("cannot read {}: {e}", spec.display()))?;
     let started = Instant::now();
-    let out = hotdata_gen::generate(&text, &Settings::default()).map_err(|e| e.to_string())?;
+    let settings = Settings {
+        models_crate: Some(MODELS_CRATE.into()),
+        ..Settings::default()
+    };
+    let out = hotdata_gen::generate(&text, &settings).map_err(|e| e.to_string())?;
     Ok((out, started.elapsed()))
+}
+
+/// Each generated directory, relative to the workspace root, with the files the generator wrote for it.
+pub fn outputs(out: &Output) -> [(&'static str, &BTreeMap<String, String>); 2] {
+    [(GENERATED, &out.files), (MODELS_GENERATED, &out.models)]
 }
 
 /// The `.rs` files currently in `dir`, by file name.
@@ -63,48 +76,50 @@ fn existing(dir: &Path) -> BTreeMap<String, String> {
     files
 }
 
-/// Writes `out` into `dir`, removing generated files the spec no longer yields.
-pub fn write(out: &Output, dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for name in existing(dir).keys() {
-        if !out.files.contains_key(name) {
-            std::fs::remove_file(dir.join(name)).map_err(|e| format!("cannot remove {name}: {e}"))?;
+/// Writes `out` into its directories under `root`, removing generated files the spec no longer yields.
+pub fn write(out: &Output, root: &Path) -> Result<(), String> {
+    for (rel, files) in outputs(out) {
+        let dir = root.join(rel);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        for name in existing(&dir).keys() {
+            if !files.contains_key(name) {
+                std::fs::remove_file(dir.join(name)).map_err(|e| format!("cannot remove {rel}/{name}: {e}"))?;
+            }
         }
-    }
-    for (name, text) in &out.files {
-        let path = dir.join(name);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        for (name, text) in files {
+            let path = dir.join(name);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
         }
     }
     Ok(())
 }
 
-/// Compares `out` with the files in `dir`. `Ok` when identical, otherwise a
-/// readable unified diff of every stale file.
-pub fn drift(out: &Output, dir: &Path) -> Result<(), String> {
-    let on_disk = existing(dir);
+/// Compares `out` with the files in its directories under `root`. `Ok` when identical, otherwise a readable
+/// unified diff of every stale file.
+pub fn drift(out: &Output, root: &Path) -> Result<(), String> {
     let mut report = String::new();
-    for (name, want) in &out.files {
-        let have = on_disk.get(name).map(String::as_str).unwrap_or("");
-        if have != want {
-            let diff = similar::TextDiff::from_lines(have, want.as_str());
-            let _ = writeln!(
-                report,
-                "{}",
-                diff.unified_diff().context_radius(2).header(
-                    &format!("{GENERATED}/{name} (committed)"),
-                    &format!("{GENERATED}/{name} (from {SPEC})"),
-                )
-            );
+    for (rel, files) in outputs(out) {
+        let on_disk = existing(&root.join(rel));
+        for (name, want) in files {
+            let have = on_disk.get(name).map(String::as_str).unwrap_or("");
+            if have != want {
+                let diff = similar::TextDiff::from_lines(have, want.as_str());
+                let _ = writeln!(
+                    report,
+                    "{}",
+                    diff.unified_diff().context_radius(2).header(
+                        &format!("{rel}/{name} (committed)"),
+                        &format!("{rel}/{name} (from {SPEC})"),
+                    )
+                );
+            }
         }
-    }
-    for name in on_disk.keys() {
-        if !out.files.contains_key(name) {
-            let _ = writeln!(
-                report,
-                "{GENERATED}/{name} is committed but the spec no longer generates it"
-            );
+        for name in on_disk.keys() {
+            if !files.contains_key(name) {
+                let _ = writeln!(report, "{rel}/{name} is committed but the spec no longer generates it");
+            }
         }
     }
     if report.is_empty() { Ok(()) } else { Err(report) }
@@ -149,7 +164,11 @@ pub fn report(base: Option<&str>) -> Result<String, String> {
 
 /// Lines of code in the generated files.
 pub fn line_count(out: &Output) -> usize {
-    out.files.values().map(|t| t.lines().count()).sum()
+    outputs(out)
+        .iter()
+        .flat_map(|(_, files)| files.values())
+        .map(|t| t.lines().count())
+        .sum()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::process::{Command, ExitCode};
 mod conformance;
 mod seed_flows;
 
-use xtask::{GENERATED, SPEC, drift, generate, line_count, report, workspace_root, write};
+use xtask::{GENERATED, MODELS_GENERATED, SPEC, drift, generate, line_count, report, workspace_root, write};
 
 const USAGE: &str =
     "usage: cargo xtask <regen|report|check|msrv|examples|conformance|seed-flows|ci|build-time> [--base <file|rev>]
@@ -65,11 +65,11 @@ fn finish(result: Result<(), String>) -> ExitCode {
 fn regen(base: Option<&str>) -> Result<(), String> {
     let root = workspace_root();
     let (out, took) = generate(&root.join(SPEC))?;
-    write(&out, &root.join(GENERATED))?;
+    write(&out, &root)?;
     println!(
-        "generated {} operations into {GENERATED} ({} files, {} lines) in {:.2?}",
+        "generated {} operations into {GENERATED} and {MODELS_GENERATED} ({} files, {} lines) in {:.2?}",
         out.plan.operations.len(),
-        out.files.len(),
+        out.files.len() + out.models.len(),
         line_count(&out),
         took
     );
@@ -93,7 +93,7 @@ fn check() -> Result<(), String> {
 fn check_generated() -> Result<(), String> {
     let root = workspace_root();
     let (out, _) = generate(&root.join(SPEC))?;
-    drift(&out, &root.join(GENERATED)).map_err(|diff| {
+    drift(&out, &root).map_err(|diff| {
         format!(
             "{diff}\nthe generated client is stale relative to {SPEC}: run `cargo xtask regen` and commit the result"
         )

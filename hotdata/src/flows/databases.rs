@@ -31,8 +31,8 @@ use std::pin::Pin;
 
 use futures::TryStreamExt as _;
 
+use crate::Nullable;
 use crate::client::Client;
-use crate::data::nullable::Nullable;
 use crate::flows::loads::{Load, new_idempotency_key};
 use crate::flows::query::Query;
 use crate::flows::runs::{JobHandle, WaitOptions};

@@ -1,7 +1,7 @@
 //! Dataset conveniences over the generated builders.
 
+use crate::Nullable;
 use crate::client::Client;
-use crate::data::nullable::Nullable;
 use crate::generated::prelude::*;
 use crate::generated::types;
 use crate::runtime::error::Error;

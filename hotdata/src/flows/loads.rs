@@ -60,8 +60,8 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use crate::Nullable;
 use crate::client::Client;
-use crate::data::nullable::Nullable;
 use crate::flows::runs::{JobHandle, WaitOptions};
 use crate::flows::upload::{ManagedTable, Owner};
 use crate::generated::operations::GET_JOB;

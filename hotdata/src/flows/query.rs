@@ -376,7 +376,7 @@ impl<'a> Query<'a> {
             async_: background.map(|_| true),
             async_after_ms: background.flatten().into(),
             database_id: None.into(),
-            dialect: crate::data::nullable::Nullable::Unset,
+            dialect: crate::Nullable::Unset,
             default_catalog: self.default_catalog.clone().into(),
             default_schema: self.default_schema.clone().into(),
             sql: self.sql.clone(),

@@ -6,7 +6,7 @@ pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
-pub mod types;
+pub use ::hotdata_models::types;
 #[derive(Clone, Debug)]
 /**Client for Hotdata API
 

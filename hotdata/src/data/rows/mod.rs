@@ -15,13 +15,12 @@ use crate::runtime::error::Error;
 mod build;
 mod decode;
 mod deserialize;
-mod value;
 
 pub(crate) use build::RowsBuilder;
 pub(crate) use decode::{Decoded, decode};
 pub(crate) use deserialize::CellError;
 use deserialize::{CellDeserializer, RowDeserializer};
-pub use value::{Cell, Value};
+pub use hotdata_models::{Cell, Value};
 
 /// One column of a result: its name and whether it may hold NULL.
 ///

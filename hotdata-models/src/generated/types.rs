@@ -73,7 +73,7 @@ pub struct AsyncQueryResponse {
     ///Why the query was moved to the background, such as tables being cached for the first time; null when no reason is given.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reason: ::std::option::Option<::std::string::String>,
-    pub status: crate::generated::types::QueryRunStatus,
+    pub status: crate::types::QueryRunStatus,
     ///Location to poll for the progress of the query run; the live service wants the same `X-Database-Id` header there.
     pub status_url: ::std::string::String,
 }
@@ -82,8 +82,8 @@ pub struct AsyncQueryResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct AttachDatabaseCatalogRequest {
     ///Name under which the catalog is exposed inside the database; if null or omitted, the connection's own name is used.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub alias: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub alias: crate::Nullable<::std::string::String>,
     ///ID of the existing connection to attach.
     pub connection_id: ::std::string::String,
 }
@@ -182,20 +182,20 @@ pub struct BulkCreateDatabasesRequest {
     ///Number of databases to create, from 1 to 10000.
     pub count: ::std::num::NonZeroU64,
     ///Name each database's default catalog answers to, with the same rules as on a single create; `default` when omitted.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub default_catalog: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub default_catalog: crate::Nullable<::std::string::String>,
     ///Schema that unqualified table names resolve to inside each database.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub default_schema: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub default_schema: crate::Nullable<::std::string::String>,
     ///When the databases expire, as an RFC 3339 timestamp or a relative duration such as `24h`, `90m` or `7d`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub expires_at: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub expires_at: crate::Nullable<::std::string::String>,
     ///Caller-chosen key that makes the request safe to retry: a repeat with a key already used returns the original batch (same `batch_id`, same databases) rather than creating more. The key alone identifies the request, so a reused key with a different `count` or template also returns the original batch without complaint; use a new key for each distinct request.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub idempotency_key: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub idempotency_key: crate::Nullable<::std::string::String>,
     ///Pattern for the display label of each database; it must contain `{index}`, which is replaced by the database's zero-based position padded with zeros to the width of the largest index (with `count` 100, `tenant-{index}` gives `tenant-00` to `tenant-99`). A pattern without `{index}` is rejected. Each label also gets a suffix identifying the batch. When omitted, labels are derived from each database's ID.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub name_template: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub name_template: crate::Nullable<::std::string::String>,
     ///Schemas and tables to declare on every database of the batch, in the shape a single create accepts; omitted or empty leaves the databases without tables.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub schemas: ::std::vec::Vec<DatabaseDefaultSchemaDecl>,
@@ -476,11 +476,11 @@ pub struct CreateConnectionRequest {
     ///Name for the connection, used to reference its tables in SQL.
     pub name: ::std::string::String,
     ///ID of an existing secret (e.g. `secr_abc123`) to authenticate with; cannot be combined with `secret_name`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub secret_id: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub secret_id: crate::Nullable<::std::string::String>,
     ///Name of an existing secret to authenticate with; cannot be combined with `secret_id`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub secret_name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub secret_name: crate::Nullable<::std::string::String>,
     ///Seed-era servers only: when true, the connection was registered without discovering its tables. The live service no longer takes this field and always runs discovery.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[deprecated(
@@ -493,8 +493,8 @@ pub struct CreateConnectionRequest {
     #[deprecated(
         note = "Not accepted by the live service, which picks the storage itself; leave it out."
     )]
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub storage_backend: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub storage_backend: crate::Nullable<::std::string::String>,
 }
 impl CreateConnectionRequest {
     pub fn builder() -> builder::CreateConnectionRequest {
@@ -508,7 +508,7 @@ pub struct CreateConnectionResponse {
     ///Error message if schema discovery failed; null otherwise.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub discovery_error: ::std::option::Option<::std::string::String>,
-    pub discovery_status: crate::generated::types::DiscoveryStatus,
+    pub discovery_status: crate::types::DiscoveryStatus,
     ///ID assigned to the new connection.
     pub id: ::std::string::String,
     ///Name of the new connection.
@@ -523,20 +523,20 @@ pub struct CreateConnectionResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatabaseRequest {
     ///Name the database's default catalog answers to inside its query scope. It must be a valid SQL identifier (lowercase letters, digits and `_`, not starting with a digit) other than `hotdata` or `information_schema`; defaults to `default`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub default_catalog: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub default_catalog: crate::Nullable<::std::string::String>,
     ///Schema that unqualified table names resolve to inside the database, given as a valid SQL identifier. When omitted, a database declaring exactly one schema uses that schema and any other uses `main`. Fully qualified names are unaffected, and a query's own `default_schema` takes precedence.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub default_schema: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub default_schema: crate::Nullable<::std::string::String>,
     ///When the database should expire, given either as an absolute RFC 3339 time or as a duration relative to now ending in `h`, `m` or `d` (e.g. `24h`, `7d`). Cleanup happens no earlier than this time. When omitted or empty, the live service keeps the database indefinitely; seed-era servers applied a `24h` default.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub expires_at: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub expires_at: crate::Nullable<::std::string::String>,
     ///When true, and a database with the requested `name` already exists, that database is returned (status `200`, `created: false`) instead of creating another. Requires `name`; names are compared ignoring surrounding whitespace and the case of unaccented Latin letters and digits, as in `GET /v1/databases/by-name`. The existing database is returned as is: the other fields of this request are neither compared nor applied. Not understood by seed-era servers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub if_not_exists: ::std::option::Option<bool>,
     ///Optional display label; it need not be unique and cannot be used to address the database (the legacy key `description` is also accepted). When omitted, the live service assigns a label derived from the database's ID.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub name: crate::Nullable<::std::string::String>,
     ///Schemas and tables to declare on the default catalog at creation; data for them is loaded later. Omitted or empty means the default catalog starts with no declared tables.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub schemas: ::std::vec::Vec<DatabaseDefaultSchemaDecl>,
@@ -581,11 +581,11 @@ pub struct CreateDatasetRequest {
     pub label: ::std::string::String,
     pub source: DatasetSource,
     ///Storage engine for the table, `parquet` (the default) or `ducklake`; `ducklake` needs DuckLake metadata configured on the engine and cannot be combined with a saved-query source or explicit geometry columns.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub storage_backend: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub storage_backend: crate::Nullable<::std::string::String>,
     ///Table name to use in SQL; when omitted or `null`, one is generated from `label`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub table_name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub table_name: crate::Nullable<::std::string::String>,
 }
 impl CreateDatasetRequest {
     pub fn builder() -> builder::CreateDatasetRequest {
@@ -614,17 +614,17 @@ pub struct CreateDatasetResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateEmbeddingProviderRequest {
     ///Key for a service provider, sent inline and stored by the service as a managed secret; cannot be combined with `secret_name`. Needed when the provider's endpoint is not on the operator's approved list.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub api_key: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub api_key: crate::Nullable<::std::string::String>,
     ///Settings specific to the provider, such as model name, base URL or dimensions.
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     ///Unique name for the provider.
     pub name: ::std::string::String,
-    pub provider_type: crate::generated::types::EmbeddingProviderType,
+    pub provider_type: crate::types::EmbeddingProviderType,
     ///Name of an already stored secret holding the key, typically for `service` providers. Such a secret is only sent to approved origins (by default OpenAI's public API); for other endpoints pass `api_key` instead.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub secret_name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub secret_name: crate::Nullable<::std::string::String>,
 }
 impl CreateEmbeddingProviderRequest {
     pub fn builder() -> builder::CreateEmbeddingProviderRequest {
@@ -643,51 +643,49 @@ pub struct CreateEmbeddingProviderResponse {
     pub id: ::std::string::String,
     ///Name of the provider.
     pub name: ::std::string::String,
-    pub provider_type: crate::generated::types::EmbeddingProviderType,
+    pub provider_type: crate::types::EmbeddingProviderType,
 }
 ///Body for building an index on a table. Table-wide rules: at most one vector index per table; a vector index that generates embeddings (`embedding_provider_id`) must be the table's only index and is refused on a partitioned table; no index at all on a table declared with `sorted_by`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateIndexRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub algorithm: ::std::option::Option<crate::generated::types::VectorIndexAlgorithm>,
+    pub algorithm: ::std::option::Option<crate::types::VectorIndexAlgorithm>,
     ///If `true` (default `false`), the index is built in a background job and the call answers 202 with the job to poll (unless `async_after_ms` lets it finish first).
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///With `async`, how long (in milliseconds, at least 1000 and at most the server's limit) to wait for the build: 201 with the index if it finished in time, otherwise 202. Out-of-range values, or setting it without `async`, give 400.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub async_after_ms: crate::contract::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub async_after_ms: crate::Nullable<i64>,
     ///Columns the index covers; mandatory for every index type.
     pub columns: ::std::vec::Vec<::std::string::String>,
     ///Optional note describing what the embedded content is, for example "product descriptions".
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub description: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub description: crate::Nullable<::std::string::String>,
     ///Size of the generated embedding vectors, for models that offer several sizes; `null` or omitted uses the model's default.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub dimensions: crate::contract::Nullable<u64>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub dimensions: crate::Nullable<u64>,
     ///Provider that embeds a text column for a vector index (either algorithm); the index is then built on the generated column (`{column}_embedding` unless `output_column` says otherwise). Later loads and text searches embed with the same provider and are refused if its model or endpoint changes; a new API key is fine. Dropping the index keeps the generated column.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub embedding_provider_id: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub embedding_provider_id: crate::Nullable<::std::string::String>,
     ///Name for the new index, unique per table.
     pub index_name: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub index_type: ::std::option::Option<crate::generated::types::IndexType>,
+    pub index_type: ::std::option::Option<crate::types::IndexType>,
     ///Distance function for vector indexes, `l2`, `cosine` or `dot`; if omitted, vector columns use `l2` and embedded text columns use the provider's preferred metric. `ivf` takes only `l2` or `cosine`, so a provider preferring `dot` needs an explicit metric there.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub metric: crate::contract::Nullable<crate::generated::types::VectorMetric>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub metric: crate::Nullable<crate::types::VectorMetric>,
     ///For `ivf`: how many clusters to divide the vectors into; more clusters means less data read per search at equal effort. Absent lets the service choose from the table size. The built index may end up with fewer clusters than asked.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub nlist: crate::contract::Nullable<::std::num::NonZeroU64>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub nlist: crate::Nullable<::std::num::NonZeroU64>,
     ///Name for the generated embedding column, overriding the default `{column}_embedding`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub output_column: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub output_column: crate::Nullable<::std::string::String>,
     ///For `ivf`: share of the index a search reads, above 0 and at most 1; higher finds more true neighbours but takes longer. A fraction rather than a cluster count, so it keeps its meaning when `nlist` changes. Absent uses the service default.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub probe_fraction: crate::contract::Nullable<f64>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub probe_fraction: crate::Nullable<f64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub vector_precision: ::std::option::Option<
-        crate::generated::types::VectorPrecision,
-    >,
+    pub vector_precision: ::std::option::Option<crate::types::VectorPrecision>,
 }
 impl CreateIndexRequest {
     pub fn builder() -> builder::CreateIndexRequest {
@@ -715,15 +713,15 @@ impl CreateSandboxRequest {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSavedQueryRequest {
     ///Optional free-text explanation of what the query does.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub description: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub description: crate::Nullable<::std::string::String>,
     ///Display name for the saved query.
     pub name: ::std::string::String,
     ///SQL statement to store as the first version.
     pub sql: ::std::string::String,
     ///Optional labels for organizing saved queries.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub tags: crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub tags: crate::Nullable<::std::vec::Vec<::std::string::String>>,
 }
 impl CreateSavedQueryRequest {
     pub fn builder() -> builder::CreateSavedQueryRequest {
@@ -760,28 +758,26 @@ pub struct CreateSecretResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateUploadRequest {
     ///Algorithm of an optional integrity checksum you provide; only `sha256` is accepted. Give it together with `checksum_value`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub checksum_algo: crate::contract::Nullable<
-        crate::generated::types::UploadChecksumAlgorithm,
-    >,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub checksum_algo: crate::Nullable<crate::types::UploadChecksumAlgorithm>,
     ///The checksum of the file computed with `checksum_algo`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub checksum_value: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub checksum_value: crate::Nullable<::std::string::String>,
     ///Content encoding to record for the file, e.g. `gzip`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub content_encoding: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub content_encoding: crate::Nullable<::std::string::String>,
     ///Media type to record for the file, e.g. that of Parquet, CSV or JSON; it helps a later load detect the format.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub content_type: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub content_type: crate::Nullable<::std::string::String>,
     ///Exact size of the file in bytes. When given, an oversized file is refused right away and the stored size is compared with it at finalize (a mismatch fails the finalize). Leave it out for a streaming upload: the session is then always multipart with no part URLs up front (mint them through `POST /v1/uploads/{upload_id}/parts`), and finalize only checks the file is non-empty and within the limit.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub declared_size_bytes: crate::contract::Nullable<u64>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub declared_size_bytes: crate::Nullable<u64>,
     ///Original file name, kept for your own reference; it changes nothing about the upload or the load.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub filename: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub filename: crate::Nullable<::std::string::String>,
     ///Preferred part size in bytes for a multipart upload. A hint only: the service fits it into its allowed range and part-count limit, and ignores it for single-`PUT` uploads.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub part_size: crate::contract::Nullable<u64>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub part_size: crate::Nullable<u64>,
 }
 impl CreateUploadRequest {
     pub fn builder() -> builder::CreateUploadRequest {
@@ -1074,7 +1070,7 @@ pub struct EmbeddingProviderResponse {
     pub id: ::std::string::String,
     ///Name of the provider.
     pub name: ::std::string::String,
-    pub provider_type: crate::generated::types::EmbeddingProviderType,
+    pub provider_type: crate::types::EmbeddingProviderType,
     ///Origin of the provider, `system` when defined in server configuration or `user` when created through the API.
     pub source: ::std::string::String,
     ///Time the provider was last modified.
@@ -1085,8 +1081,8 @@ pub struct EmbeddingProviderResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ExecuteSavedQueryRequest {
     ///Version number to run; when null or omitted the latest version is used.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub version: crate::contract::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub version: crate::Nullable<i64>,
 }
 impl ExecuteSavedQueryRequest {
     pub fn builder() -> builder::ExecuteSavedQueryRequest {
@@ -1112,8 +1108,8 @@ impl FinalizeUploadPart {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct FinalizeUploadRequest {
     ///Every part of a multipart upload with its ETag; leave out for a single-`PUT` upload.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub parts: crate::contract::Nullable<::std::vec::Vec<FinalizeUploadPart>>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub parts: crate::Nullable<::std::vec::Vec<FinalizeUploadPart>>,
 }
 impl FinalizeUploadRequest {
     pub fn builder() -> builder::FinalizeUploadRequest {
@@ -1141,14 +1137,14 @@ pub struct FinalizeUploadResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ForkDatabaseRequest {
     ///Note on why the fork is taken, kept with the fork's record and returned in `forked_from` and in the lineage of both databases. Surrounding whitespace is trimmed and an empty value counts as absent; at most 4096 bytes, with line breaks and tabs allowed but no other control characters.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub description: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub description: crate::Nullable<::std::string::String>,
     ///When the fork expires, as an RFC 3339 timestamp or a relative duration such as `24h` or `7d`. When omitted, a source expiry still in the future is carried over; otherwise the fork does not expire.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub expires_at: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub expires_at: crate::Nullable<::std::string::String>,
     ///Display label of the fork. When omitted, the source's label plus a short suffix from the fork's ID is used (or the ID-derived label alone when the source has no usable label).
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub name: crate::Nullable<::std::string::String>,
 }
 impl ForkDatabaseRequest {
     pub fn builder() -> builder::ForkDatabaseRequest {
@@ -1241,10 +1237,8 @@ pub struct GetResultResponse {
     pub row_count: ::std::option::Option<u64>,
     ///Row data, each row being an array of values aligned with `columns`; null unless the result is ready. Floating-point infinities and NaN appear as null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub rows: ::std::option::Option<
-        ::std::vec::Vec<::std::vec::Vec<crate::contract::Cell>>,
-    >,
-    pub status: crate::generated::types::ResultStatus,
+    pub rows: ::std::option::Option<::std::vec::Vec<::std::vec::Vec<crate::Cell>>>,
+    pub status: crate::types::ResultStatus,
     ///Number of rows in the whole result, ignoring `offset` and `limit`, the same value as the `X-Total-Row-Count` header; when `row_count` is smaller, further rows remain. Sent by the live service whenever the result is ready; seed-era servers omit it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_row_count: ::std::option::Option<u64>,
@@ -1272,7 +1266,7 @@ pub struct GetWorkspaceContextResponse {
 pub struct IndexEntryResponse {
     ///Vector indexes only, `hnsw` or `ivf`; absent otherwise.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub algorithm: ::std::option::Option<crate::generated::types::VectorIndexAlgorithm>,
+    pub algorithm: ::std::option::Option<crate::types::VectorIndexAlgorithm>,
     ///Columns covered by the index; for an embedding-backed vector index, the generated embedding column.
     pub columns: ::std::vec::Vec<::std::string::String>,
     ///Connection that owns the table.
@@ -1282,10 +1276,10 @@ pub struct IndexEntryResponse {
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Name of the index.
     pub index_name: ::std::string::String,
-    pub index_type: crate::generated::types::IndexType,
+    pub index_type: crate::types::IndexType,
     ///Distance function of a vector index; absent for other indexes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub metric: ::std::option::Option<crate::generated::types::VectorMetric>,
+    pub metric: ::std::option::Option<crate::types::VectorMetric>,
     ///For `ivf`, the number of clusters actually built; absent for other indexes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub nlist: ::std::option::Option<u64>,
@@ -1297,16 +1291,14 @@ pub struct IndexEntryResponse {
     ///For an embedding-backed vector index, the text column it was generated from; absent otherwise.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub source_column: ::std::option::Option<::std::string::String>,
-    pub status: crate::generated::types::IndexStatus,
+    pub status: crate::types::IndexStatus,
     ///Name of the indexed table.
     pub table_name: ::std::string::String,
     ///Time the index was last modified.
     pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Storage precision of a vector index (always sent for `ivf`, for `hnsw` only when set explicitly).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub vector_precision: ::std::option::Option<
-        crate::generated::types::VectorPrecision,
-    >,
+    pub vector_precision: ::std::option::Option<crate::types::VectorPrecision>,
 }
 ///Metadata describing one index.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1314,17 +1306,17 @@ pub struct IndexEntryResponse {
 pub struct IndexInfoResponse {
     ///Vector indexes only, `hnsw` or `ivf`; absent otherwise. Seed-era servers never send it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub algorithm: ::std::option::Option<crate::generated::types::VectorIndexAlgorithm>,
+    pub algorithm: ::std::option::Option<crate::types::VectorIndexAlgorithm>,
     ///Columns covered by the index; for an embedding-backed vector index, the generated embedding column.
     pub columns: ::std::vec::Vec<::std::string::String>,
     ///Time the index was created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Name of the index.
     pub index_name: ::std::string::String,
-    pub index_type: crate::generated::types::IndexType,
+    pub index_type: crate::types::IndexType,
     ///Distance function the index uses; set only for vector indexes and `null` otherwise.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub metric: ::std::option::Option<crate::generated::types::VectorMetric>,
+    pub metric: ::std::option::Option<crate::types::VectorMetric>,
     ///For `ivf`: number of clusters the index was actually built with, which can be below the requested `nlist` when there were too few vectors. Absent for other indexes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub nlist: ::std::option::Option<u64>,
@@ -1334,14 +1326,12 @@ pub struct IndexInfoResponse {
     ///For a vector index that generates its embeddings: the text column searched through `vector_distance(<source_column>, ...)`, while `columns` names the generated column. Absent for other indexes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub source_column: ::std::option::Option<::std::string::String>,
-    pub status: crate::generated::types::IndexStatus,
+    pub status: crate::types::IndexStatus,
     ///Time the index was last modified.
     pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Precision at which the vector index stores vectors. Always sent for `ivf`; for `hnsw` only when set explicitly (absent means the column's own precision). Absent for other indexes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub vector_precision: ::std::option::Option<
-        crate::generated::types::VectorPrecision,
-    >,
+    pub vector_precision: ::std::option::Option<crate::types::VectorPrecision>,
 }
 ///A page of table metadata from the information schema.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1371,7 +1361,7 @@ pub struct InlineData {
     >,
     ///The raw data itself, as text in the given `format`.
     pub content: ::std::string::String,
-    pub format: crate::generated::types::DataFormat,
+    pub format: crate::types::DataFormat,
 }
 impl InlineData {
     pub fn builder() -> builder::InlineData {
@@ -1502,11 +1492,11 @@ pub struct JobStatusResponse {
     pub error_message: ::std::option::Option<::std::string::String>,
     ///Unique identifier of the job.
     pub id: ::std::string::String,
-    pub job_type: crate::generated::types::JobType,
+    pub job_type: crate::types::JobType,
     ///Type-specific outcome of the job. Absent (or null) while the job is pending or running, and for job types that produce no payload.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub result: ::std::option::Option<JobResult>,
-    pub status: crate::generated::types::JobStatus,
+    pub status: crate::types::JobStatus,
 }
 ///One database in the fork chain above the database asked about.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1769,32 +1759,30 @@ pub struct LoadManagedTableRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///With `async`, how long (in milliseconds, at least 1000 and at most the server's limit) to wait for the load before answering: it answers 200 with the result if the load finished in time, otherwise 202. Out-of-range values, or setting it without `async`, give 400.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub async_after_ms: crate::contract::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub async_after_ms: crate::Nullable<i64>,
     ///Declared column types for inline `data`, by column name; it must name every CSV column and nothing else, and is rejected with any other source. Types are inferred when absent. A value is a type name such as `BIGINT` or `DECIMAL(10,2)`, or an object with `type`, `precision` and `scale`. Known types: VARCHAR, TEXT, STRING, CHAR, BOOLEAN, TINYINT, SMALLINT, INTEGER, BIGINT, UTINYINT, USMALLINT, UINTEGER, UBIGINT, REAL, FLOAT, DOUBLE, DECIMAL, NUMERIC, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, BINARY, BLOB, UUID and JSON.
     #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
     pub columns: ::std::collections::HashMap<::std::string::String, ColumnDefinition>,
     ///CSV text with a header row, loaded without a separate upload; the quickest path for small tables. At most 2 MiB, beyond which the service answers 413 with error code `INLINE_DATA_TOO_LARGE` (upload the file instead). Column types are inferred unless `columns` gives them. Exactly one of `upload_id`, `result_id` and `data` must be set.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub data: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub data: crate::Nullable<::std::string::String>,
     ///Format of the source: `csv`, `json` (one JSON object per line, not an array) or `parquet`. When absent, an upload's format is worked out from its content type and then its bytes. Inline `data` accepts only `csv` (its default); a `result_id` load must leave it out.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub format: crate::contract::Nullable<crate::generated::types::DataFormat>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub format: crate::Nullable<crate::types::DataFormat>,
     ///A caller-chosen token (a fresh UUID per batch works well, at most 255 characters) that makes an inline `data` load safe to resend: repeating the request with the same key after a timeout or lost answer loads the rows at most once and returns the first outcome. Reusing a key with different data, another table or another mode gives 409 `IDEMPOTENCY_KEY_CONFLICT` and loads nothing; do not retry that. A resend that arrives while the first attempt still runs also gets 409 (with a different code); wait and resend with the same key. Only allowed with `data`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub idempotency_key: crate::contract::Nullable<
-        LoadManagedTableRequestIdempotencyKey,
-    >,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub idempotency_key: crate::Nullable<LoadManagedTableRequestIdempotencyKey>,
     ///Key columns that `delete`, `update` and `upsert` use to match incoming rows to stored ones; when absent, the key declared with the table applies. Use the same key on every load of a table. Ignored by `replace` and `append`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub key: crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
-    pub mode: crate::generated::types::LoadMode,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub key: crate::Nullable<::std::vec::Vec<::std::string::String>>,
+    pub mode: crate::types::LoadMode,
     ///ID of a persisted query result to copy into the table; the table keeps the rows after the result expires, and one result can feed any number of tables. Such loads always run synchronously. Exactly one of `upload_id`, `result_id` and `data` must be set.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub result_id: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub result_id: crate::Nullable<::std::string::String>,
     ///ID of a finalized upload session (`POST /v1/uploads`); CSV, newline-delimited JSON and Parquet are accepted. The upload is claimed atomically, so a second load of it while the first runs gives 409. Reloading by the same `upload_id` is the safe way to retry such a load. Exactly one of `upload_id`, `result_id` and `data` must be set.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub upload_id: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub upload_id: crate::Nullable<::std::string::String>,
 }
 impl LoadManagedTableRequest {
     pub fn builder() -> builder::LoadManagedTableRequest {
@@ -2010,20 +1998,20 @@ pub struct QueryRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///Together with `async: true`, how long in milliseconds to keep waiting for a synchronous answer before switching to the asynchronous reply. At least 1000 and at most the server's configured ceiling; the live service rejects an out-of-range value, or one sent without `async: true`, with 400 (seed-era servers ignored it when `async` was false).
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub async_after_ms: crate::contract::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub async_after_ms: crate::Nullable<i64>,
     ///ID of the database to run the query in, as an alternative to the `X-Database-Id` header. Give the database by exactly one of the two; if both are present and name different databases the request is refused with 400. Seed-era servers do not know this field.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub database_id: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub database_id: crate::Nullable<::std::string::String>,
     ///Catalog used to resolve unqualified table names; it must be visible in the query's database (`default`, the alias of an attached catalog, or a system catalog). `default` when omitted. Seed-era servers accept it only together with `X-Database-Id` (400 otherwise).
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub default_catalog: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub default_catalog: crate::Nullable<::std::string::String>,
     ///Schema used to resolve unqualified table names. When omitted, the live service uses the database's own `default_schema` (see `GET /v1/databases/{database_id}`), which is `main` only when the database chose no other; seed-era servers use `main`. Naming a schema overrides that for this query alone. It is not checked in advance, so a wrong schema only surfaces later as a table that cannot be found; fully qualified names are unaffected.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub default_schema: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub default_schema: crate::Nullable<::std::string::String>,
     ///SQL dialect `sql` is written in; `hotsql` when omitted. Any other dialect is translated to HotSQL before running, so that dialect's idioms can be used. Write statements follow the same rules as in HotSQL. An unknown dialect is refused with 400. Seed-era servers do not know this field.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub dialect: crate::contract::Nullable<crate::generated::types::SqlDialect>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub dialect: crate::Nullable<crate::types::SqlDialect>,
     ///SQL statement to run.
     pub sql: ::std::string::String,
 }
@@ -2057,7 +2045,7 @@ pub struct QueryResponse {
     )]
     pub row_count: u64,
     ///Row data, each row being an array of values (string, number, boolean or null) aligned with `columns`.
-    pub rows: ::std::vec::Vec<::std::vec::Vec<crate::contract::Cell>>,
+    pub rows: ::std::vec::Vec<::std::vec::Vec<crate::Cell>>,
     ///Number of rows in the whole result. Equal to `preview_row_count` when everything fit in this body; null while a truncated result is still being saved, in which case the total is on the query run (`row_count`) or in the `X-Total-Row-Count` header of `GET /v1/results/{id}`. The live service always sends the field; seed-era servers omit it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_row_count: ::std::option::Option<u64>,
@@ -2112,7 +2100,7 @@ pub struct QueryRunInfo {
     pub sql_hash: ::std::string::String,
     ///SQL that was executed.
     pub sql_text: ::std::string::String,
-    pub status: crate::generated::types::QueryRunStatus,
+    pub status: crate::types::QueryRunStatus,
     ///Tracing identifier for correlating the run with server diagnostics, when available.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub trace_id: ::std::option::Option<::std::string::String>,
@@ -2144,23 +2132,23 @@ pub struct RefreshRequest {
     #[serde(rename = "async", skip_serializing_if = "::std::option::Option::is_none")]
     pub async_: ::std::option::Option<bool>,
     ///Connection to refresh; leave out (with all other fields) to re-discover schemas of every connection. Cannot be combined with `dataset_id`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub connection_id: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub connection_id: crate::Nullable<::std::string::String>,
     ///Set to `true` to re-sync cached table data rather than only re-discovering schema metadata.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data: ::std::option::Option<bool>,
     ///Dataset whose source should be re-run to create a new version; cannot be combined with `connection_id`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub dataset_id: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub dataset_id: crate::Nullable<::std::string::String>,
     ///When refreshing data for a whole connection (`data: true` without `table_name`), also perform an initial sync of tables that have never been cached; defaults to `false`, which touches only already-cached tables, and has no effect on other refresh kinds.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub include_uncached: ::std::option::Option<bool>,
     ///Schema of the single table to refresh; used together with `table_name`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub schema_name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub schema_name: crate::Nullable<::std::string::String>,
     ///Name of the single table to refresh; used together with `schema_name` and `data: true`.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub table_name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub table_name: crate::Nullable<::std::string::String>,
 }
 impl RefreshRequest {
     pub fn builder() -> builder::RefreshRequest {
@@ -2227,7 +2215,7 @@ pub struct ResultInfo {
     pub error_message: ::std::option::Option<::std::string::String>,
     ///Unique identifier of the result.
     pub id: ::std::string::String,
-    pub status: crate::generated::types::ResultStatus,
+    pub status: crate::types::ResultStatus,
 }
 ///A sandbox: a named scratch session within a workspace.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -2328,7 +2316,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SavedQueryDatasetSourceT
 pub struct SavedQueryDetail {
     ///Query category inferred from the SQL (for example aggregation, join or filtered scan), or a user override; null if not determined.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub category: ::std::option::Option<crate::generated::types::QueryCategory>,
+    pub category: ::std::option::Option<crate::types::QueryCategory>,
     ///When the saved query was first created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Free-text explanation of the saved query.
@@ -2397,7 +2385,7 @@ pub struct SavedQuerySummary {
 pub struct SavedQueryVersionInfo {
     ///Query category inferred from the SQL (for example aggregation, join or filtered scan), or a user override; null if not determined.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub category: ::std::option::Option<crate::generated::types::QueryCategory>,
+    pub category: ::std::option::Option<crate::types::QueryCategory>,
     ///When this version was created.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Whether this version's SQL uses aggregate functions; null if analysis could not tell.
@@ -2539,7 +2527,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SqlQueryDatasetSourceTyp
 pub struct SubmitJobResponse {
     ///ID of the job, for use with `GET /v1/jobs/{id}`.
     pub id: ::std::string::String,
-    pub status: crate::generated::types::JobStatus,
+    pub status: crate::types::JobStatus,
     ///Location to poll for the job's progress.
     pub status_url: ::std::string::String,
 }
@@ -2577,7 +2565,7 @@ pub struct TableInfo {
 pub struct TablePartitionKey {
     ///Column the partition value is read from.
     pub column: ::std::string::String,
-    pub transform: crate::generated::types::PartitionTransform,
+    pub transform: crate::types::PartitionTransform,
 }
 impl TablePartitionKey {
     pub fn builder() -> builder::TablePartitionKey {
@@ -2639,10 +2627,10 @@ pub struct TableSortKey {
     pub column: ::std::string::String,
     ///`asc` (the default) or `desc`; null or absent when none was given at declaration.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub direction: ::std::option::Option<crate::generated::types::SortDirection>,
+    pub direction: ::std::option::Option<crate::types::SortDirection>,
     ///Whether nulls sort `first` or `last`; when not given, SQL's usual placement for the direction applies. Null or absent when none was given at declaration.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub nulls: ::std::option::Option<crate::generated::types::NullsPlacement>,
+    pub nulls: ::std::option::Option<crate::types::NullsPlacement>,
 }
 impl TableSortKey {
     pub fn builder() -> builder::TableSortKey {
@@ -2784,14 +2772,14 @@ impl ::std::convert::TryFrom<::std::string::String> for TextProfileDetailType {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateDatasetRequest {
     ///New human-readable name for the dataset.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub label: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub label: crate::Nullable<::std::string::String>,
     ///Version to pin queries to; send `null` to remove an existing pin, or leave the field out to keep the current pinning.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub pinned_version: crate::contract::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub pinned_version: crate::Nullable<i64>,
     ///New table name under which the dataset is queried.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub table_name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub table_name: crate::Nullable<::std::string::String>,
 }
 impl UpdateDatasetRequest {
     pub fn builder() -> builder::UpdateDatasetRequest {
@@ -2821,17 +2809,17 @@ pub struct UpdateDatasetResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateEmbeddingProviderRequest {
     ///New API key; it replaces the provider's managed secret, creating one if needed.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub api_key: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub api_key: crate::Nullable<::std::string::String>,
     ///Replacement provider-specific settings.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub config: ::std::option::Option<::serde_json::Value>,
     ///New name for the provider.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub name: crate::Nullable<::std::string::String>,
     ///Name of the secret holding the API key; set to `null` to detach it.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub secret_name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub secret_name: crate::Nullable<::std::string::String>,
 }
 impl UpdateEmbeddingProviderRequest {
     pub fn builder() -> builder::UpdateEmbeddingProviderRequest {
@@ -2883,25 +2871,23 @@ impl UpdateSandboxRequest {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSavedQueryRequest {
     ///Category to use instead of the inferred one; send `null` to go back to automatic detection.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub category_override: crate::contract::Nullable<
-        crate::generated::types::QueryCategory,
-    >,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub category_override: crate::Nullable<crate::types::QueryCategory>,
     ///New free-text explanation; leave out to keep the current one.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub description: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub description: crate::Nullable<::std::string::String>,
     ///New display name; leave out to keep the current one.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub name: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub name: crate::Nullable<::std::string::String>,
     ///New SQL text, which creates a new version if it differs; leave out to keep the current SQL.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub sql: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub sql: crate::Nullable<::std::string::String>,
     ///Free-form size annotation for the queried tables; sending `null` removes it.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub table_size_override: crate::contract::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub table_size_override: crate::Nullable<::std::string::String>,
     ///Replacement list of labels; leave out to keep the current tags.
-    #[serde(default, skip_serializing_if = "crate::contract::Nullable::is_unset")]
-    pub tags: crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "crate::Nullable::is_unset")]
+    pub tags: crate::Nullable<::std::vec::Vec<::std::string::String>>,
 }
 impl UpdateSavedQueryRequest {
     pub fn builder() -> builder::UpdateSavedQueryRequest {
@@ -2940,7 +2926,7 @@ pub struct UploadDatasetSource {
         ::std::string::String,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub format: ::std::option::Option<crate::generated::types::DataFormat>,
+    pub format: ::std::option::Option<crate::types::DataFormat>,
     ///Discriminator; always `upload` for this source.
     #[serde(rename = "type")]
     pub type_: UploadDatasetSourceType,
@@ -3017,7 +3003,7 @@ pub struct UploadInfo {
     pub id: ::std::string::String,
     ///File size in bytes.
     pub size_bytes: i64,
-    pub status: crate::generated::types::UploadStatus,
+    pub status: crate::types::UploadStatus,
 }
 ///Metadata about a file that was just uploaded.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -3032,7 +3018,7 @@ pub struct UploadResponse {
     pub id: ::std::string::String,
     ///File size in bytes.
     pub size_bytes: i64,
-    pub status: crate::generated::types::UploadStatus,
+    pub status: crate::types::UploadStatus,
 }
 ///An open upload session: where to send the bytes and how to finalize. The URLs are presigned and short-lived; the `PUT`s to them go to object storage and must not carry the Hotdata bearer token.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
@@ -3045,7 +3031,7 @@ pub struct UploadSessionResponse {
         ::std::string::String,
         ::std::string::String,
     >,
-    pub mode: crate::generated::types::UploadMode,
+    pub mode: crate::types::UploadMode,
     ///For `multipart`: the exact size in bytes of every part but the last, which takes the rest; part *n* covers bytes from `(n-1) * part_size` up to `n * part_size`. Always cut by this size rather than dividing the file evenly, since non-final parts under 5 MiB make the finalize fail. Absent for `single`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub part_size: ::std::option::Option<u64>,
@@ -3109,7 +3095,7 @@ pub struct UrlDatasetSource {
         ::std::string::String,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub format: ::std::option::Option<crate::generated::types::DataFormat>,
+    pub format: ::std::option::Option<crate::types::DataFormat>,
     ///Discriminator; always `url` for this source.
     #[serde(rename = "type")]
     pub type_: UrlDatasetSourceType,
@@ -3197,7 +3183,7 @@ pub struct WorkspaceDetail {
         note = "The live service no longer reports the namespace; nothing replaces it."
     )]
     pub namespace: ::std::option::Option<::std::string::String>,
-    pub provision_status: crate::generated::types::ProvisionStatus,
+    pub provision_status: crate::types::ProvisionStatus,
     ///Public ID of the workspace, sent as `X-Workspace-Id` on workspace-scoped requests.
     pub public_id: ::std::string::String,
 }
@@ -3218,7 +3204,7 @@ pub struct WorkspaceListItem {
         note = "The live service no longer reports the namespace; nothing replaces it."
     )]
     pub namespace: ::std::option::Option<::std::string::String>,
-    pub provision_status: crate::generated::types::ProvisionStatus,
+    pub provision_status: crate::types::ProvisionStatus,
     ///Public ID of the workspace, sent as `X-Workspace-Id` on workspace-scoped requests.
     pub public_id: ::std::string::String,
 }
@@ -3533,7 +3519,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct AttachDatabaseCatalogRequest {
         alias: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         connection_id: ::std::result::Result<
@@ -3552,7 +3538,7 @@ pub mod builder {
     impl AttachDatabaseCatalogRequest {
         pub fn alias<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.alias = value
@@ -3641,23 +3627,23 @@ pub mod builder {
     pub struct BulkCreateDatabasesRequest {
         count: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
         default_catalog: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_schema: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         expires_at: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         idempotency_key: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name_template: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         schemas: ::std::result::Result<
@@ -3691,7 +3677,7 @@ pub mod builder {
         }
         pub fn default_catalog<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_catalog = value
@@ -3703,7 +3689,7 @@ pub mod builder {
         }
         pub fn default_schema<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_schema = value
@@ -3715,7 +3701,7 @@ pub mod builder {
         }
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -3727,7 +3713,7 @@ pub mod builder {
         }
         pub fn idempotency_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.idempotency_key = value
@@ -3739,7 +3725,7 @@ pub mod builder {
         }
         pub fn name_template<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name_template = value
@@ -3876,11 +3862,11 @@ pub mod builder {
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         secret_id: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         skip_discovery: ::std::result::Result<
@@ -3889,7 +3875,7 @@ pub mod builder {
         >,
         source_type: ::std::result::Result<::std::string::String, ::std::string::String>,
         storage_backend: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -3931,7 +3917,7 @@ pub mod builder {
         }
         pub fn secret_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.secret_id = value
@@ -3943,7 +3929,7 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -3985,7 +3971,7 @@ pub mod builder {
         )]
         pub fn storage_backend<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.storage_backend = value
@@ -4032,15 +4018,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateDatabaseRequest {
         default_catalog: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_schema: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         expires_at: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         if_not_exists: ::std::result::Result<
@@ -4048,7 +4034,7 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         schemas: ::std::result::Result<
@@ -4071,7 +4057,7 @@ pub mod builder {
     impl CreateDatabaseRequest {
         pub fn default_catalog<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_catalog = value
@@ -4083,7 +4069,7 @@ pub mod builder {
         }
         pub fn default_schema<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_schema = value
@@ -4095,7 +4081,7 @@ pub mod builder {
         }
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -4119,7 +4105,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -4175,11 +4161,11 @@ pub mod builder {
         label: ::std::result::Result<::std::string::String, ::std::string::String>,
         source: ::std::result::Result<super::DatasetSource, ::std::string::String>,
         storage_backend: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -4216,7 +4202,7 @@ pub mod builder {
         }
         pub fn storage_backend<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.storage_backend = value
@@ -4228,7 +4214,7 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -4265,7 +4251,7 @@ pub mod builder {
     #[derive(Clone)]
     pub struct CreateEmbeddingProviderRequest {
         api_key: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         config: ::std::result::Result<
@@ -4274,11 +4260,11 @@ pub mod builder {
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         provider_type: ::std::result::Result<
-            crate::generated::types::EmbeddingProviderType,
+            crate::types::EmbeddingProviderType,
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -4296,7 +4282,7 @@ pub mod builder {
     impl CreateEmbeddingProviderRequest {
         pub fn api_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.api_key = value
@@ -4330,7 +4316,7 @@ pub mod builder {
         }
         pub fn provider_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::generated::types::EmbeddingProviderType>,
+            T: ::std::convert::TryInto<crate::types::EmbeddingProviderType>,
             T::Error: ::std::fmt::Display,
         {
             self.provider_type = value
@@ -4342,7 +4328,7 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -4383,7 +4369,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateIndexRequest {
         algorithm: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::VectorIndexAlgorithm>,
+            ::std::option::Option<crate::types::VectorIndexAlgorithm>,
             ::std::string::String,
         >,
         async_: ::std::result::Result<
@@ -4391,7 +4377,7 @@ pub mod builder {
             ::std::string::String,
         >,
         async_after_ms: ::std::result::Result<
-            crate::contract::Nullable<i64>,
+            crate::Nullable<i64>,
             ::std::string::String,
         >,
         columns: ::std::result::Result<
@@ -4399,40 +4385,37 @@ pub mod builder {
             ::std::string::String,
         >,
         description: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
-        dimensions: ::std::result::Result<
-            crate::contract::Nullable<u64>,
-            ::std::string::String,
-        >,
+        dimensions: ::std::result::Result<crate::Nullable<u64>, ::std::string::String>,
         embedding_provider_id: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         index_name: ::std::result::Result<::std::string::String, ::std::string::String>,
         index_type: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::IndexType>,
+            ::std::option::Option<crate::types::IndexType>,
             ::std::string::String,
         >,
         metric: ::std::result::Result<
-            crate::contract::Nullable<crate::generated::types::VectorMetric>,
+            crate::Nullable<crate::types::VectorMetric>,
             ::std::string::String,
         >,
         nlist: ::std::result::Result<
-            crate::contract::Nullable<::std::num::NonZeroU64>,
+            crate::Nullable<::std::num::NonZeroU64>,
             ::std::string::String,
         >,
         output_column: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         probe_fraction: ::std::result::Result<
-            crate::contract::Nullable<f64>,
+            crate::Nullable<f64>,
             ::std::string::String,
         >,
         vector_precision: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::VectorPrecision>,
+            ::std::option::Option<crate::types::VectorPrecision>,
             ::std::string::String,
         >,
     }
@@ -4460,7 +4443,7 @@ pub mod builder {
         pub fn algorithm<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::VectorIndexAlgorithm>,
+                ::std::option::Option<crate::types::VectorIndexAlgorithm>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -4483,7 +4466,7 @@ pub mod builder {
         }
         pub fn async_after_ms<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<i64>>,
+            T: ::std::convert::TryInto<crate::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.async_after_ms = value
@@ -4507,7 +4490,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -4519,7 +4502,7 @@ pub mod builder {
         }
         pub fn dimensions<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<u64>>,
+            T: ::std::convert::TryInto<crate::Nullable<u64>>,
             T::Error: ::std::fmt::Display,
         {
             self.dimensions = value
@@ -4531,7 +4514,7 @@ pub mod builder {
         }
         pub fn embedding_provider_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.embedding_provider_id = value
@@ -4557,9 +4540,7 @@ pub mod builder {
         }
         pub fn index_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::IndexType>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<crate::types::IndexType>>,
             T::Error: ::std::fmt::Display,
         {
             self.index_type = value
@@ -4571,9 +4552,7 @@ pub mod builder {
         }
         pub fn metric<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::contract::Nullable<crate::generated::types::VectorMetric>,
-            >,
+            T: ::std::convert::TryInto<crate::Nullable<crate::types::VectorMetric>>,
             T::Error: ::std::fmt::Display,
         {
             self.metric = value
@@ -4583,9 +4562,7 @@ pub mod builder {
         }
         pub fn nlist<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::contract::Nullable<::std::num::NonZeroU64>,
-            >,
+            T: ::std::convert::TryInto<crate::Nullable<::std::num::NonZeroU64>>,
             T::Error: ::std::fmt::Display,
         {
             self.nlist = value
@@ -4595,7 +4572,7 @@ pub mod builder {
         }
         pub fn output_column<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.output_column = value
@@ -4607,7 +4584,7 @@ pub mod builder {
         }
         pub fn probe_fraction<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<f64>>,
+            T: ::std::convert::TryInto<crate::Nullable<f64>>,
             T::Error: ::std::fmt::Display,
         {
             self.probe_fraction = value
@@ -4620,7 +4597,7 @@ pub mod builder {
         pub fn vector_precision<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::VectorPrecision>,
+                ::std::option::Option<crate::types::VectorPrecision>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -4740,13 +4717,13 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateSavedQueryRequest {
         description: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         sql: ::std::result::Result<::std::string::String, ::std::string::String>,
         tags: ::std::result::Result<
-            crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
+            crate::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
     }
@@ -4763,7 +4740,7 @@ pub mod builder {
     impl CreateSavedQueryRequest {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -4796,7 +4773,7 @@ pub mod builder {
         pub fn tags<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
+                crate::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -4888,33 +4865,30 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateUploadRequest {
         checksum_algo: ::std::result::Result<
-            crate::contract::Nullable<crate::generated::types::UploadChecksumAlgorithm>,
+            crate::Nullable<crate::types::UploadChecksumAlgorithm>,
             ::std::string::String,
         >,
         checksum_value: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         content_encoding: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         content_type: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         declared_size_bytes: ::std::result::Result<
-            crate::contract::Nullable<u64>,
+            crate::Nullable<u64>,
             ::std::string::String,
         >,
         filename: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
-        part_size: ::std::result::Result<
-            crate::contract::Nullable<u64>,
-            ::std::string::String,
-        >,
+        part_size: ::std::result::Result<crate::Nullable<u64>, ::std::string::String>,
     }
     impl ::std::default::Default for CreateUploadRequest {
         fn default() -> Self {
@@ -4933,9 +4907,7 @@ pub mod builder {
         pub fn checksum_algo<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::contract::Nullable<
-                    crate::generated::types::UploadChecksumAlgorithm,
-                >,
+                crate::Nullable<crate::types::UploadChecksumAlgorithm>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -4948,7 +4920,7 @@ pub mod builder {
         }
         pub fn checksum_value<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.checksum_value = value
@@ -4960,7 +4932,7 @@ pub mod builder {
         }
         pub fn content_encoding<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.content_encoding = value
@@ -4972,7 +4944,7 @@ pub mod builder {
         }
         pub fn content_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.content_type = value
@@ -4984,7 +4956,7 @@ pub mod builder {
         }
         pub fn declared_size_bytes<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<u64>>,
+            T: ::std::convert::TryInto<crate::Nullable<u64>>,
             T::Error: ::std::fmt::Display,
         {
             self.declared_size_bytes = value
@@ -4998,7 +4970,7 @@ pub mod builder {
         }
         pub fn filename<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.filename = value
@@ -5010,7 +4982,7 @@ pub mod builder {
         }
         pub fn part_size<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<u64>>,
+            T: ::std::convert::TryInto<crate::Nullable<u64>>,
             T::Error: ::std::fmt::Display,
         {
             self.part_size = value
@@ -5289,10 +5261,7 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct ExecuteSavedQueryRequest {
-        version: ::std::result::Result<
-            crate::contract::Nullable<i64>,
-            ::std::string::String,
-        >,
+        version: ::std::result::Result<crate::Nullable<i64>, ::std::string::String>,
     }
     impl ::std::default::Default for ExecuteSavedQueryRequest {
         fn default() -> Self {
@@ -5304,7 +5273,7 @@ pub mod builder {
     impl ExecuteSavedQueryRequest {
         pub fn version<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<i64>>,
+            T: ::std::convert::TryInto<crate::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.version = value
@@ -5392,7 +5361,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct FinalizeUploadRequest {
         parts: ::std::result::Result<
-            crate::contract::Nullable<::std::vec::Vec<super::FinalizeUploadPart>>,
+            crate::Nullable<::std::vec::Vec<super::FinalizeUploadPart>>,
             ::std::string::String,
         >,
     }
@@ -5407,7 +5376,7 @@ pub mod builder {
         pub fn parts<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::contract::Nullable<::std::vec::Vec<super::FinalizeUploadPart>>,
+                crate::Nullable<::std::vec::Vec<super::FinalizeUploadPart>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -5434,15 +5403,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ForkDatabaseRequest {
         description: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         expires_at: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -5458,7 +5427,7 @@ pub mod builder {
     impl ForkDatabaseRequest {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -5470,7 +5439,7 @@ pub mod builder {
         }
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -5482,7 +5451,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -5519,10 +5488,7 @@ pub mod builder {
             ::std::string::String,
         >,
         content: ::std::result::Result<::std::string::String, ::std::string::String>,
-        format: ::std::result::Result<
-            crate::generated::types::DataFormat,
-            ::std::string::String,
-        >,
+        format: ::std::result::Result<crate::types::DataFormat, ::std::string::String>,
     }
     impl ::std::default::Default for InlineData {
         fn default() -> Self {
@@ -5562,7 +5528,7 @@ pub mod builder {
         }
         pub fn format<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::generated::types::DataFormat>,
+            T: ::std::convert::TryInto<crate::types::DataFormat>,
             T::Error: ::std::fmt::Display,
         {
             self.format = value
@@ -5656,7 +5622,7 @@ pub mod builder {
             ::std::string::String,
         >,
         async_after_ms: ::std::result::Result<
-            crate::contract::Nullable<i64>,
+            crate::Nullable<i64>,
             ::std::string::String,
         >,
         columns: ::std::result::Result<
@@ -5664,31 +5630,28 @@ pub mod builder {
             ::std::string::String,
         >,
         data: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         format: ::std::result::Result<
-            crate::contract::Nullable<crate::generated::types::DataFormat>,
+            crate::Nullable<crate::types::DataFormat>,
             ::std::string::String,
         >,
         idempotency_key: ::std::result::Result<
-            crate::contract::Nullable<super::LoadManagedTableRequestIdempotencyKey>,
+            crate::Nullable<super::LoadManagedTableRequestIdempotencyKey>,
             ::std::string::String,
         >,
         key: ::std::result::Result<
-            crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
+            crate::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
-        mode: ::std::result::Result<
-            crate::generated::types::LoadMode,
-            ::std::string::String,
-        >,
+        mode: ::std::result::Result<crate::types::LoadMode, ::std::string::String>,
         result_id: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         upload_id: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -5721,7 +5684,7 @@ pub mod builder {
         }
         pub fn async_after_ms<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<i64>>,
+            T: ::std::convert::TryInto<crate::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.async_after_ms = value
@@ -5750,7 +5713,7 @@ pub mod builder {
         }
         pub fn data<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.data = value
@@ -5760,9 +5723,7 @@ pub mod builder {
         }
         pub fn format<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::contract::Nullable<crate::generated::types::DataFormat>,
-            >,
+            T: ::std::convert::TryInto<crate::Nullable<crate::types::DataFormat>>,
             T::Error: ::std::fmt::Display,
         {
             self.format = value
@@ -5773,7 +5734,7 @@ pub mod builder {
         pub fn idempotency_key<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::contract::Nullable<super::LoadManagedTableRequestIdempotencyKey>,
+                crate::Nullable<super::LoadManagedTableRequestIdempotencyKey>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -5787,7 +5748,7 @@ pub mod builder {
         pub fn key<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
+                crate::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -5798,7 +5759,7 @@ pub mod builder {
         }
         pub fn mode<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::generated::types::LoadMode>,
+            T: ::std::convert::TryInto<crate::types::LoadMode>,
             T::Error: ::std::fmt::Display,
         {
             self.mode = value
@@ -5808,7 +5769,7 @@ pub mod builder {
         }
         pub fn result_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.result_id = value
@@ -5820,7 +5781,7 @@ pub mod builder {
         }
         pub fn upload_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.upload_id = value
@@ -5921,23 +5882,23 @@ pub mod builder {
             ::std::string::String,
         >,
         async_after_ms: ::std::result::Result<
-            crate::contract::Nullable<i64>,
+            crate::Nullable<i64>,
             ::std::string::String,
         >,
         database_id: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_catalog: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         default_schema: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         dialect: ::std::result::Result<
-            crate::contract::Nullable<crate::generated::types::SqlDialect>,
+            crate::Nullable<crate::types::SqlDialect>,
             ::std::string::String,
         >,
         sql: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -5968,7 +5929,7 @@ pub mod builder {
         }
         pub fn async_after_ms<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<i64>>,
+            T: ::std::convert::TryInto<crate::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.async_after_ms = value
@@ -5980,7 +5941,7 @@ pub mod builder {
         }
         pub fn database_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.database_id = value
@@ -5992,7 +5953,7 @@ pub mod builder {
         }
         pub fn default_catalog<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_catalog = value
@@ -6004,7 +5965,7 @@ pub mod builder {
         }
         pub fn default_schema<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.default_schema = value
@@ -6016,9 +5977,7 @@ pub mod builder {
         }
         pub fn dialect<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::contract::Nullable<crate::generated::types::SqlDialect>,
-            >,
+            T: ::std::convert::TryInto<crate::Nullable<crate::types::SqlDialect>>,
             T::Error: ::std::fmt::Display,
         {
             self.dialect = value
@@ -6075,12 +6034,12 @@ pub mod builder {
             ::std::string::String,
         >,
         connection_id: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         data: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
         dataset_id: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         include_uncached: ::std::result::Result<
@@ -6088,11 +6047,11 @@ pub mod builder {
             ::std::string::String,
         >,
         schema_name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -6122,7 +6081,7 @@ pub mod builder {
         }
         pub fn connection_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.connection_id = value
@@ -6144,7 +6103,7 @@ pub mod builder {
         }
         pub fn dataset_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.dataset_id = value
@@ -6168,7 +6127,7 @@ pub mod builder {
         }
         pub fn schema_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.schema_name = value
@@ -6180,7 +6139,7 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -6401,7 +6360,7 @@ pub mod builder {
     pub struct TablePartitionKey {
         column: ::std::result::Result<::std::string::String, ::std::string::String>,
         transform: ::std::result::Result<
-            crate::generated::types::PartitionTransform,
+            crate::types::PartitionTransform,
             ::std::string::String,
         >,
     }
@@ -6426,7 +6385,7 @@ pub mod builder {
         }
         pub fn transform<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::generated::types::PartitionTransform>,
+            T: ::std::convert::TryInto<crate::types::PartitionTransform>,
             T::Error: ::std::fmt::Display,
         {
             self.transform = value
@@ -6460,11 +6419,11 @@ pub mod builder {
     pub struct TableSortKey {
         column: ::std::result::Result<::std::string::String, ::std::string::String>,
         direction: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::SortDirection>,
+            ::std::option::Option<crate::types::SortDirection>,
             ::std::string::String,
         >,
         nulls: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::NullsPlacement>,
+            ::std::option::Option<crate::types::NullsPlacement>,
             ::std::string::String,
         >,
     }
@@ -6491,7 +6450,7 @@ pub mod builder {
         pub fn direction<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::SortDirection>,
+                ::std::option::Option<crate::types::SortDirection>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -6505,7 +6464,7 @@ pub mod builder {
         pub fn nulls<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::NullsPlacement>,
+                ::std::option::Option<crate::types::NullsPlacement>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -6539,15 +6498,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct UpdateDatasetRequest {
         label: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         pinned_version: ::std::result::Result<
-            crate::contract::Nullable<i64>,
+            crate::Nullable<i64>,
             ::std::string::String,
         >,
         table_name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -6563,7 +6522,7 @@ pub mod builder {
     impl UpdateDatasetRequest {
         pub fn label<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.label = value
@@ -6573,7 +6532,7 @@ pub mod builder {
         }
         pub fn pinned_version<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<i64>>,
+            T: ::std::convert::TryInto<crate::Nullable<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.pinned_version = value
@@ -6585,7 +6544,7 @@ pub mod builder {
         }
         pub fn table_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.table_name = value
@@ -6620,7 +6579,7 @@ pub mod builder {
     #[derive(Clone)]
     pub struct UpdateEmbeddingProviderRequest {
         api_key: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         config: ::std::result::Result<
@@ -6628,11 +6587,11 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         secret_name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -6649,7 +6608,7 @@ pub mod builder {
     impl UpdateEmbeddingProviderRequest {
         pub fn api_key<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.api_key = value
@@ -6671,7 +6630,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -6681,7 +6640,7 @@ pub mod builder {
         }
         pub fn secret_name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.secret_name = value
@@ -6829,27 +6788,27 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct UpdateSavedQueryRequest {
         category_override: ::std::result::Result<
-            crate::contract::Nullable<crate::generated::types::QueryCategory>,
+            crate::Nullable<crate::types::QueryCategory>,
             ::std::string::String,
         >,
         description: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         sql: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         table_size_override: ::std::result::Result<
-            crate::contract::Nullable<::std::string::String>,
+            crate::Nullable<::std::string::String>,
             ::std::string::String,
         >,
         tags: ::std::result::Result<
-            crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
+            crate::Nullable<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
     }
@@ -6868,9 +6827,7 @@ pub mod builder {
     impl UpdateSavedQueryRequest {
         pub fn category_override<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                crate::contract::Nullable<crate::generated::types::QueryCategory>,
-            >,
+            T: ::std::convert::TryInto<crate::Nullable<crate::types::QueryCategory>>,
             T::Error: ::std::fmt::Display,
         {
             self.category_override = value
@@ -6882,7 +6839,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -6894,7 +6851,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -6904,7 +6861,7 @@ pub mod builder {
         }
         pub fn sql<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.sql = value
@@ -6914,7 +6871,7 @@ pub mod builder {
         }
         pub fn table_size_override<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::contract::Nullable<::std::string::String>>,
+            T: ::std::convert::TryInto<crate::Nullable<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.table_size_override = value
@@ -6929,7 +6886,7 @@ pub mod builder {
         pub fn tags<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                crate::contract::Nullable<::std::vec::Vec<::std::string::String>>,
+                crate::Nullable<::std::vec::Vec<::std::string::String>>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -7011,7 +6968,7 @@ pub mod builder {
             ::std::string::String,
         >,
         format: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::DataFormat>,
+            ::std::option::Option<crate::types::DataFormat>,
             ::std::string::String,
         >,
         type_: ::std::result::Result<
@@ -7047,9 +7004,7 @@ pub mod builder {
         }
         pub fn format<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::DataFormat>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<crate::types::DataFormat>>,
             T::Error: ::std::fmt::Display,
         {
             self.format = value
@@ -7226,7 +7181,7 @@ pub mod builder {
             ::std::string::String,
         >,
         format: ::std::result::Result<
-            ::std::option::Option<crate::generated::types::DataFormat>,
+            ::std::option::Option<crate::types::DataFormat>,
             ::std::string::String,
         >,
         type_: ::std::result::Result<super::UrlDatasetSourceType, ::std::string::String>,
@@ -7259,9 +7214,7 @@ pub mod builder {
         }
         pub fn format<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<crate::generated::types::DataFormat>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<crate::types::DataFormat>>,
             T::Error: ::std::fmt::Display,
         {
             self.format = value

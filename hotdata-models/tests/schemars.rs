@@ -2,7 +2,7 @@
 //! Schema.
 #![cfg(feature = "schemars")]
 
-use hotdata::types::{QueryRequest, QueryRunStatus};
+use hotdata_models::types::{QueryRequest, QueryRunStatus};
 
 #[test]
 fn models_and_open_enums_have_schemas() {

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 /// or lossily with [`as_f64`](Value::as_f64).
 ///
 /// ```
-/// use hotdata::Value;
+/// use hotdata_models::Value;
 /// let big = Value::Number("99999999999999999999.99");
 /// assert_eq!(big.as_decimal_str(), Some("99999999999999999999.99"));
 /// assert_eq!(big.as_i64(), None);
@@ -123,10 +123,10 @@ impl fmt::Display for Value<'_> {
 ///
 /// `serde_json::Value` would turn `99999999999999999999.99` into `1e20`; a
 /// `Cell` keeps the text, serialises back to exactly the same JSON, and reads
-/// it through the same lossless [`Value`] that [`Rows`](super::Rows) uses.
+/// it through the same lossless [`Value`] that `hotdata::Rows` uses.
 ///
 /// ```
-/// use hotdata::Cell;
+/// use hotdata_models::Cell;
 /// let cell: Cell = serde_json::from_str("99999999999999999999.99")?;
 /// assert_eq!(cell.json(), "99999999999999999999.99");
 /// assert_eq!(cell.value().as_decimal_str(), Some("99999999999999999999.99"));

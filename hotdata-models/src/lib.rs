@@ -1,0 +1,31 @@
+//! The models of the Hotdata API, generated from `spec/openapi.yaml`, and the two hand-written types they hold.
+//!
+//! Use them through the `hotdata` crate (`hotdata::types`, `hotdata::Cell`, `hotdata::Value`,
+//! `hotdata::Nullable`): this crate exists so that the models, which need serde and chrono but no HTTP, compile
+//! beside reqwest and rustls in a clean build instead of after them.
+//!
+//! - [`types`]: every request and response body (`cargo xtask regen` writes `src/generated/types.rs`; never edit
+//!   it by hand). Models a request can send have a builder in [`types::builder`].
+//! - [`Cell`] and [`Value`]: a row cell kept as its exact JSON text, and the borrowed view of one.
+//! - [`Nullable`]: a request field that can be left out, sent as `null`, or sent with a value.
+//!
+//! ```
+//! use hotdata_models::{Cell, types::QueryRunStatus};
+//!
+//! let cell: Cell = serde_json::from_str("99999999999999999999.99")?;
+//! assert_eq!(cell.value().as_decimal_str(), Some("99999999999999999999.99"));
+//! let status: QueryRunStatus = serde_json::from_str(r#""succeeded""#)?;
+//! assert_eq!(status.as_str(), "succeeded");
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+
+mod cell;
+mod nullable;
+
+// Written by `cargo xtask regen` and formatted by the generator itself.
+#[rustfmt::skip]
+#[path = "generated/types.rs"]
+pub mod types;
+
+pub use cell::{Cell, Value};
+pub use nullable::Nullable;
