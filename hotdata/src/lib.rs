@@ -179,10 +179,11 @@
 //!
 //! | layer | folder | what is there |
 //! |---|---|---|
-//! | emitted code | `generated/` | every model and operation of the spec, written by `cargo xtask regen`; never edited by hand |
+//! | models | crate `hotdata-models` | every model of the spec (written by `cargo xtask regen`), with [`Cell`], [`Value`] and [`Nullable`]; re-exported as [`types`] and at the root |
+//! | emitted code | `generated/` | every operation of the spec, written by `cargo xtask regen`; never edited by hand |
 //! | the seam | `contract.rs` | the only items the emitted code may call |
 //! | runtime | `runtime/` | transport (headers, timeouts, the retry loop), retry policy, errors, credentials, TLS, body reading |
-//! | data | `data/` | lossless [`Rows`], Arrow batches, the CSV reader, [`Nullable`] |
+//! | data | `data/` | lossless [`Rows`], Arrow batches, the CSV reader |
 //! | flows | `flows/` | queries, results, runs and jobs, uploads, loads, databases |
 //! | configuration | `client.rs`, `config/` | [`Client`], [`ClientBuilder`], the environment and the CLI's profile file |
 //! | blocking | `blocking.rs` | the same client without an async runtime |
@@ -191,6 +192,10 @@
 //! rows, flows or the client (it uses only the emitted operation table);
 //! `data` uses only `runtime`; `flows` use both and [`Client`]. A test
 //! (`tests/layers.rs`) reads the sources and fails on an upward `use`.
+//!
+//! The models are a crate of their own because they need serde, serde_json
+//! and chrono but nothing of the HTTP stack: in a clean build they compile
+//! beside reqwest and rustls, and only the rest of `hotdata` waits for those.
 //!
 //! Public paths do not follow the folders: [`results`], [`query`],
 //! [`loads`], [`upload`], [`rows`] and [`transport`] stay where users find
