@@ -655,7 +655,8 @@ pub(crate) fn rewrite_types(items: &mut Vec<Item>, plan: &Plan, runtime: &TokenS
     Ok(())
 }
 
-fn item_name_of_impl(imp: &syn::ItemImpl) -> Option<String> {
+/// The type an impl is for (`impl TryFrom<S> for super::S` is for `S`).
+pub(crate) fn item_name_of_impl(imp: &syn::ItemImpl) -> Option<String> {
     match &*imp.self_ty {
         Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,

@@ -17,6 +17,8 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens as _;
 use syn::Item;
 
+use crate::annotate::item_name_of_impl as impl_self;
+
 /// What `X::builder()` and the builder module say about themselves.
 const MODULE_DOC: &str = "Builders of the models a request body can hold: each setter takes anything convertible \
                           into its field and records a conversion failure, which `try_into()` (or the operation's \
@@ -93,17 +95,8 @@ pub(crate) fn reachable(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<St
     seen
 }
 
-/// The type an impl is for (`impl TryFrom<S> for super::S` is for `S`).
-fn impl_self(imp: &syn::ItemImpl) -> Option<String> {
-    match &*imp.self_ty {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        _ => None,
-    }
-}
-
 /// Removes from the types module the builders (and `builder()` constructors) of every model outside `keep`.
-/// Returns the names of the builders kept, sorted.
-pub(crate) fn keep_builders(types: &mut Vec<Item>, keep: &BTreeSet<String>) -> Vec<String> {
+pub(crate) fn keep_builders(types: &mut Vec<Item>, keep: &BTreeSet<String>) {
     // `impl X { pub fn builder() -> builder::X { .. } }`: drop the constructor, and the impl if nothing is left.
     types.retain_mut(|item| {
         let Item::Impl(imp) = item else { return true };
@@ -114,7 +107,6 @@ pub(crate) fn keep_builders(types: &mut Vec<Item>, keep: &BTreeSet<String>) -> V
             .retain(|member| !matches!(member, syn::ImplItem::Fn(f) if f.sig.ident == "builder"));
         !imp.items.is_empty()
     });
-    let mut kept = Vec::new();
     for item in types.iter_mut() {
         let Item::Mod(m) = item else { continue };
         if m.ident != "builder" {
@@ -128,13 +120,7 @@ pub(crate) fn keep_builders(types: &mut Vec<Item>, keep: &BTreeSet<String>) -> V
             Item::Impl(imp) => impl_self(imp).is_some_and(|n| keep.contains(&n)),
             _ => true,
         });
-        kept.extend(inner.iter().filter_map(|i| match i {
-            Item::Struct(s) => Some(s.ident.to_string()),
-            _ => None,
-        }));
     }
-    kept.sort();
-    kept
 }
 
 #[cfg(test)]
@@ -191,7 +177,20 @@ mod tests {
         let keep = reachable(&types, &BTreeSet::from(["Body".to_owned()]));
         let expected = ["Alias", "Aliased", "Body", "Choice", "Deep", "Inner", "Mapped"].map(String::from);
         assert_eq!(keep, BTreeSet::from(expected));
-        let kept = keep_builders(&mut types, &keep);
+        keep_builders(&mut types, &keep);
+        let Some(Item::Mod(builders)) = types.iter().find(|i| matches!(i, Item::Mod(_))) else {
+            panic!("the builder module stays")
+        };
+        let mut kept: Vec<String> = builders
+            .content
+            .iter()
+            .flat_map(|(_, items)| items)
+            .filter_map(|i| match i {
+                Item::Struct(s) => Some(s.ident.to_string()),
+                _ => None,
+            })
+            .collect();
+        kept.sort();
         assert_eq!(kept, ["Aliased", "Body", "Deep", "Inner", "Mapped"]);
         let text = prettyplease::unparse(&syn::File {
             shebang: None,

@@ -105,8 +105,8 @@ impl<'de> de::Deserializer<'de> for CellDeserializer<'de> {
                 // the exact text rather than a rounded float.
                 visitor.visit_borrowed_str(n)
             }
-            Value::Json(j) => Ok(serde_json::Deserializer::from_str(j).deserialize_any(visitor)?),
-            // `Value` is `#[non_exhaustive]`: a kind added later is still JSON text, read as serde_json reads it.
+            // A nested array or object (`Value::Json`), or a kind `Value` (`#[non_exhaustive]`) adds later: its JSON
+            // text read as serde_json reads it.
             _ => Ok(serde_json::Deserializer::from_str(self.raw).deserialize_any(visitor)?),
         }
     }
