@@ -192,7 +192,7 @@ impl<'a> ResultRequest<'a> {
         let (client, id, wait) = (self.client, self.id.clone(), self.wait);
         let query = self.query(None);
         let db = database.as_deref();
-        let first = fetch_page(client, &id, wait, || {
+        let first = fetch_page(client, &id, wait, &|| {
             Ok(with_scope(client.request(&GET_RESULT, &[&id])?.query(&query), db))
         })
         .await;
@@ -246,13 +246,13 @@ impl<'a> ResultRequest<'a> {
                 let page = match state {
                     None => return Ok(None),
                     Some(Next::First) => {
-                        fetch_page(client, &id, wait, || {
+                        fetch_page(client, &id, wait, &|| {
                             Ok(with_scope(client.request(&GET_RESULT, &[&id])?.query(&query), db))
                         })
                         .await?
                     }
                     Some(Next::Url(url)) => {
-                        fetch_page(client, &id, wait, || {
+                        fetch_page(client, &id, wait, &|| {
                             Ok(with_scope(request_url(client, OPERATION, &url)?, db))
                         })
                         .await?
@@ -361,7 +361,7 @@ impl<'a> ResultRequest<'a> {
         let mut query = vec![("format", format.as_str().to_owned())];
         query.extend(self.query(None));
         let accept = media_type(format);
-        fetch_ready(client, &self.id, self.wait, || {
+        fetch_ready(client, &self.id, self.wait, &|| {
             let mut request = with_scope(client.request(&GET_RESULT, &[&self.id])?.query(&query), database);
             if let Some(accept) = accept {
                 request = request.header(reqwest::header::ACCEPT, accept);
@@ -408,7 +408,7 @@ impl<'a> ResultRequest<'a> {
     async fn hints(&self, database: Option<&str>) -> Result<Rows, Error> {
         let (client, id) = (self.client, &self.id);
         let query = [("limit", HINT_ROWS.to_string())];
-        let page = fetch_page(client, id, self.wait, || {
+        let page = fetch_page(client, id, self.wait, &|| {
             Ok(with_scope(client.request(&GET_RESULT, &[id])?.query(&query), database))
         })
         .await?;
@@ -540,11 +540,15 @@ impl SharedRow {
 /// is a zero `wait`, whose single request is bounded by the client's own
 /// timeouts. Running out is [`Error::Timeout`] with the last failure a poll
 /// met as its source.
+/// Builds one poll's request. A trait object, not a type parameter: the polling loop is then compiled once
+/// rather than once for every caller's closure.
+pub(crate) type BuildRequest<'a> = dyn Fn() -> Result<reqwest::RequestBuilder, Error> + Send + Sync + 'a;
+
 pub(crate) async fn fetch_ready(
     client: &Client,
     id: &str,
     wait: Duration,
-    build: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
+    build: &BuildRequest<'_>,
 ) -> Result<reqwest::Response, Error> {
     /// What one poll got.
     enum Polled {
@@ -613,12 +617,7 @@ fn failed_status() -> String {
     types::ResultStatus::Failed.as_str().to_owned()
 }
 
-async fn fetch_page(
-    client: &Client,
-    id: &str,
-    wait: Duration,
-    build: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
-) -> Result<ResultPage, Error> {
+async fn fetch_page(client: &Client, id: &str, wait: Duration, build: &BuildRequest<'_>) -> Result<ResultPage, Error> {
     let response = fetch_ready(client, id, wait, build).await?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();

@@ -58,18 +58,14 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
     body: &[u8],
 ) -> Result<T, Error> {
     let fail = |path: String, message: String| {
-        let path = if path == "." { String::new() } else { path };
         Error::decode(operation, Some(status.as_u16()), Some(headers), path, message, body)
     };
-    // The plain decoder first: tracking the path costs time on every
-    // response, and only a failure needs it.
-    if let Ok(value) = serde_json::from_slice::<T>(body) {
-        return Ok(value);
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| fail(e.path().to_string(), e.into_inner().to_string()))?;
-    de.end().map_err(|e| fail(String::new(), e.to_string()))?;
+    // One decoder, serde_json's own: on failure the path is read off the body at the error's position
+    // (`json_path`), so no second, path-tracking decoder is compiled for every model.
+    let value = serde_json::from_slice::<T>(body).map_err(|e| {
+        let path = crate::runtime::json_path::path_at(body, e.line(), e.column());
+        fail(path, e.to_string())
+    })?;
     Ok(value)
 }
 
