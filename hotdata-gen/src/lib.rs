@@ -55,9 +55,9 @@ pub struct Settings {
     /// generated code may call (its runtime contract). It provides
     /// `Transport` (the client's inner type, which implements progenitor's
     /// `ClientHooks`), `Error`, `Piece`, `QuerySome`, and the functions
-    /// `send()` and the outcomes use to turn responses into values or
-    /// errors (`decode_json`, `error_response`, `request_error`,
-    /// `collect_body`, `decode_slice`, `unexpected_status`), and the types
+    /// `send()` and the outcomes use to send requests and turn responses
+    /// into values or errors (`send_json`, `send_with`, `collect_body`,
+    /// `decode_slice`, `unexpected_status`), and the types
     /// models hold: `Cell` (one JSON value kept as its text) and
     /// `Nullable<T>` (unset, null or a value, with `is_unset`). Apart from
     /// [`Settings::module_path`] (the generated code itself), no other

@@ -3,16 +3,20 @@
 //! body of every failed response (progenitor's `InvalidResponsePayload` keeps
 //! neither status nor headers).
 //!
-//! progenitor writes each `send()` as: statements that build and execute the
-//! request (`let response = result?;` last), then one `match` on the status.
-//! The rewrite keeps the statements as they are, inside an async block whose
-//! progenitor error is converted by `<runtime>::request_error`, and rebuilds
-//! the `match`:
-//! - a success arm that decodes JSON calls `<runtime>::decode_json`;
-//! - a success arm that returns an empty or streamed body is kept;
-//! - every error arm, and the catch-all, becomes `<runtime>::error_response`,
-//!   which reads whichever error body the server sent.
+//! progenitor writes each `send()` as: statements that build the request,
+//! the same five that run it through the client's hooks (`let response =
+//! result?;` last), then one `match` on the status. The rewrite keeps the
+//! building statements, in a closure that returns the request or
+//! progenitor's error, and replaces the rest with one awaited call:
+//! `<runtime>::send_json(OPERATION, client, request, &[statuses])` when the
+//! success arms decode JSON, or `<runtime>::send_with(.., ResponseValue::empty)`
+//! (or `::stream`) when they keep an empty or streamed body. The runtime runs
+//! the hooks, converts progenitor's error, and turns every other status into
+//! an error that reads whichever error body the server sent.
 //!
+//! The awaits were most of what the compiler spent on the operations; in one
+//! shared function it builds them once. `send()` stays `async`, so the request
+//! building is compiled only in the crates that poll it.
 //!
 //! Two things progenitor does on every request are also dropped, because
 //! they cost time on each call and carry nothing the API reads:
@@ -441,11 +445,12 @@ fn unblock(expr: &Expr) -> &Expr {
 }
 
 /// What one arm of progenitor's status `match` does.
+#[derive(PartialEq)]
 enum Arm {
     /// `ResponseValue::from_response(response).await`: decode JSON.
     Json,
-    /// `Ok(ResponseValue::empty(response))` or `Ok(ResponseValue::stream(response))`.
-    Keep,
+    /// `Ok(ResponseValue::empty(response))` or `Ok(ResponseValue::stream(response))`: the constructor's name.
+    Keep(&'static str),
     /// `Err(Error::ErrorResponse(..))` or `Err(Error::UnexpectedResponse(response))`.
     Failure,
 }
@@ -458,10 +463,10 @@ fn classify_arm(body: &Expr) -> Option<Arm> {
         return Some(Arm::Json);
     }
     if let Some(inner) = single_arg(body, &["Ok"]) {
-        let kept = ["empty", "stream"]
-            .iter()
-            .any(|kind| single_arg(inner, &["ResponseValue", kind]).is_some_and(is_response));
-        return kept.then_some(Arm::Keep);
+        return ["empty", "stream"]
+            .into_iter()
+            .find(|kind| single_arg(inner, &["ResponseValue", kind]).is_some_and(is_response))
+            .map(Arm::Keep);
     }
     if let Some(inner) = single_arg(body, &["Err"]) {
         let failure = single_arg(inner, &["Error", "ErrorResponse"]).is_some()
@@ -496,17 +501,15 @@ fn rewrite_fn(
         queries.visit_stmt_mut(s);
     }
 
-    let mut arms = Vec::new();
+    // Which statuses succeed, and how their body is read: the same way for all of them (progenitor gives every
+    // success arm of one operation the same type).
+    let mut statuses: Vec<syn::Pat> = Vec::new();
+    let mut answer: Option<Arm> = None;
     for arm in m.arms {
         let inner = unblock(&arm.body);
-        let is_wildcard = matches!(arm.pat, syn::Pat::Wild(_));
-        let pat = &arm.pat;
-        match classify_arm(inner) {
+        let kind = match classify_arm(inner) {
             Some(Arm::Failure) => continue,
-            Some(Arm::Json) if !is_wildcard => {
-                arms.push(quote! { #pat => #runtime::decode_json(OPERATION, response).await, });
-            }
-            Some(Arm::Keep) if !is_wildcard => arms.push(quote! { #pat => #inner, }),
+            Some(kind) if matches!(arm.pat, syn::Pat::Lit(_)) && arm.guard.is_none() => kind,
             _ => {
                 return Err(at.unexpected(
                     "a status arm that decodes JSON (`ResponseValue::from_response(response).await`), \
@@ -515,24 +518,93 @@ fn rewrite_fn(
                     &arm,
                 ));
             }
+        };
+        match &answer {
+            Some(first) if *first != kind => {
+                return Err(at.unexpected("every success status read the same way", &arm));
+            }
+            _ => answer = Some(kind),
         }
+        statuses.push(arm.pat);
     }
+    let call = match answer {
+        Some(Arm::Json) => quote! { #runtime::send_json(OPERATION, client, request, &[#(#statuses),*]) },
+        Some(Arm::Keep(kind)) => {
+            let kind = syn::Ident::new(kind, proc_macro2::Span::call_site());
+            quote! { #runtime::send_with(OPERATION, client, request, &[#(#statuses),*], ResponseValue::#kind) }
+        }
+        Some(Arm::Failure) | None => return Err(at.missing("a success status arm")),
+    };
 
+    let (destructure, build) = split_execution(stmts, at)?;
+    // Still `async`, with one await: the request is then built, and the body encoded, only in the crates that
+    // send it, as the state machine is compiled only where it is polled.
     f.sig.output = syn::parse_quote! { -> ::std::result::Result<#success, #runtime::Error> };
     f.block = syn::parse_quote! {{
         const OPERATION: &str = #op;
-        let response = async move {
-            #(#stmts)*
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-        .await
-        .map_err(|e| #runtime::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            #(#arms)*
-            _ => Err(#runtime::error_response(OPERATION, response).await),
-        }
+        #destructure
+        // progenitor's error is large, and lives here only until the runtime converts it.
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
+            #(#build)*
+            ::std::result::Result::Ok(request)
+        })();
+        #call.await
     }};
     Ok(())
+}
+
+/// Splits progenitor's statements into the `let Self { .. } = self;` that opens them and the synchronous ones
+/// that build the request, and checks that the rest is exactly the hook sequence that `<runtime>::execute`
+/// runs for every operation:
+///
+/// ```text
+/// let info = OperationInfo { operation_id: ".." };
+/// client.pre(&mut request, &info).await?;
+/// let result = client.exec(request, &info).await;
+/// client.post(&result, &info).await?;
+/// let response = result?;
+/// ```
+///
+fn split_execution(mut stmts: Vec<Stmt>, at: &Site) -> Result<(Stmt, Vec<Stmt>), GenError> {
+    let opens_with_self = matches!(stmts.first(), Some(Stmt::Local(l))
+        if matches!(&l.pat, syn::Pat::Struct(p) if p.path.is_ident("Self")));
+    if !opens_with_self {
+        let first: &dyn ToTokens = match stmts.first() {
+            Some(s) => s,
+            None => return Err(at.missing("`let Self { .. } = self;` first")),
+        };
+        return Err(at.unexpected("`let Self { .. } = self;` first", first));
+    }
+    let Some(info) = stmts
+        .iter()
+        .position(|s| matches!(s, Stmt::Local(l) if binding(l).is_some_and(|(n, _)| n == "info")))
+    else {
+        return Err(at.missing("`let info = OperationInfo { .. };`"));
+    };
+    let hooks: [Stmt; 4] = [
+        syn::parse_quote! { client.pre(&mut request, &info).await?; },
+        syn::parse_quote! { let result = client.exec(request, &info).await; },
+        syn::parse_quote! { client.post(&result, &info).await?; },
+        syn::parse_quote! { let response = result?; },
+    ];
+    let tail = stmts.split_off(info);
+    let text = |s: &Stmt| s.to_token_stream().to_string();
+    if tail.len() != hooks.len() + 1 || tail[1..].iter().zip(&hooks).any(|(a, b)| text(a) != text(b)) {
+        let found = tail[1..].iter().map(text).collect::<Vec<_>>().join(" ");
+        return Err(at.error(
+            "the hook sequence `client.pre(..)`, `client.exec(..)`, `client.post(..)`, `let response = result?;` \
+             right after `let info = ..`",
+            found,
+        ));
+    }
+    let builds_request = matches!(stmts.last(), Some(Stmt::Local(l))
+        if binding(l).is_some_and(|(n, _)| n == "request"));
+    if !builds_request {
+        return Err(at.missing("`let mut request = ...build()?;` right before `let info = ..`"));
+    }
+    let destructure = stmts.remove(0);
+    Ok((destructure, stmts))
 }
 
 #[cfg(test)]
@@ -637,7 +709,12 @@ mod tests {
         assert!(text.contains(".query_some(\"limit\", &limit)"), "{text}");
         assert!(!text.contains("api-version") && !text.contains("header_map"), "{text}");
         assert!(
-            text.contains("crate::contract::decode_json(OPERATION, response)"),
+            text.contains("crate::contract::send_json(OPERATION, client, request, &[200u16])"),
+            "{text}"
+        );
+        assert!(text.contains("pub async fn send("), "{text}");
+        assert!(
+            !text.contains("OperationInfo") && !text.contains("client.pre"),
             "{text}"
         );
         assert!(
@@ -676,6 +753,38 @@ mod tests {
             err.contains("of operation `get_thing`: expected a path parameter as `encode_path(&x.to_string())`, found `percent_encode"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_changed_hook_sequence_is_refused() {
+        let err = error_of(|send| {
+            let at = send
+                .block
+                .stmts
+                .iter()
+                .position(|s| matches!(s, Stmt::Local(l) if binding(l).is_some_and(|(n, _)| n == "result")))
+                .expect("exec");
+            send.block.stmts[at] = syn::parse_quote! { let result = client.exec_twice(request, &info).await; };
+        });
+        assert!(
+            err.contains("of operation `get_thing`: expected the hook sequence")
+                && err.contains("client . exec_twice (request , & info)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn success_arms_read_two_ways_are_refused() {
+        let err = error_of(|send| {
+            let Some(Stmt::Expr(Expr::Match(m), None)) = send.block.stmts.last_mut() else {
+                panic!("match")
+            };
+            let mut second = m.arms[0].clone();
+            second.pat = syn::parse_quote! { 204u16 };
+            *second.body = syn::parse_quote! { Ok(ResponseValue::empty(response)) };
+            m.arms.insert(1, second);
+        });
+        assert!(err.contains("expected every success status read the same way"), "{err}");
     }
 
     #[test]

@@ -11,13 +11,12 @@
 //! - [`Error`]: what every generated `send()` returns.
 //! - [`Piece`]: one piece of a request path, for `Transport::url`.
 //! - [`QuerySome`]: adds an optional query parameter only when it is set.
-//! - [`decode_json`], [`error_response`], [`request_error`]: how `send()`
-//!   turns a response, or a failure before one, into a value or an error.
+//! - [`send_json`], [`send_with`]: the future a `send()` returns once it
+//!   has built its request: they send it through the hooks and turn the
+//!   response, or a failure before one, into a value or an error.
 //! - [`collect_body`], [`decode_slice`], [`unexpected_status`]: how a typed
 //!   outcome decodes its body by status.
 
 pub(crate) use crate::runtime::error::Error;
-pub(crate) use crate::runtime::send::{
-    QuerySome, collect_body, decode_json, decode_slice, error_response, request_error, unexpected_status,
-};
+pub(crate) use crate::runtime::send::{QuerySome, collect_body, decode_slice, send_json, send_with, unexpected_status};
 pub(crate) use crate::runtime::transport::{Piece, Transport};

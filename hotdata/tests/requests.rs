@@ -728,3 +728,24 @@ async fn cursor_pagination_follows_next_cursor() {
     let queries: Vec<String> = stub.received().iter().map(|r| r.query().to_owned()).collect();
     assert_eq!(queries, ["limit=2", "cursor=k%2F2&limit=2"]);
 }
+
+/// The futures generated `send()` methods return (the runtime's, since `send()` is a plain `fn`) can move
+/// between threads, as `tokio::spawn` needs: one of each kind, JSON, empty and streamed.
+#[tokio::test]
+async fn generated_send_futures_can_be_spawned() {
+    fn spawnable<F: std::future::Future + Send>(f: F) -> F {
+        f
+    }
+    let stub = Stub::start().await;
+    stub.reply([Canned::json(200, json!({"ok": true, "workspaces": []}))]);
+    let client = stub.client();
+    let api = client.api();
+    drop(spawnable(api.delete_connection().connection_id("c").send()));
+    drop(spawnable(api.query().body_map(|b| b.sql("SELECT 1")).send()));
+    let listed = spawnable(api.list_workspaces().send()).await.expect("200");
+    assert_eq!(listed.status().as_u16(), 200);
+    let owned = client.clone();
+    let joined = tokio::spawn(async move { owned.api().list_workspaces().send().await.map(|r| r.status().as_u16()) });
+    stub.reply([Canned::json(200, json!({"ok": true, "workspaces": []}))]);
+    assert_eq!(joined.await.expect("joined").expect("200"), 200);
+}

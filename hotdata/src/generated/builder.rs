@@ -29,8 +29,9 @@ impl<'a> ListConnectionTypes<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_connection_types";
-        let response = async move {
-            let Self { client } = self;
+        let Self { client } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let url = client
                 .inner
                 .url(&[Piece::Fixed("/v1/connection-types")])
@@ -44,21 +45,9 @@ impl<'a> ListConnectionTypes<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_connection_types",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientConnectionTypesExt::get_connection_type`]
@@ -95,8 +84,9 @@ impl<'a> GetConnectionType<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_connection_type";
-        let response = async move {
-            let Self { client, name } = self;
+        let Self { client, name } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let name = name.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -116,21 +106,9 @@ impl<'a> GetConnectionType<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_connection_type",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientConnectionsExt::list_connections`]
@@ -152,8 +130,9 @@ impl<'a> ListConnections<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_connections";
-        let response = async move {
-            let Self { client } = self;
+        let Self { client } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let url = client
                 .inner
                 .url(&[Piece::Fixed("/v1/connections")])
@@ -167,21 +146,9 @@ impl<'a> ListConnections<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_connections",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientConnectionsExt::create_connection`]
@@ -231,8 +198,9 @@ impl<'a> CreateConnection<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_connection";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::CreateConnectionRequest::try_from(v)
@@ -253,21 +221,9 @@ impl<'a> CreateConnection<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_connection",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientConnectionsExt::get_connection`]
@@ -305,8 +261,9 @@ impl<'a> GetConnection<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_connection";
-        let response = async move {
-            let Self { client, connection_id } = self;
+        let Self { client, connection_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -326,21 +283,9 @@ impl<'a> GetConnection<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_connection",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientConnectionsExt::delete_connection`]
@@ -375,8 +320,9 @@ impl<'a> DeleteConnection<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_connection";
-        let response = async move {
-            let Self { client, connection_id } = self;
+        let Self { client, connection_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -389,21 +335,16 @@ impl<'a> DeleteConnection<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_connection",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientConnectionsExt::purge_connection_cache`]
@@ -438,8 +379,9 @@ impl<'a> PurgeConnectionCache<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "purge_connection_cache";
-        let response = async move {
-            let Self { client, connection_id } = self;
+        let Self { client, connection_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -453,21 +395,16 @@ impl<'a> PurgeConnectionCache<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "purge_connection_cache",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientConnectionsExt::check_connection_health`]
@@ -505,8 +442,9 @@ impl<'a> CheckConnectionHealth<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "check_connection_health";
-        let response = async move {
-            let Self { client, connection_id } = self;
+        let Self { client, connection_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -527,21 +465,9 @@ impl<'a> CheckConnectionHealth<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "check_connection_health",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientConnectionsExt::delete_managed_table`]
@@ -603,8 +529,9 @@ impl<'a> DeleteManagedTable<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_managed_table";
-        let response = async move {
-            let Self { client, connection_id, schema, table } = self;
+        let Self { client, connection_id, schema, table } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
@@ -623,21 +550,16 @@ impl<'a> DeleteManagedTable<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_managed_table",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientConnectionsExt::load_managed_table`]
@@ -725,8 +647,9 @@ impl<'a> LoadManagedTable<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::contract::Error> {
         const OPERATION: &str = "load_managed_table";
-        let response = async move {
-            let Self { client, connection_id, schema, table, body } = self;
+        let Self { client, connection_id, schema, table, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
@@ -752,22 +675,16 @@ impl<'a> LoadManagedTable<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.post(url).json(&body).build()?;
-            let info = OperationInfo {
-                operation_id: "load_managed_table",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[200u16, 202u16],
+                ResponseValue::stream,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => Ok(ResponseValue::stream(response)),
-            202u16 => Ok(ResponseValue::stream(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientConnectionsExt::purge_table_cache`]
@@ -829,8 +746,9 @@ impl<'a> PurgeTableCache<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "purge_table_cache";
-        let response = async move {
-            let Self { client, connection_id, schema, table } = self;
+        let Self { client, connection_id, schema, table } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
@@ -850,21 +768,16 @@ impl<'a> PurgeTableCache<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "purge_table_cache",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientIndexesExt::list_indexes`]
@@ -929,8 +842,9 @@ impl<'a> ListIndexes<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_indexes";
-        let response = async move {
-            let Self { client, connection_id, schema, table } = self;
+        let Self { client, connection_id, schema, table } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
@@ -957,21 +871,9 @@ impl<'a> ListIndexes<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_indexes",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientIndexesExt::create_index`]
@@ -1059,8 +961,9 @@ impl<'a> CreateIndex<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::contract::Error> {
         const OPERATION: &str = "create_index";
-        let response = async move {
-            let Self { client, connection_id, schema, table, body } = self;
+        let Self { client, connection_id, schema, table, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
@@ -1085,22 +988,16 @@ impl<'a> CreateIndex<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.post(url).json(&body).build()?;
-            let info = OperationInfo {
-                operation_id: "create_index",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[201u16, 202u16],
+                ResponseValue::stream,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => Ok(ResponseValue::stream(response)),
-            202u16 => Ok(ResponseValue::stream(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientIndexesExt::delete_index`]
@@ -1176,8 +1073,9 @@ impl<'a> DeleteIndex<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_index";
-        let response = async move {
-            let Self { client, connection_id, schema, table, index_name } = self;
+        let Self { client, connection_id, schema, table, index_name } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
@@ -1199,21 +1097,16 @@ impl<'a> DeleteIndex<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_index",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientConnectionsExt::get_table_profile`]
@@ -1278,8 +1171,9 @@ impl<'a> GetTableProfile<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_table_profile";
-        let response = async move {
-            let Self { client, connection_id, schema, table } = self;
+        let Self { client, connection_id, schema, table } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
@@ -1306,21 +1200,9 @@ impl<'a> GetTableProfile<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_table_profile",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientWorkspaceContextExt::list_workspace_contexts`]
@@ -1342,8 +1224,9 @@ impl<'a> ListWorkspaceContexts<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_workspace_contexts";
-        let response = async move {
-            let Self { client } = self;
+        let Self { client } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let url = client
                 .inner
                 .url(&[Piece::Fixed("/v1/context")])
@@ -1357,21 +1240,9 @@ impl<'a> ListWorkspaceContexts<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_workspace_contexts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientWorkspaceContextExt::upsert_workspace_context`]
@@ -1424,8 +1295,9 @@ impl<'a> UpsertWorkspaceContext<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "upsert_workspace_context";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::UpsertWorkspaceContextRequest::try_from(v)
@@ -1446,21 +1318,9 @@ impl<'a> UpsertWorkspaceContext<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "upsert_workspace_context",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientWorkspaceContextExt::get_workspace_context`]
@@ -1497,8 +1357,9 @@ impl<'a> GetWorkspaceContext<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_workspace_context";
-        let response = async move {
-            let Self { client, name } = self;
+        let Self { client, name } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let name = name.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -1518,21 +1379,9 @@ impl<'a> GetWorkspaceContext<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_workspace_context",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientWorkspaceContextExt::delete_workspace_context`]
@@ -1566,8 +1415,9 @@ impl<'a> DeleteWorkspaceContext<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_workspace_context";
-        let response = async move {
-            let Self { client, name } = self;
+        let Self { client, name } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let name = name.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -1580,21 +1430,16 @@ impl<'a> DeleteWorkspaceContext<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_workspace_context",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientDatabasesExt::list_databases`]
@@ -1677,8 +1522,9 @@ impl<'a> ListDatabases<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_databases";
-        let response = async move {
-            let Self { client, batch, cursor, limit, search } = self;
+        let Self { client, batch, cursor, limit, search } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let batch = batch.map_err(Error::InvalidRequest)?;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -1700,21 +1546,9 @@ impl<'a> ListDatabases<'a> {
                 .query_some("limit", &limit)
                 .query_some("search", &search)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_databases",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::create_database`]
@@ -1764,8 +1598,9 @@ impl<'a> CreateDatabase<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_database";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::CreateDatabaseRequest::try_from(v).map_err(|e| e.to_string())
@@ -1785,22 +1620,9 @@ impl<'a> CreateDatabase<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_database",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16, 201u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::get_database`]
@@ -1838,8 +1660,9 @@ impl<'a> GetDatabase<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_database";
-        let response = async move {
-            let Self { client, database_id } = self;
+        let Self { client, database_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -1859,21 +1682,9 @@ impl<'a> GetDatabase<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_database",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::delete_database`]
@@ -1908,8 +1719,9 @@ impl<'a> DeleteDatabase<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_database";
-        let response = async move {
-            let Self { client, database_id } = self;
+        let Self { client, database_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -1922,21 +1734,16 @@ impl<'a> DeleteDatabase<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_database",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientDatabasesExt::attach_database_catalog`]
@@ -1999,8 +1806,9 @@ impl<'a> AttachDatabaseCatalog<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "attach_database_catalog";
-        let response = async move {
-            let Self { client, database_id, body } = self;
+        let Self { client, database_id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -2020,21 +1828,16 @@ impl<'a> AttachDatabaseCatalog<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.post(url).json(&body).build()?;
-            let info = OperationInfo {
-                operation_id: "attach_database_catalog",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientDatabasesExt::detach_database_catalog`]
@@ -2083,8 +1886,9 @@ impl<'a> DetachDatabaseCatalog<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "detach_database_catalog";
-        let response = async move {
-            let Self { client, database_id, connection_id } = self;
+        let Self { client, database_id, connection_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let url = client
@@ -2100,21 +1904,16 @@ impl<'a> DetachDatabaseCatalog<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "detach_database_catalog",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientDatabaseContextExt::list_database_contexts`]
@@ -2152,8 +1951,9 @@ impl<'a> ListDatabaseContexts<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_database_contexts";
-        let response = async move {
-            let Self { client, database_id } = self;
+        let Self { client, database_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -2174,21 +1974,9 @@ impl<'a> ListDatabaseContexts<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_database_contexts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabaseContextExt::upsert_database_context`]
@@ -2254,8 +2042,9 @@ impl<'a> UpsertDatabaseContext<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "upsert_database_context";
-        let response = async move {
-            let Self { client, database_id, body } = self;
+        let Self { client, database_id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -2283,21 +2072,9 @@ impl<'a> UpsertDatabaseContext<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "upsert_database_context",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabaseContextExt::get_database_context`]
@@ -2348,8 +2125,9 @@ impl<'a> GetDatabaseContext<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_database_context";
-        let response = async move {
-            let Self { client, database_id, name } = self;
+        let Self { client, database_id, name } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let name = name.map_err(Error::InvalidRequest)?;
             let url = client
@@ -2372,21 +2150,9 @@ impl<'a> GetDatabaseContext<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_database_context",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabaseContextExt::delete_database_context`]
@@ -2434,8 +2200,9 @@ impl<'a> DeleteDatabaseContext<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_database_context";
-        let response = async move {
-            let Self { client, database_id, name } = self;
+        let Self { client, database_id, name } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let name = name.map_err(Error::InvalidRequest)?;
             let url = client
@@ -2451,21 +2218,16 @@ impl<'a> DeleteDatabaseContext<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_database_context",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientDatasetsExt::list_datasets`]
@@ -2516,8 +2278,9 @@ impl<'a> ListDatasets<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_datasets";
-        let response = async move {
-            let Self { client, limit, offset } = self;
+        let Self { client, limit, offset } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
             let url = client
@@ -2535,21 +2298,9 @@ impl<'a> ListDatasets<'a> {
                 .query_some("limit", &limit)
                 .query_some("offset", &offset)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_datasets",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatasetsExt::create_dataset`]
@@ -2599,8 +2350,9 @@ impl<'a> CreateDataset<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_dataset";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::CreateDatasetRequest::try_from(v).map_err(|e| e.to_string())
@@ -2620,21 +2372,9 @@ impl<'a> CreateDataset<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_dataset",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientIndexesExt::list_dataset_indexes`]
@@ -2672,8 +2412,9 @@ impl<'a> ListDatasetIndexes<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_dataset_indexes";
-        let response = async move {
-            let Self { client, dataset_id } = self;
+        let Self { client, dataset_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -2694,21 +2435,9 @@ impl<'a> ListDatasetIndexes<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_dataset_indexes",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientIndexesExt::create_dataset_index`]
@@ -2772,8 +2501,9 @@ impl<'a> CreateDatasetIndex<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_dataset_index";
-        let response = async move {
-            let Self { client, dataset_id, body } = self;
+        let Self { client, dataset_id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -2800,21 +2530,9 @@ impl<'a> CreateDatasetIndex<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_dataset_index",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientIndexesExt::delete_dataset_index`]
@@ -2863,8 +2581,9 @@ impl<'a> DeleteDatasetIndex<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_dataset_index";
-        let response = async move {
-            let Self { client, dataset_id, index_name } = self;
+        let Self { client, dataset_id, index_name } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let dataset_id = dataset_id.map_err(Error::InvalidRequest)?;
             let index_name = index_name.map_err(Error::InvalidRequest)?;
             let url = client
@@ -2880,21 +2599,16 @@ impl<'a> DeleteDatasetIndex<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_dataset_index",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientDatasetsExt::get_dataset`]
@@ -2931,8 +2645,9 @@ impl<'a> GetDataset<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_dataset";
-        let response = async move {
-            let Self { client, id } = self;
+        let Self { client, id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -2949,21 +2664,9 @@ impl<'a> GetDataset<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_dataset",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatasetsExt::update_dataset`]
@@ -3026,8 +2729,9 @@ impl<'a> UpdateDataset<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "update_dataset";
-        let response = async move {
-            let Self { client, id, body } = self;
+        let Self { client, id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -3050,21 +2754,9 @@ impl<'a> UpdateDataset<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_dataset",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatasetsExt::delete_dataset`]
@@ -3098,8 +2790,9 @@ impl<'a> DeleteDataset<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_dataset";
-        let response = async move {
-            let Self { client, id } = self;
+        let Self { client, id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -3109,21 +2802,16 @@ impl<'a> DeleteDataset<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_dataset",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientDatasetsExt::list_dataset_versions`]
@@ -3187,8 +2875,9 @@ impl<'a> ListDatasetVersions<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_dataset_versions";
-        let response = async move {
-            let Self { client, id, limit, offset } = self;
+        let Self { client, id, limit, offset } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
@@ -3213,21 +2902,9 @@ impl<'a> ListDatasetVersions<'a> {
                 .query_some("limit", &limit)
                 .query_some("offset", &offset)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_dataset_versions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientEmbeddingProvidersExt::list_embedding_providers`]
@@ -3249,8 +2926,9 @@ impl<'a> ListEmbeddingProviders<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_embedding_providers";
-        let response = async move {
-            let Self { client } = self;
+        let Self { client } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let url = client
                 .inner
                 .url(&[Piece::Fixed("/v1/embedding-providers")])
@@ -3264,21 +2942,9 @@ impl<'a> ListEmbeddingProviders<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_embedding_providers",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientEmbeddingProvidersExt::create_embedding_provider`]
@@ -3331,8 +2997,9 @@ impl<'a> CreateEmbeddingProvider<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_embedding_provider";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::CreateEmbeddingProviderRequest::try_from(v)
@@ -3353,21 +3020,9 @@ impl<'a> CreateEmbeddingProvider<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_embedding_provider",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientEmbeddingProvidersExt::get_embedding_provider`]
@@ -3404,8 +3059,9 @@ impl<'a> GetEmbeddingProvider<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_embedding_provider";
-        let response = async move {
-            let Self { client, id } = self;
+        let Self { client, id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -3425,21 +3081,9 @@ impl<'a> GetEmbeddingProvider<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_embedding_provider",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientEmbeddingProvidersExt::update_embedding_provider`]
@@ -3505,8 +3149,9 @@ impl<'a> UpdateEmbeddingProvider<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "update_embedding_provider";
-        let response = async move {
-            let Self { client, id, body } = self;
+        let Self { client, id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -3533,21 +3178,9 @@ impl<'a> UpdateEmbeddingProvider<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_embedding_provider",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientEmbeddingProvidersExt::delete_embedding_provider`]
@@ -3581,8 +3214,9 @@ impl<'a> DeleteEmbeddingProvider<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_embedding_provider";
-        let response = async move {
-            let Self { client, id } = self;
+        let Self { client, id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -3595,21 +3229,16 @@ impl<'a> DeleteEmbeddingProvider<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_embedding_provider",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientUploadsExt::list_uploads`]
@@ -3648,8 +3277,9 @@ impl<'a> ListUploads<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_uploads";
-        let response = async move {
-            let Self { client, status } = self;
+        let Self { client, status } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let status = status.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -3665,21 +3295,9 @@ impl<'a> ListUploads<'a> {
                 )
                 .query_some("status", &status)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_uploads",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientUploadsExt::upload_file`]
@@ -3714,8 +3332,9 @@ impl<'a> UploadFile<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "upload_file";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -3737,21 +3356,9 @@ impl<'a> UploadFile<'a> {
                 )
                 .body(body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "upload_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientInformationSchemaExt::information_schema`]
@@ -3861,16 +3468,17 @@ impl<'a> InformationSchema<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "information_schema";
-        let response = async move {
-            let Self {
-                client,
-                connection_id,
-                cursor,
-                include_columns,
-                limit,
-                schema,
-                table,
-            } = self;
+        let Self {
+            client,
+            connection_id,
+            cursor,
+            include_columns,
+            limit,
+            schema,
+            table,
+        } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let include_columns = include_columns.map_err(Error::InvalidRequest)?;
@@ -3896,21 +3504,9 @@ impl<'a> InformationSchema<'a> {
                 .query_some("schema", &schema)
                 .query_some("table", &table)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "information_schema",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientJobsExt::list_jobs`]
@@ -3991,8 +3587,9 @@ impl<'a> ListJobs<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_jobs";
-        let response = async move {
-            let Self { client, job_type, limit, offset, status } = self;
+        let Self { client, job_type, limit, offset, status } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let job_type = job_type.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
@@ -4014,21 +3611,9 @@ impl<'a> ListJobs<'a> {
                 .query_some("offset", &offset)
                 .query_some("status", &status)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_jobs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientJobsExt::get_job`]
@@ -4065,8 +3650,9 @@ impl<'a> GetJob<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_job";
-        let response = async move {
-            let Self { client, id } = self;
+        let Self { client, id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -4081,21 +3667,9 @@ impl<'a> GetJob<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_job",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSavedQueriesExt::list_saved_queries`]
@@ -4146,8 +3720,9 @@ impl<'a> ListSavedQueries<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_saved_queries";
-        let response = async move {
-            let Self { client, limit, offset } = self;
+        let Self { client, limit, offset } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
             let url = client
@@ -4165,21 +3740,9 @@ impl<'a> ListSavedQueries<'a> {
                 .query_some("limit", &limit)
                 .query_some("offset", &offset)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_saved_queries",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSavedQueriesExt::create_saved_query`]
@@ -4229,8 +3792,9 @@ impl<'a> CreateSavedQuery<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_saved_query";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::CreateSavedQueryRequest::try_from(v)
@@ -4251,21 +3815,9 @@ impl<'a> CreateSavedQuery<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_saved_query",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientSavedQueriesExt::get_saved_query`]
@@ -4302,8 +3854,9 @@ impl<'a> GetSavedQuery<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_saved_query";
-        let response = async move {
-            let Self { client, id } = self;
+        let Self { client, id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -4320,21 +3873,9 @@ impl<'a> GetSavedQuery<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_saved_query",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSavedQueriesExt::update_saved_query`]
@@ -4397,8 +3938,9 @@ impl<'a> UpdateSavedQuery<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "update_saved_query";
-        let response = async move {
-            let Self { client, id, body } = self;
+        let Self { client, id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -4422,21 +3964,9 @@ impl<'a> UpdateSavedQuery<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_saved_query",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSavedQueriesExt::delete_saved_query`]
@@ -4470,8 +4000,9 @@ impl<'a> DeleteSavedQuery<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_saved_query";
-        let response = async move {
-            let Self { client, id } = self;
+        let Self { client, id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -4481,21 +4012,16 @@ impl<'a> DeleteSavedQuery<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_saved_query",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientSavedQueriesExt::execute_saved_query`]
@@ -4575,8 +4101,9 @@ impl<'a> ExecuteSavedQuery<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "execute_saved_query";
-        let response = async move {
-            let Self { client, id, x_database_id, body } = self;
+        let Self { client, id, x_database_id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -4610,21 +4137,9 @@ impl<'a> ExecuteSavedQuery<'a> {
                 .json(&body)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "execute_saved_query",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSavedQueriesExt::list_saved_query_versions`]
@@ -4688,8 +4203,9 @@ impl<'a> ListSavedQueryVersions<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_saved_query_versions";
-        let response = async move {
-            let Self { client, id, limit, offset } = self;
+        let Self { client, id, limit, offset } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
@@ -4714,21 +4230,9 @@ impl<'a> ListSavedQueryVersions<'a> {
                 .query_some("limit", &limit)
                 .query_some("offset", &offset)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_saved_query_versions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientQueryExt::query`]
@@ -4786,8 +4290,9 @@ impl<'a> Query<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::contract::Error> {
         const OPERATION: &str = "query";
-        let response = async move {
-            let Self { client, x_database_id, body } = self;
+        let Self { client, x_database_id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -4809,22 +4314,16 @@ impl<'a> Query<'a> {
                 .json(&body)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "query",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[200u16, 202u16],
+                ResponseValue::stream,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => Ok(ResponseValue::stream(response)),
-            202u16 => Ok(ResponseValue::stream(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientQueryRunsExt::list_query_runs`]
@@ -4923,8 +4422,9 @@ impl<'a> ListQueryRuns<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_query_runs";
-        let response = async move {
-            let Self { client, cursor, limit, saved_query_id, status, x_database_id } = self;
+        let Self { client, cursor, limit, saved_query_id, status, x_database_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let saved_query_id = saved_query_id.map_err(Error::InvalidRequest)?;
@@ -4952,21 +4452,9 @@ impl<'a> ListQueryRuns<'a> {
                 .query_some("status", &status)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_query_runs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientQueryRunsExt::get_query_run`]
@@ -5018,8 +4506,9 @@ impl<'a> GetQueryRun<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_query_run";
-        let response = async move {
-            let Self { client, id, x_database_id } = self;
+        let Self { client, id, x_database_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
             let url = client
@@ -5045,21 +4534,9 @@ impl<'a> GetQueryRun<'a> {
                 )
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_query_run",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientRefreshExt::refresh`]
@@ -5107,8 +4584,9 @@ impl<'a> Refresh<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "refresh";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::RefreshRequest::try_from(v).map_err(|e| e.to_string())
@@ -5128,21 +4606,9 @@ impl<'a> Refresh<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "refresh",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientResultsExt::list_results`]
@@ -5208,8 +4674,9 @@ impl<'a> ListResults<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_results";
-        let response = async move {
-            let Self { client, limit, offset, x_database_id } = self;
+        let Self { client, limit, offset, x_database_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
             let x_database_id = x_database_id.map_err(Error::InvalidRequest)?;
@@ -5233,21 +4700,9 @@ impl<'a> ListResults<'a> {
                 .query_some("offset", &offset)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_results",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientResultsExt::get_result`]
@@ -5338,8 +4793,9 @@ impl<'a> GetResult<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_result";
-        let response = async move {
-            let Self { client, id, format, limit, offset, x_database_id } = self;
+        let Self { client, id, format, limit, offset, x_database_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let id = id.map_err(Error::InvalidRequest)?;
             let format = format.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -5368,22 +4824,9 @@ impl<'a> GetResult<'a> {
                 .query_some("offset", &offset)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_result",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            202u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16, 202u16]).await
     }
 }
 /**Builder for [`ClientSandboxesExt::list_sandboxes`]
@@ -5405,8 +4848,9 @@ impl<'a> ListSandboxes<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_sandboxes";
-        let response = async move {
-            let Self { client } = self;
+        let Self { client } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let url = client
                 .inner
                 .url(&[Piece::Fixed("/v1/sandboxes")])
@@ -5420,21 +4864,9 @@ impl<'a> ListSandboxes<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_sandboxes",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSandboxesExt::create_sandbox`]
@@ -5484,8 +4916,9 @@ impl<'a> CreateSandbox<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_sandbox";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::CreateSandboxRequest::try_from(v).map_err(|e| e.to_string())
@@ -5505,21 +4938,9 @@ impl<'a> CreateSandbox<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_sandbox",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientSandboxesExt::get_sandbox`]
@@ -5557,8 +4978,9 @@ impl<'a> GetSandbox<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_sandbox";
-        let response = async move {
-            let Self { client, public_id } = self;
+        let Self { client, public_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let public_id = public_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -5578,21 +5000,9 @@ impl<'a> GetSandbox<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_sandbox",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSandboxesExt::delete_sandbox`]
@@ -5630,8 +5040,9 @@ impl<'a> DeleteSandbox<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "delete_sandbox";
-        let response = async move {
-            let Self { client, public_id } = self;
+        let Self { client, public_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let public_id = public_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -5651,21 +5062,9 @@ impl<'a> DeleteSandbox<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_sandbox",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSandboxesExt::update_sandbox`]
@@ -5729,8 +5128,9 @@ impl<'a> UpdateSandbox<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "update_sandbox";
-        let response = async move {
-            let Self { client, public_id, body } = self;
+        let Self { client, public_id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let public_id = public_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -5756,21 +5156,9 @@ impl<'a> UpdateSandbox<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_sandbox",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSecretsExt::list_secrets`]
@@ -5792,8 +5180,9 @@ impl<'a> ListSecrets<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_secrets";
-        let response = async move {
-            let Self { client } = self;
+        let Self { client } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let url = client
                 .inner
                 .url(&[Piece::Fixed("/v1/secrets")])
@@ -5807,21 +5196,9 @@ impl<'a> ListSecrets<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_secrets",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSecretsExt::create_secret`]
@@ -5871,8 +5248,9 @@ impl<'a> CreateSecret<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_secret";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::CreateSecretRequest::try_from(v).map_err(|e| e.to_string())
@@ -5892,21 +5270,9 @@ impl<'a> CreateSecret<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_secret",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientSecretsExt::get_secret`]
@@ -5943,8 +5309,9 @@ impl<'a> GetSecret<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_secret";
-        let response = async move {
-            let Self { client, name } = self;
+        let Self { client, name } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let name = name.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -5964,21 +5331,9 @@ impl<'a> GetSecret<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_secret",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSecretsExt::update_secret`]
@@ -6041,8 +5396,9 @@ impl<'a> UpdateSecret<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "update_secret";
-        let response = async move {
-            let Self { client, name, body } = self;
+        let Self { client, name, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let name = name.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -6068,21 +5424,9 @@ impl<'a> UpdateSecret<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_secret",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientSecretsExt::delete_secret`]
@@ -6116,8 +5460,9 @@ impl<'a> DeleteSecret<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_secret";
-        let response = async move {
-            let Self { client, name } = self;
+        let Self { client, name } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let name = name.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -6130,21 +5475,16 @@ impl<'a> DeleteSecret<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_secret",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientWorkspacesExt::list_workspaces`]
@@ -6183,8 +5523,9 @@ impl<'a> ListWorkspaces<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_workspaces";
-        let response = async move {
-            let Self { client, organization_public_id } = self;
+        let Self { client, organization_public_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let organization_public_id = organization_public_id
                 .map_err(Error::InvalidRequest)?;
             let url = client
@@ -6201,21 +5542,9 @@ impl<'a> ListWorkspaces<'a> {
                 )
                 .query_some("organization_public_id", &organization_public_id)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_workspaces",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientWorkspacesExt::create_workspace`]
@@ -6265,8 +5594,9 @@ impl<'a> CreateWorkspace<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_workspace";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::CreateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
@@ -6286,21 +5616,9 @@ impl<'a> CreateWorkspace<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_workspace",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientWorkspacesExt::delete_workspace`]
@@ -6335,8 +5653,9 @@ impl<'a> DeleteWorkspace<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<()>, crate::contract::Error> {
         const OPERATION: &str = "delete_workspace";
-        let response = async move {
-            let Self { client, public_id } = self;
+        let Self { client, public_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let public_id = public_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -6349,21 +5668,16 @@ impl<'a> DeleteWorkspace<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
-            let info = OperationInfo {
-                operation_id: "delete_workspace",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[204u16],
+                ResponseValue::empty,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientUsageExt::get_usage`]
@@ -6401,8 +5715,9 @@ impl<'a> GetUsage<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_usage";
-        let response = async move {
-            let Self { client, since } = self;
+        let Self { client, since } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let since = since.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -6418,21 +5733,9 @@ impl<'a> GetUsage<'a> {
                 )
                 .query_some("since", &since)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_usage",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::bulk_create_databases`]
@@ -6484,8 +5787,9 @@ impl<'a> BulkCreateDatabases<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "bulk_create_databases";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::BulkCreateDatabasesRequest::try_from(v)
@@ -6506,21 +5810,9 @@ impl<'a> BulkCreateDatabases<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "bulk_create_databases",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            202u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[202u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::get_database_batch`]
@@ -6558,8 +5850,9 @@ impl<'a> GetDatabaseBatch<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_database_batch";
-        let response = async move {
-            let Self { client, batch_id } = self;
+        let Self { client, batch_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let batch_id = batch_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -6579,21 +5872,9 @@ impl<'a> GetDatabaseBatch<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_database_batch",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::delete_database_batch`]
@@ -6631,8 +5912,9 @@ impl<'a> DeleteDatabaseBatch<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "delete_database_batch";
-        let response = async move {
-            let Self { client, batch_id } = self;
+        let Self { client, batch_id } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let batch_id = batch_id.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -6652,21 +5934,9 @@ impl<'a> DeleteDatabaseBatch<'a> {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_database_batch",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::lookup_database_by_name`]
@@ -6703,8 +5973,9 @@ impl<'a> LookupDatabaseByName<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "lookup_database_by_name";
-        let response = async move {
-            let Self { client, name } = self;
+        let Self { client, name } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let name = name.map_err(Error::InvalidRequest)?;
             let url = client
                 .inner
@@ -6720,21 +5991,9 @@ impl<'a> LookupDatabaseByName<'a> {
                 )
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "lookup_database_by_name",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::count_databases`]
@@ -6787,8 +6046,9 @@ impl<'a> CountDatabases<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "count_databases";
-        let response = async move {
-            let Self { client, batch, search } = self;
+        let Self { client, batch, search } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let batch = batch.map_err(Error::InvalidRequest)?;
             let search = search.map_err(Error::InvalidRequest)?;
             let url = client
@@ -6806,21 +6066,9 @@ impl<'a> CountDatabases<'a> {
                 .query_some("batch", &batch)
                 .query_some("search", &search)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "count_databases",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::fork_database`]
@@ -6884,8 +6132,9 @@ impl<'a> ForkDatabase<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "fork_database";
-        let response = async move {
-            let Self { client, database_id, body } = self;
+        let Self { client, database_id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -6912,21 +6161,9 @@ impl<'a> ForkDatabase<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "fork_database",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::get_database_lineage`]
@@ -6979,8 +6216,9 @@ impl<'a> GetDatabaseLineage<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "get_database_lineage";
-        let response = async move {
-            let Self { client, database_id, forks_limit } = self;
+        let Self { client, database_id, forks_limit } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let forks_limit = forks_limit.map_err(Error::InvalidRequest)?;
             let url = client
@@ -7003,21 +6241,9 @@ impl<'a> GetDatabaseLineage<'a> {
                 )
                 .query_some("forks_limit", &forks_limit)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_database_lineage",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::add_database_schema`]
@@ -7081,8 +6307,9 @@ impl<'a> AddDatabaseSchema<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "add_database_schema";
-        let response = async move {
-            let Self { client, database_id, body } = self;
+        let Self { client, database_id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -7110,21 +6337,9 @@ impl<'a> AddDatabaseSchema<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "add_database_schema",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::add_database_table`]
@@ -7202,8 +6417,9 @@ impl<'a> AddDatabaseTable<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "add_database_table";
-        let response = async move {
-            let Self { client, database_id, schema, body } = self;
+        let Self { client, database_id, schema, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let body = body
@@ -7233,21 +6449,9 @@ impl<'a> AddDatabaseTable<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "add_database_table",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientDatabasesExt::load_database_table`]
@@ -7335,8 +6539,9 @@ impl<'a> LoadDatabaseTable<'a> {
         self,
     ) -> ::std::result::Result<ResponseValue<ByteStream>, crate::contract::Error> {
         const OPERATION: &str = "load_database_table";
-        let response = async move {
-            let Self { client, database_id, schema, table, body } = self;
+        let Self { client, database_id, schema, table, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
@@ -7362,22 +6567,16 @@ impl<'a> LoadDatabaseTable<'a> {
                 .map_err(Error::InvalidRequest)?;
             #[allow(unused_mut)]
             let mut request = client.client.post(url).json(&body).build()?;
-            let info = OperationInfo {
-                operation_id: "load_database_table",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_with(
+                OPERATION,
+                client,
+                request,
+                &[200u16, 202u16],
+                ResponseValue::stream,
+            )
             .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => Ok(ResponseValue::stream(response)),
-            202u16 => Ok(ResponseValue::stream(response)),
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
     }
 }
 /**Builder for [`ClientDatabasesExt::set_database_table_constant_per_key`]
@@ -7470,8 +6669,9 @@ impl<'a> SetDatabaseTableConstantPerKey<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "set_database_table_constant_per_key";
-        let response = async move {
-            let Self { client, database_id, schema, table, body } = self;
+        let Self { client, database_id, schema, table, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let database_id = database_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
@@ -7505,21 +6705,9 @@ impl<'a> SetDatabaseTableConstantPerKey<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "set_database_table_constant_per_key",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientConnectionsExt::add_managed_schema`]
@@ -7583,8 +6771,9 @@ impl<'a> AddManagedSchema<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "add_managed_schema";
-        let response = async move {
-            let Self { client, connection_id, body } = self;
+        let Self { client, connection_id, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
@@ -7612,21 +6801,9 @@ impl<'a> AddManagedSchema<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "add_managed_schema",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientConnectionsExt::add_managed_table`]
@@ -7704,8 +6881,9 @@ impl<'a> AddManagedTable<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "add_managed_table";
-        let response = async move {
-            let Self { client, connection_id, schema, body } = self;
+        let Self { client, connection_id, schema, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let body = body
@@ -7735,21 +6913,9 @@ impl<'a> AddManagedTable<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "add_managed_table",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientConnectionsExt::set_managed_table_constant_per_key`]
@@ -7842,8 +7008,9 @@ impl<'a> SetManagedTableConstantPerKey<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "set_managed_table_constant_per_key";
-        let response = async move {
-            let Self { client, connection_id, schema, table, body } = self;
+        let Self { client, connection_id, schema, table, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let schema = schema.map_err(Error::InvalidRequest)?;
             let table = table.map_err(Error::InvalidRequest)?;
@@ -7877,21 +7044,9 @@ impl<'a> SetManagedTableConstantPerKey<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "set_managed_table_constant_per_key",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientIndexesExt::list_indexes_collection`]
@@ -8018,17 +7173,18 @@ impl<'a> ListIndexesCollection<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "list_indexes_collection";
-        let response = async move {
-            let Self {
-                client,
-                connection_id,
-                cursor,
-                index_type,
-                limit,
-                schema,
-                table,
-                x_database_id,
-            } = self;
+        let Self {
+            client,
+            connection_id,
+            cursor,
+            index_type,
+            limit,
+            schema,
+            table,
+            x_database_id,
+        } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let index_type = index_type.map_err(Error::InvalidRequest)?;
@@ -8058,21 +7214,9 @@ impl<'a> ListIndexesCollection<'a> {
                 .query_some("table", &table)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_indexes_collection",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientUploadsExt::create_upload_session_handler`]
@@ -8122,8 +7266,9 @@ impl<'a> CreateUploadSessionHandler<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_upload_session_handler";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::CreateUploadRequest::try_from(v).map_err(|e| e.to_string())
@@ -8143,21 +7288,9 @@ impl<'a> CreateUploadSessionHandler<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_upload_session_handler",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientUploadsExt::create_upload_sessions_batch_handler`]
@@ -8209,8 +7342,9 @@ impl<'a> CreateUploadSessionsBatchHandler<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "create_upload_sessions_batch_handler";
-        let response = async move {
-            let Self { client, body } = self;
+        let Self { client, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let body = body
                 .and_then(|v| {
                     types::BatchCreateUploadRequest::try_from(v)
@@ -8231,21 +7365,9 @@ impl<'a> CreateUploadSessionsBatchHandler<'a> {
                 )
                 .json(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_upload_sessions_batch_handler",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            201u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[201u16]).await
     }
 }
 /**Builder for [`ClientUploadsExt::finalize_upload_handler`]
@@ -8325,8 +7447,9 @@ impl<'a> FinalizeUploadHandler<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "finalize_upload_handler";
-        let response = async move {
-            let Self { client, upload_id, x_upload_finalize_token, body } = self;
+        let Self { client, upload_id, x_upload_finalize_token, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let upload_id = upload_id.map_err(Error::InvalidRequest)?;
             let x_upload_finalize_token = x_upload_finalize_token
                 .map_err(Error::InvalidRequest)?;
@@ -8362,21 +7485,9 @@ impl<'a> FinalizeUploadHandler<'a> {
                 .json(&body)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "finalize_upload_handler",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 /**Builder for [`ClientUploadsExt::mint_upload_parts_handler`]
@@ -8456,8 +7567,9 @@ impl<'a> MintUploadPartsHandler<'a> {
         crate::contract::Error,
     > {
         const OPERATION: &str = "mint_upload_parts_handler";
-        let response = async move {
-            let Self { client, upload_id, x_upload_finalize_token, body } = self;
+        let Self { client, upload_id, x_upload_finalize_token, body } = self;
+        #[allow(clippy::result_large_err)]
+        let request = (move || -> ::std::result::Result<::reqwest::Request, Error<()>> {
             let upload_id = upload_id.map_err(Error::InvalidRequest)?;
             let x_upload_finalize_token = x_upload_finalize_token
                 .map_err(Error::InvalidRequest)?;
@@ -8493,21 +7605,9 @@ impl<'a> MintUploadPartsHandler<'a> {
                 .json(&body)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "mint_upload_parts_handler",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            ::std::result::Result::<_, Error<()>>::Ok(response)
-        }
-            .await
-            .map_err(|e| crate::contract::request_error(OPERATION, e))?;
-        match response.status().as_u16() {
-            200u16 => crate::contract::decode_json(OPERATION, response).await,
-            _ => Err(crate::contract::error_response(OPERATION, response).await),
-        }
+            ::std::result::Result::Ok(request)
+        })();
+        crate::contract::send_json(OPERATION, client, request, &[200u16]).await
     }
 }
 impl<'a> ::std::fmt::Debug for FinalizeUploadHandler<'a> {

@@ -37,6 +37,67 @@ fn add_query<T: serde::Serialize>(
     builder.query(&progenitor_client::QueryParam::new(name, value))
 }
 
+/// Sends one operation's request (`request`, or the progenitor error that stopped a generated `send()` from
+/// building it). Runs progenitor's hooks in the order its
+/// own `send()` bodies run them (`pre`, `exec`, `post`), which puts the request through the transport and its
+/// retry loop, and turns any failure into an [`Error`] that names `operation`.
+///
+/// One function for all operations, rather than the same awaits written into each `send()`, so the compiler
+/// builds that state machine once.
+pub(crate) async fn execute(
+    operation: &'static str,
+    client: &crate::generated::Client,
+    request: Result<reqwest::Request, progenitor_client::Error<()>>,
+) -> Result<reqwest::Response, Error> {
+    use progenitor_client::{ClientHooks, OperationInfo};
+    let sent = async {
+        let mut request = request?;
+        let info = OperationInfo {
+            operation_id: operation,
+        };
+        client.pre(&mut request, &info).await?;
+        let result = client.exec(request, &info).await;
+        client.post(&result, &info).await?;
+        Ok(result?)
+    };
+    sent.await.map_err(|e| request_error(operation, e))
+}
+
+/// What a generated `send()` returns for an operation that answers JSON: sends `request` ([`execute`]), then
+/// decodes the body of a status in `statuses` as `T`, and turns any other status into an [`Error`]
+/// ([`error_response`]).
+pub(crate) async fn send_json<T: DeserializeOwned>(
+    operation: &'static str,
+    client: &crate::generated::Client,
+    request: Result<reqwest::Request, progenitor_client::Error<()>>,
+    statuses: &'static [u16],
+) -> Result<ResponseValue<T>, Error> {
+    let response = execute(operation, client, request).await?;
+    if statuses.contains(&response.status().as_u16()) {
+        decode_json(operation, response).await
+    } else {
+        Err(error_response(operation, response).await)
+    }
+}
+
+/// What a generated `send()` returns for an operation whose success body is empty or streamed: sends
+/// `request`, then hands the response of a status in `statuses` to `keep` (`ResponseValue::empty` or
+/// `ResponseValue::stream`), and turns any other status into an [`Error`].
+pub(crate) async fn send_with<T>(
+    operation: &'static str,
+    client: &crate::generated::Client,
+    request: Result<reqwest::Request, progenitor_client::Error<()>>,
+    statuses: &'static [u16],
+    keep: fn(reqwest::Response) -> ResponseValue<T>,
+) -> Result<ResponseValue<T>, Error> {
+    let response = execute(operation, client, request).await?;
+    if statuses.contains(&response.status().as_u16()) {
+        Ok(keep(response))
+    } else {
+        Err(error_response(operation, response).await)
+    }
+}
+
 /// Reads and decodes a JSON success body.
 pub(crate) async fn decode_json<T: DeserializeOwned>(
     operation: &'static str,
