@@ -565,7 +565,6 @@ fn rewrite_fn(
 /// client.post(&result, &info).await?;
 /// let response = result?;
 /// ```
-///
 fn split_execution(mut stmts: Vec<Stmt>, at: &Site) -> Result<(Stmt, Vec<Stmt>), GenError> {
     let opens_with_self = matches!(stmts.first(), Some(Stmt::Local(l))
         if matches!(&l.pat, syn::Pat::Struct(p) if p.path.is_ident("Self")));

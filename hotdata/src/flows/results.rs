@@ -533,6 +533,10 @@ impl SharedRow {
     }
 }
 
+/// Builds one poll's request. A trait object, not a type parameter: the polling loop is then compiled once
+/// rather than once for every caller's closure.
+pub(crate) type BuildRequest<'a> = dyn Fn() -> Result<reqwest::RequestBuilder, Error> + Send + Sync + 'a;
+
 /// Sends the request built by `build` until the result is ready, waiting
 /// out `202` answers and retryable failures for at most `wait`. Each poll
 /// (its request and a pending answer's body) is bounded by the time left,
@@ -540,10 +544,6 @@ impl SharedRow {
 /// is a zero `wait`, whose single request is bounded by the client's own
 /// timeouts. Running out is [`Error::Timeout`] with the last failure a poll
 /// met as its source.
-/// Builds one poll's request. A trait object, not a type parameter: the polling loop is then compiled once
-/// rather than once for every caller's closure.
-pub(crate) type BuildRequest<'a> = dyn Fn() -> Result<reqwest::RequestBuilder, Error> + Send + Sync + 'a;
-
 pub(crate) async fn fetch_ready(
     client: &Client,
     id: &str,

@@ -38,9 +38,9 @@ fn add_query<T: serde::Serialize>(
 }
 
 /// Sends one operation's request (`request`, or the progenitor error that stopped a generated `send()` from
-/// building it). Runs progenitor's hooks in the order its
-/// own `send()` bodies run them (`pre`, `exec`, `post`), which puts the request through the transport and its
-/// retry loop, and turns any failure into an [`Error`] that names `operation`.
+/// building it). Runs progenitor's hooks in the order its own `send()` bodies run them (`pre`, `exec`,
+/// `post`), which puts the request through the transport and its retry loop, and turns any failure into an
+/// [`Error`] that names `operation`.
 ///
 /// One function for all operations, rather than the same awaits written into each `send()`, so the compiler
 /// builds that state machine once.
@@ -63,26 +63,37 @@ pub(crate) async fn execute(
     sent.await.map_err(|e| request_error(operation, e))
 }
 
-/// What a generated `send()` returns for an operation that answers JSON: sends `request` ([`execute`]), then
-/// decodes the body of a status in `statuses` as `T`, and turns any other status into an [`Error`]
-/// ([`error_response`]).
+/// Sends `request` ([`execute`]) and returns the response when its status is one of `statuses`; any other
+/// status becomes an [`Error`] ([`error_response`]). What [`send_json`] and [`send_with`] share.
+async fn execute_expecting(
+    operation: &'static str,
+    client: &crate::generated::Client,
+    request: Result<reqwest::Request, progenitor_client::Error<()>>,
+    statuses: &'static [u16],
+) -> Result<reqwest::Response, Error> {
+    let response = execute(operation, client, request).await?;
+    if statuses.contains(&response.status().as_u16()) {
+        Ok(response)
+    } else {
+        Err(error_response(operation, response).await)
+    }
+}
+
+/// What a generated `send()` returns for an operation that answers JSON: sends `request`, then decodes the
+/// body of a status in `statuses` as `T` ([`execute_expecting`]).
 pub(crate) async fn send_json<T: DeserializeOwned>(
     operation: &'static str,
     client: &crate::generated::Client,
     request: Result<reqwest::Request, progenitor_client::Error<()>>,
     statuses: &'static [u16],
 ) -> Result<ResponseValue<T>, Error> {
-    let response = execute(operation, client, request).await?;
-    if statuses.contains(&response.status().as_u16()) {
-        decode_json(operation, response).await
-    } else {
-        Err(error_response(operation, response).await)
-    }
+    let response = execute_expecting(operation, client, request, statuses).await?;
+    decode_json(operation, response).await
 }
 
 /// What a generated `send()` returns for an operation whose success body is empty or streamed: sends
 /// `request`, then hands the response of a status in `statuses` to `keep` (`ResponseValue::empty` or
-/// `ResponseValue::stream`), and turns any other status into an [`Error`].
+/// `ResponseValue::stream`).
 pub(crate) async fn send_with<T>(
     operation: &'static str,
     client: &crate::generated::Client,
@@ -90,12 +101,7 @@ pub(crate) async fn send_with<T>(
     statuses: &'static [u16],
     keep: fn(reqwest::Response) -> ResponseValue<T>,
 ) -> Result<ResponseValue<T>, Error> {
-    let response = execute(operation, client, request).await?;
-    if statuses.contains(&response.status().as_u16()) {
-        Ok(keep(response))
-    } else {
-        Err(error_response(operation, response).await)
-    }
+    execute_expecting(operation, client, request, statuses).await.map(keep)
 }
 
 /// Reads and decodes a JSON success body.
@@ -118,16 +124,19 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<T, Error> {
-    let fail = |path: String, message: String| {
-        Error::decode(operation, Some(status.as_u16()), Some(headers), path, message, body)
-    };
     // One decoder, serde_json's own: on failure the path is read off the body at the error's position
     // (`json_path`), so no second, path-tracking decoder is compiled for every model.
-    let value = serde_json::from_slice::<T>(body).map_err(|e| {
+    serde_json::from_slice::<T>(body).map_err(|e| {
         let path = crate::runtime::json_path::path_at(body, e.line(), e.column());
-        fail(path, e.to_string())
-    })?;
-    Ok(value)
+        Error::decode(
+            operation,
+            Some(status.as_u16()),
+            Some(headers),
+            path,
+            e.to_string(),
+            body,
+        )
+    })
 }
 
 /// The error for a response with a status the operation does not succeed
