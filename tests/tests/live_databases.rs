@@ -197,6 +197,9 @@ async fn lookup_by_name_is_exact_and_refuses_ambiguity() {
     assert_eq!(body["error"]["code"], "not_found");
     let (status, _) = local.get_json("/v1/databases/by-name?name=alph").await;
     assert_eq!(status, 404, "no prefix matching");
+    // A name of blanks is valid (the spec asks only for one character) and matched like any other.
+    let (status, _) = local.get_json("/v1/databases/by-name?name=%C2%85%20").await;
+    assert_eq!(status, 404, "a blank name is looked up, not refused");
 
     // get-or-create by name.
     let (status, again) = local

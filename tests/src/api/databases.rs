@@ -311,7 +311,9 @@ pub(crate) fn count(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 /// `GET /v1/databases/by-name`.
 pub(crate) fn lookup(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let name = ctx.q("name").unwrap_or_default().to_string();
-    if name.trim().is_empty() {
+    // Only an absent or empty name is malformed: a name of blanks is a name like any other
+    // (matched exactly, so usually a 404).
+    if name.is_empty() {
         return Err(ApiError::bad_request("name must not be empty"));
     }
     let body = app.read_ws(&ctx.ws, |w| {
