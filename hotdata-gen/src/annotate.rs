@@ -19,6 +19,10 @@
 //!   request body is a `<runtime>::Nullable<T>` (unset, null or a value), so
 //!   a caller can send `null` where leaving the field out means something
 //!   else.
+//! - **instants**: progenitor writes a `format: date-time` string as
+//!   `chrono::DateTime<chrono::offset::Utc>`; it becomes `<runtime>::Timestamp`
+//!   (the RFC 3339 text as received, with the instant it names), so the
+//!   models need no date library. Any other `chrono` path is refused.
 //!
 //! Deprecations and secrets are read from the document as written (lowering
 //! drops annotations next to `$ref`); cells and nullable fields from the
@@ -652,7 +656,55 @@ pub(crate) fn rewrite_types(items: &mut Vec<Item>, plan: &Plan, runtime: &TokenS
             rewrite_model_builders(inner, plan, &names, &with_deprecated, runtime)?;
         }
     }
+
+    // Instants, in the models and their builders alike.
+    let mut instants = TimestampType { runtime, left: None };
+    for item in items.iter_mut() {
+        instants.visit_item_mut(item);
+    }
+    if let Some(path) = instants.left {
+        return Err(emit_err(format!(
+            "`{path}`: the models name chrono only as `chrono::DateTime<chrono::offset::Utc>`, which becomes a Timestamp"
+        )));
+    }
     Ok(())
+}
+
+/// Replaces progenitor's `chrono::DateTime<chrono::offset::Utc>` with `<runtime>::Timestamp`, and keeps the first
+/// other path into `chrono` it meets.
+struct TimestampType<'a> {
+    runtime: &'a TokenStream,
+    left: Option<String>,
+}
+
+/// The identifiers of a path's segments (`::chrono::offset::Utc` gives `["chrono", "offset", "Utc"]`).
+fn segment_names(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+impl VisitMut for TimestampType<'_> {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::Path(p) = ty
+            && p.qself.is_none()
+            && segment_names(&p.path) == ["chrono", "DateTime"]
+            && let Some(last) = p.path.segments.last()
+            && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+            && let [syn::GenericArgument::Type(Type::Path(zone))] = args.args.iter().collect::<Vec<_>>()[..]
+            && segment_names(&zone.path) == ["chrono", "offset", "Utc"]
+        {
+            let runtime = self.runtime;
+            *ty = syn::parse_quote! { #runtime::Timestamp };
+            return;
+        }
+        syn::visit_mut::visit_type_mut(self, ty);
+    }
+
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        if self.left.is_none() && path.segments.first().is_some_and(|s| s.ident == "chrono") {
+            self.left = Some(path.to_token_stream().to_string());
+        }
+        syn::visit_mut::visit_path_mut(self, path);
+    }
 }
 
 /// The type an impl is for (`impl TryFrom<S> for super::S` is for `S`).
@@ -856,6 +908,39 @@ pub(crate) fn rewrite_client(items: &mut [Item], plan: &Plan) -> Result<(), GenE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chrono_utc_becomes_a_timestamp_and_other_chrono_paths_are_kept_for_refusal() {
+        let runtime = quote! { crate::contract };
+        let mut item: Item = syn::parse_quote! {
+            pub struct A {
+                pub at: ::chrono::DateTime<::chrono::offset::Utc>,
+                pub maybe: Option<Vec<chrono::DateTime<chrono::offset::Utc>>>,
+            }
+        };
+        let mut v = TimestampType {
+            runtime: &runtime,
+            left: None,
+        };
+        v.visit_item_mut(&mut item);
+        assert_eq!(v.left, None);
+        let text = item.to_token_stream().to_string();
+        assert_eq!(text.matches("crate :: contract :: Timestamp").count(), 2, "{text}");
+        assert!(!text.contains("chrono"), "{text}");
+
+        for other in [
+            quote! { pub struct B { pub day: ::chrono::NaiveDate } },
+            quote! { pub struct C { pub at: ::chrono::DateTime<::chrono::FixedOffset> } },
+        ] {
+            let mut item: Item = syn::parse2(other).expect("parses");
+            let mut v = TimestampType {
+                runtime: &runtime,
+                left: None,
+            };
+            v.visit_item_mut(&mut item);
+            assert!(v.left.as_deref().is_some_and(|p| p.contains("chrono")), "{item:?}");
+        }
+    }
 
     #[test]
     fn secret_looking_names() {

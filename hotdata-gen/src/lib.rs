@@ -74,7 +74,7 @@ pub struct Settings {
     /// their own (`hotdata_models`), so that they compile beside the HTTP
     /// stack instead of after it. The types file then goes to
     /// [`Output::models`]; in it, `<module_path>::types::X` becomes
-    /// `crate::types::X` and `<runtime_path>::X` (`Cell`, `Nullable`) becomes
+    /// `crate::types::X` and `<runtime_path>::X` (`Cell`, `Nullable`, `Timestamp`) becomes
     /// `crate::X`, and the generated root re-exports the crate's `types`.
     /// `None` keeps `types.rs` among [`Output::files`].
     pub models_crate: Option<String>,

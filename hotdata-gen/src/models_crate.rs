@@ -2,7 +2,7 @@
 //!
 //! The types file is written as if mounted at `<module_path>::types` in the main crate, with `Cell` and `Nullable`
 //! reached through its runtime contract. In the models crate those paths do not exist: the file reaches itself as
-//! `crate::types` and the two runtime types as `crate::Cell` and `crate::Nullable`. [`rehome`] rewrites every path
+//! `crate::types` and the runtime types as `crate::Cell`, `crate::Nullable` and `crate::Timestamp`. [`rehome`] rewrites every path
 //! that starts with either prefix, and refuses a file that still names the main crate afterwards.
 
 use quote::ToTokens as _;
@@ -30,7 +30,7 @@ pub(crate) fn rehome(items: &mut [syn::Item], own: &str, runtime: &str) -> Resul
     match visitor.left.first() {
         None => Ok(()),
         Some(path) => Err(GenError::Emit(format!(
-            "the models crate cannot reach `{path}`: models may name only themselves and the runtime's Cell and Nullable"
+            "the models crate cannot reach `{path}`: models may name only themselves and the runtime's Cell, Nullable and Timestamp"
         ))),
     }
 }

@@ -234,6 +234,18 @@ fn json_rows_hold_lossless_cells_and_nullable_body_fields_are_tri_state() {
 }
 
 #[test]
+fn date_times_become_timestamps() {
+    let out = generated("timestamps");
+    let types = &out.files["types.rs"];
+    insta::assert_snapshot!("timestamps_models", items(types, &["OpenWindow", "Window"]));
+    insta::assert_snapshot!(
+        "timestamps_model_builders",
+        module_items(types, "builder", &["OpenWindow"])
+    );
+    assert!(!types.contains("chrono"), "{types}");
+}
+
+#[test]
 fn lint_lists_every_problem_with_pointer_and_fix() {
     match generate(&fixture("lint_errors"), &Settings::default()) {
         Err(e @ GenError::Lint(_)) => insta::assert_snapshot!(e.to_string()),
@@ -312,20 +324,21 @@ fn generated_code_reaches_the_crate_only_through_the_runtime_contract() {
         "open_enums",
         "error_bodies",
         "cells_and_nulls",
+        "timestamps",
     ] {
         let out = generate(&fixture(name), &settings).unwrap_or_else(|e| panic!("{name}: {e}"));
         outputs.push((name.to_owned(), out));
     }
     let mut used = std::collections::BTreeSet::new();
     for (source, out) in &outputs {
-        // The models reach only themselves and the two runtime types of their own crate.
+        // The models reach only themselves and the three runtime types of their own crate.
         for (file, path) in crate_paths(&Output {
             files: out.models.clone(),
             ..out.clone()
         }) {
             let item = path.split("::").next().unwrap_or(&path);
             assert!(
-                ["types", "Cell", "Nullable"].contains(&item),
+                ["types", "Cell", "Nullable", "Timestamp"].contains(&item),
                 "{source}: models file {file} uses `crate::{path}`"
             );
         }

@@ -1,13 +1,14 @@
-//! The models of the Hotdata API, generated from `spec/openapi.yaml`, and the two hand-written types they hold.
+//! The models of the Hotdata API, generated from `spec/openapi.yaml`, and the hand-written types they hold.
 //!
 //! Use them through the `hotdata` crate (`hotdata::types`, `hotdata::Cell`, `hotdata::Value`,
-//! `hotdata::Nullable`): this crate exists so that the models, which need serde and chrono but no HTTP, compile
-//! beside reqwest and rustls in a clean build instead of after them.
+//! `hotdata::Nullable`, `hotdata::Timestamp`): this crate exists so that the models, which need serde and
+//! serde_json but no HTTP, compile beside reqwest and rustls in a clean build instead of after them.
 //!
 //! - [`types`]: every request and response body (`cargo xtask regen` writes `src/generated/types.rs`; never edit
 //!   it by hand). Models a request can send have a builder in [`types::builder`].
 //! - [`Cell`] and [`Value`]: a row cell kept as its exact JSON text, and the borrowed view of one.
 //! - [`Nullable`]: a request field that can be left out, sent as `null`, or sent with a value.
+//! - [`Timestamp`]: every `date-time` field, RFC 3339 text kept as received with the instant it names.
 //!
 //! ```
 //! use hotdata_models::{Cell, types::QueryRunStatus};
@@ -21,6 +22,7 @@
 
 mod cell;
 mod nullable;
+mod timestamp;
 
 // Written by `cargo xtask regen` and formatted by the generator itself.
 #[rustfmt::skip]
@@ -29,3 +31,4 @@ pub mod types;
 
 pub use cell::{Cell, Value};
 pub use nullable::Nullable;
+pub use timestamp::{Timestamp, TimestampError};

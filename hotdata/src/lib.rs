@@ -112,6 +112,24 @@
 //! - An optional, nullable field of a request body is a [`Nullable`]: leave
 //!   it [`Unset`](Nullable::Unset) to keep the current value, or set
 //!   [`Null`](Nullable::Null) to send `null`.
+//! - Every `date-time` field is a [`Timestamp`]: the instant and the UTC
+//!   offset it was written in, read strictly (a date that does not exist is
+//!   a decode error naming the field) and written back in that offset. With
+//!   the `chrono` feature it converts to and from `chrono::DateTime`.
+//!
+//!   ```
+//!   use hotdata::{Timestamp, types::WorkspaceContextEntry};
+//!
+//!   let entry: WorkspaceContextEntry = serde_json::from_str(
+//!       r#"{"name": "notes", "content": "", "updated_at": "2026-11-30T10:15:00+01:00"}"#,
+//!   )?;
+//!   assert_eq!(entry.updated_at, Timestamp::parse("2026-11-30T09:15:00Z")?);
+//!   assert_eq!(entry.updated_at.to_string(), "2026-11-30T10:15:00+01:00");
+//!   assert!(entry.updated_at.to_system_time().is_some());
+//!   let bad = r#"{"name": "notes", "content": "", "updated_at": "2026-02-30T00:00:00Z"}"#;
+//!   assert!(serde_json::from_str::<WorkspaceContextEntry>(bad).is_err());
+//!   # Ok::<(), Box<dyn std::error::Error>>(())
+//!   ```
 //! - Fields the spec marks `format: password` (secret values, provider API
 //!   keys) print as `"***"` in every generated model's and builder's `Debug`.
 //! - Operations, fields and parameters the spec deprecates are
@@ -179,7 +197,7 @@
 //!
 //! | layer | folder | what is there |
 //! |---|---|---|
-//! | models | crate `hotdata-models` | every model of the spec (written by `cargo xtask regen`), with [`Cell`], [`Value`] and [`Nullable`]; re-exported as [`types`] and at the root |
+//! | models | crate `hotdata-models` | every model of the spec (written by `cargo xtask regen`), with [`Cell`], [`Value`], [`Nullable`] and [`Timestamp`]; re-exported as [`types`] and at the root |
 //! | emitted code | `generated/` | every operation of the spec, written by `cargo xtask regen`; never edited by hand |
 //! | the seam | `contract.rs` | the only items the emitted code may call |
 //! | runtime | `runtime/` | transport (headers, timeouts, the retry loop), retry policy, errors, credentials, TLS, body reading |
@@ -193,9 +211,11 @@
 //! `data` uses only `runtime`; `flows` use both and [`Client`]. A test
 //! (`tests/layers.rs`) reads the sources and fails on an upward `use`.
 //!
-//! The models are a crate of their own because they need serde, serde_json
-//! and chrono but nothing of the HTTP stack: in a clean build they compile
+//! The models are a crate of their own because they need serde and
+//! serde_json but nothing of the HTTP stack: in a clean build they compile
 //! beside reqwest and rustls, and only the rest of `hotdata` waits for those.
+//! Their `date-time` fields are [`Timestamp`]s, so no date library is built
+//! before them.
 //!
 //! Public paths do not follow the folders: [`results`], [`query`],
 //! [`loads`], [`upload`], [`rows`] and [`transport`] stay where users find
@@ -211,6 +231,7 @@
 //! - `arrow`: results as Arrow record batches ([`arrow`] module).
 //! - `blocking`: `hotdata::blocking::Client`.
 //! - `schemars`: `schemars::JsonSchema` on every model.
+//! - `chrono`: [`Timestamp`] to and from `chrono::DateTime` (`From`, `TryFrom`).
 //!
 //! A build with neither TLS feature can still reach `http://` loopback
 //! servers (such as `hotdata-local`); it refuses an `https://` base URL when
@@ -258,7 +279,7 @@ pub use flows::results::{DEFAULT_RESULT_WAIT, Download, ResultPage, ResultReques
 pub use flows::runs::{JobHandle, QueryRunHandle, WaitOptions};
 pub use flows::upload::{ManagedTable, UploadOptions};
 pub use generated::{builder, outcomes, types};
-pub use hotdata_models::Nullable;
+pub use hotdata_models::{Nullable, Timestamp, TimestampError};
 pub use runtime::credentials::{ApiKey, BearerProvider, BearerToken, BoxError};
 pub use runtime::error::{
     ApiError, BODY_EXCERPT_LIMIT, DecodeError, Error, Failure, Guard, MAX_RETRY_AFTER, MovedToBackground,

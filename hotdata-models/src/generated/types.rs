@@ -563,7 +563,7 @@ pub struct CreateDatabaseResponse {
     pub default_schema: ::std::option::Option<::std::string::String>,
     ///Time after which the database is eligible for deletion; null if it does not expire.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub expires_at: ::std::option::Option<crate::Timestamp>,
     ///Origin of the database when it was made by forking another one; absent or null otherwise.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub forked_from: ::std::option::Option<ForkedFromInfo>,
@@ -597,7 +597,7 @@ impl CreateDatasetRequest {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatasetResponse {
     ///Time the dataset was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Unique identifier of the new dataset.
     pub id: ::std::string::String,
     ///Human-readable name of the dataset.
@@ -638,7 +638,7 @@ pub struct CreateEmbeddingProviderResponse {
     ///Provider-specific settings as stored, or `null` if none were given.
     pub config: ::serde_json::Value,
     ///Time the provider was registered.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Unique identifier of the new provider.
     pub id: ::std::string::String,
     ///Name of the provider.
@@ -747,7 +747,7 @@ impl CreateSecretRequest {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSecretResponse {
     ///Time the secret was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///ID of the secret, usable as `secret_id` when creating a connection.
     pub id: ::std::string::String,
     ///Name of the secret.
@@ -831,7 +831,7 @@ pub struct DatabaseBatchResponse {
     pub created_count: i64,
     ///When the batch's databases expire; null if they do not.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub expires_at: ::std::option::Option<crate::Timestamp>,
     ///ID of the background job filling the batch, for `GET /v1/jobs/{id}`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub job_id: ::std::option::Option<::std::string::String>,
@@ -848,7 +848,7 @@ pub struct DatabaseContextEntry {
     ///Key that identifies the entry within the database.
     pub name: ::std::string::String,
     ///Time the entry was last written.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///Number of databases matching the count's filters.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -904,7 +904,7 @@ pub struct DatabaseDetailResponse {
     pub attachments: ::std::vec::Vec<DatabaseAttachmentInfo>,
     ///Time the database was created. Always present from the live service; seed-era servers omit it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub created_at: ::std::option::Option<crate::Timestamp>,
     ///Name the default catalog answers to inside the database's query scope. Always present from the live service; seed-era servers omit it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub default_catalog: ::std::option::Option<::std::string::String>,
@@ -915,7 +915,7 @@ pub struct DatabaseDetailResponse {
     pub default_schema: ::std::option::Option<::std::string::String>,
     ///Time after which the database is eligible for deletion; null if it does not expire.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub expires_at: ::std::option::Option<crate::Timestamp>,
     ///Origin of the database when it was made by forking another one; absent or null otherwise. `GET /v1/databases/{database_id}/lineage` gives the full fork history.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub forked_from: ::std::option::Option<ForkedFromInfo>,
@@ -948,7 +948,7 @@ pub struct DatabaseLineageResponse {
 pub struct DatabaseSummary {
     ///Time the database was created. Always present from the live service; seed-era servers omit it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub created_at: ::std::option::Option<crate::Timestamp>,
     ///Name the default catalog answers to inside the database's query scope. Always present from the live service; seed-era servers omit it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub default_catalog: ::std::option::Option<::std::string::String>,
@@ -957,7 +957,7 @@ pub struct DatabaseSummary {
     pub default_schema: ::std::option::Option<::std::string::String>,
     ///Time after which the database is eligible for deletion; null if it does not expire.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub expires_at: ::std::option::Option<crate::Timestamp>,
     ///Which database this one was forked from; absent or null for a database that is not a fork.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub forked_from: ::std::option::Option<ForkedFromInfo>,
@@ -1008,7 +1008,7 @@ impl ::std::convert::From<InlineDatasetSource> for DatasetSource {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatasetSummary {
     ///Time the dataset was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Unique identifier of the dataset.
     pub id: ::std::string::String,
     ///Human-readable name of the dataset.
@@ -1023,14 +1023,14 @@ pub struct DatasetSummary {
     ///Name under which the dataset's table can be queried.
     pub table_name: ::std::string::String,
     ///Time the dataset was last modified.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///One entry in a dataset's version history.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatasetVersionSummary {
     ///Time this version was produced.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Unique identifier of this version.
     pub id: ::std::string::String,
     ///Kind of source the version's data was loaded from.
@@ -1063,7 +1063,7 @@ pub struct EmbeddingProviderResponse {
     ///Provider-specific settings, or `null` if none are set.
     pub config: ::serde_json::Value,
     ///Time the provider was registered.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Whether credentials are attached to the provider; the secret itself is never returned.
     pub has_secret: bool,
     ///Unique identifier of the provider.
@@ -1074,7 +1074,7 @@ pub struct EmbeddingProviderResponse {
     ///Origin of the provider, `system` when defined in server configuration or `user` when created through the API.
     pub source: ::std::string::String,
     ///Time the provider was last modified.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///Optional payload for running a saved query.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -1124,7 +1124,7 @@ pub struct FinalizeUploadResponse {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content_type: ::std::option::Option<::std::string::String>,
     ///Time the upload was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Size of the stored file in bytes, as checked by the service.
     pub size_bytes: u64,
     ///State of the upload after finalizing, for example `ready`. Not a closed set; treat unknown values as opaque.
@@ -1162,7 +1162,7 @@ pub struct ForkedFromInfo {
     pub description: ::std::option::Option<::std::string::String>,
     ///Time the fork was taken.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub forked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub forked_at: ::std::option::Option<crate::Timestamp>,
     ///Label the source had when the fork was taken, kept so a deleted source stays recognisable.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -1198,7 +1198,7 @@ pub struct GetDatasetResponse {
     ///Column definitions of the dataset's table.
     pub columns: ::std::vec::Vec<ColumnInfo>,
     ///Time the dataset was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Unique identifier of the dataset.
     pub id: ::std::string::String,
     ///Human-readable name of the dataset.
@@ -1215,7 +1215,7 @@ pub struct GetDatasetResponse {
     ///Name under which the dataset's table can be queried.
     pub table_name: ::std::string::String,
     ///Time the dataset was last modified.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///JSON body for a stored result: its status and, when ready, the data. The 202 (still being written) and 409 (failed) answers use the same shape with only `status`, `result_id` and, for a failure, `error_message`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1248,11 +1248,11 @@ pub struct GetResultResponse {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetSecretResponse {
     ///Time the secret was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Name of the secret.
     pub name: ::std::string::String,
     ///Time the secret value was last changed.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///Wrapper holding a single workspace context entry.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1273,7 +1273,7 @@ pub struct IndexEntryResponse {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub connection_id: ::std::option::Option<::std::string::String>,
     ///Time the index was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Name of the index.
     pub index_name: ::std::string::String,
     pub index_type: crate::types::IndexType,
@@ -1295,7 +1295,7 @@ pub struct IndexEntryResponse {
     ///Name of the indexed table.
     pub table_name: ::std::string::String,
     ///Time the index was last modified.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
     ///Storage precision of a vector index (always sent for `ivf`, for `hnsw` only when set explicitly).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub vector_precision: ::std::option::Option<crate::types::VectorPrecision>,
@@ -1310,7 +1310,7 @@ pub struct IndexInfoResponse {
     ///Columns covered by the index; for an embedding-backed vector index, the generated embedding column.
     pub columns: ::std::vec::Vec<::std::string::String>,
     ///Time the index was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Name of the index.
     pub index_name: ::std::string::String,
     pub index_type: crate::types::IndexType,
@@ -1328,7 +1328,7 @@ pub struct IndexInfoResponse {
     pub source_column: ::std::option::Option<::std::string::String>,
     pub status: crate::types::IndexStatus,
     ///Time the index was last modified.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
     ///Precision at which the vector index stores vectors. Always sent for `ivf`; for `hnsw` only when set explicitly (absent means the column's own precision). Absent for other indexes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub vector_precision: ::std::option::Option<crate::types::VectorPrecision>,
@@ -1484,9 +1484,9 @@ pub struct JobStatusResponse {
     pub attempts: i64,
     ///When the job finished; null while it is pending or running.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub completed_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub completed_at: ::std::option::Option<crate::Timestamp>,
     ///When the job was submitted.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Error or warning text, present when the job ended as `failed` or `partially_succeeded`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub error_message: ::std::option::Option<::std::string::String>,
@@ -1511,7 +1511,7 @@ pub struct LineageAncestorInfo {
     pub exists: bool,
     ///Time the next database down the chain was forked from this one.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub forked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub forked_at: ::std::option::Option<crate::Timestamp>,
     ///The ancestor's current label, or the label recorded at fork time once it is deleted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -1532,7 +1532,7 @@ pub struct LineageForkInfo {
     pub exists: bool,
     ///Time the fork was taken.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub forked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub forked_at: ::std::option::Option<crate::Timestamp>,
     ///Label of the fork; absent once the fork has been deleted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -2065,9 +2065,9 @@ pub struct QueryRunInfo {
     pub bytes_scanned: ::std::option::Option<u64>,
     ///When the run finished; null while it is still in progress.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub completed_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub completed_at: ::std::option::Option<crate::Timestamp>,
     ///When the run began.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Failure details; null unless the run failed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub error_message: ::std::option::Option<::std::string::String>,
@@ -2116,7 +2116,7 @@ pub struct QueryRunInfo {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct RefreshDatasetResponse {
     ///When the new version was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Identifier of the refreshed dataset.
     pub id: ::std::string::String,
     ///State of the new dataset version.
@@ -2209,7 +2209,7 @@ pub struct RefreshWarning {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ResultInfo {
     ///When the result was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Why persistence failed; null unless the status is `failed`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub error_message: ::std::option::Option<::std::string::String>,
@@ -2222,7 +2222,7 @@ pub struct ResultInfo {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct Sandbox {
     ///Time the sandbox was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Notes for the sandbox, in Markdown.
     pub markdown: ::std::string::String,
     ///Readable name of the sandbox.
@@ -2230,7 +2230,7 @@ pub struct Sandbox {
     ///Public ID of the sandbox; send it as `X-Session-Id` to scope requests to it.
     pub public_id: ::std::string::String,
     ///Time the sandbox was last modified.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///Envelope wrapping a single sandbox.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -2318,7 +2318,7 @@ pub struct SavedQueryDetail {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category: ::std::option::Option<crate::types::QueryCategory>,
     ///When the saved query was first created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Free-text explanation of the saved query.
     pub description: ::std::string::String,
     ///Whether the latest SQL uses aggregate functions; null if analysis could not tell.
@@ -2358,14 +2358,14 @@ pub struct SavedQueryDetail {
     ///Labels attached to the saved query.
     pub tags: ::std::vec::Vec<::std::string::String>,
     ///When the saved query was last changed.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///Condensed view of a saved query used in listings.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SavedQuerySummary {
     ///When the saved query was first created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Free-text explanation of the saved query.
     pub description: ::std::string::String,
     ///Identifier of this saved query.
@@ -2377,7 +2377,7 @@ pub struct SavedQuerySummary {
     ///Labels attached to the saved query.
     pub tags: ::std::vec::Vec<::std::string::String>,
     ///When the saved query was last changed.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///One stored revision of a saved query with its classification.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -2387,7 +2387,7 @@ pub struct SavedQueryVersionInfo {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category: ::std::option::Option<crate::types::QueryCategory>,
     ///When this version was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Whether this version's SQL uses aggregate functions; null if analysis could not tell.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub has_aggregation: ::std::option::Option<bool>,
@@ -2442,11 +2442,11 @@ pub struct SchemaRefreshResult {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SecretMetadataResponse {
     ///Time the secret was created.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Name of the secret.
     pub name: ::std::string::String,
     ///Time the secret value was last changed.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///Dataset source that runs a SQL statement and saves it as a new saved query.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -2802,7 +2802,7 @@ pub struct UpdateDatasetResponse {
     ///Name under which the dataset's table can be queried.
     pub table_name: ::std::string::String,
     ///Time the dataset was last modified.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///Changes to apply to an embedding provider; absent fields are left unchanged.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default)]
@@ -2835,7 +2835,7 @@ pub struct UpdateEmbeddingProviderResponse {
     ///Name of the provider after the update.
     pub name: ::std::string::String,
     ///Time the provider was modified.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///New constant-per-key declaration for a managed table.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -2913,7 +2913,7 @@ pub struct UpdateSecretResponse {
     ///Name of the updated secret.
     pub name: ::std::string::String,
     ///Time the new value was stored.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///Dataset source that reads a file previously sent to the uploads endpoint.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -2998,7 +2998,7 @@ pub struct UploadInfo {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content_type: ::std::option::Option<::std::string::String>,
     ///Time the file was uploaded.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Unique identifier of the upload.
     pub id: ::std::string::String,
     ///File size in bytes.
@@ -3013,7 +3013,7 @@ pub struct UploadResponse {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content_type: ::std::option::Option<::std::string::String>,
     ///Time the file was uploaded.
-    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub created_at: crate::Timestamp,
     ///Unique identifier of the upload, to be referenced as `upload_id` when creating a dataset.
     pub id: ::std::string::String,
     ///File size in bytes.
@@ -3168,7 +3168,7 @@ pub struct WorkspaceContextEntry {
     ///Key that identifies the entry within the workspace.
     pub name: ::std::string::String,
     ///Time the entry was last written.
-    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub updated_at: crate::Timestamp,
 }
 ///Details of a single workspace.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -3217,14 +3217,12 @@ pub struct WorkspaceUsageResponse {
     ///Number of query runs, succeeded or failed, since `since`.
     pub query_count: u64,
     ///Start of the period these totals cover, echoed back so it can be checked.
-    pub since: ::chrono::DateTime<::chrono::offset::Utc>,
+    pub since: crate::Timestamp,
     ///Bytes the workspace stores right now: managed database data plus uploads not yet consumed, connection caches and search index files.
     pub storage_bytes: u64,
     ///When `storage_bytes` was measured, which is when this response was produced.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub storage_captured_at: ::std::option::Option<
-        ::chrono::DateTime<::chrono::offset::Utc>,
-    >,
+    pub storage_captured_at: ::std::option::Option<crate::Timestamp>,
 }
 ///Builders of the models a request body can hold: each setter takes anything convertible into its field and records a conversion failure, which `try_into()` (or the operation's `send()`) reports. Response-only models have none; build them with a struct literal or serde.
 pub mod builder {

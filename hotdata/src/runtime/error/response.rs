@@ -119,8 +119,7 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     {
         Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER.as_secs_f64()))
     } else {
-        let when = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
-        let when = SystemTime::from(when.with_timezone(&chrono::Utc));
+        let when = httpdate::parse_http_date(raw).ok()?;
         when.duration_since(now).unwrap_or(Duration::ZERO)
     };
     Some(wait.min(MAX_RETRY_AFTER))
@@ -179,6 +178,11 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
         let h = headers(&[("retry-after", "soon")]);
         assert_eq!(retry_after(&h, now), None);
+        // The two obsolete forms HTTP still asks recipients to read (RFC 9110, section 5.6.7).
+        let h = headers(&[("retry-after", "Tuesday, 14-Nov-23 22:13:50 GMT")]);
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
+        let h = headers(&[("retry-after", "Tue Nov 14 22:13:50 2023")]);
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
         for huge in ["18446744073709551615", "1e300", "Fri, 31 Dec 9999 23:59:59 GMT"] {
             let h = headers(&[("retry-after", huge)]);
             assert_eq!(retry_after(&h, now), Some(MAX_RETRY_AFTER), "{huge}");
