@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
+use hotdata_models::Timestamp;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use super::*;
@@ -119,10 +120,52 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     {
         Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER.as_secs_f64()))
     } else {
-        let when = httpdate::parse_http_date(raw).ok()?;
+        let when = http_date(raw, now)?;
         when.duration_since(now).unwrap_or(Duration::ZERO)
     };
     Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// An HTTP date (RFC 9110, section 5.6.7) in any of the three forms a
+/// recipient must read: `Sun, 06 Nov 1994 08:49:37 GMT`, the obsolete
+/// `Sunday, 06-Nov-94 08:49:37 GMT` and `Sun Nov  6 08:49:37 1994`. The
+/// parts are rewritten as RFC 3339 text for [`Timestamp`], which checks the
+/// ranges (the weekday is not checked). A two-digit year is the latest one
+/// with those digits that is not more than 50 years after `now`.
+fn http_date(raw: &str, now: SystemTime) -> Option<SystemTime> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let digits = |s: &str, lengths: std::ops::RangeInclusive<usize>| -> Option<u32> {
+        (lengths.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+    };
+    let words: Vec<&str> = raw.split_ascii_whitespace().collect();
+    let (day, month, year, time) = match words.as_slice() {
+        [_, day, month, year, time, "GMT"] => (*day, *month, digits(year, 4..=4)?, *time),
+        [_, date, time, "GMT"] => {
+            let mut parts = date.split('-');
+            let (day, month, short) = (parts.next()?, parts.next()?, digits(parts.next()?, 2..=2)?);
+            if parts.next().is_some() {
+                return None;
+            }
+            let this_year: u32 = Timestamp::try_from(now).ok()?.to_string().get(..4)?.parse().ok()?;
+            let mut year = this_year - this_year % 100 + short;
+            if year > this_year + 50 {
+                year -= 100;
+            }
+            (day, month, year, *time)
+        }
+        [_, month, day, time, year] => (*day, *month, digits(year, 4..=4)?, *time),
+        _ => return None,
+    };
+    let day = digits(day, 1..=2)?;
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    if time.len() != 8 {
+        return None;
+    }
+    Timestamp::parse(&format!("{year:04}-{month:02}-{day:02}T{time}Z"))
+        .ok()?
+        .to_system_time()
 }
 
 /// The longest `Retry-After` taken from a server: one day.
@@ -183,6 +226,35 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
         let h = headers(&[("retry-after", "Tue Nov 14 22:13:50 2023")]);
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
+        let h = headers(&[("retry-after", "Tue Nov  4 22:13:50 2023")]);
+        assert_eq!(
+            retry_after(&h, now),
+            Some(Duration::ZERO),
+            "a one-digit day, space-padded"
+        );
+        // A two-digit year more than 50 years ahead is a year of the past century.
+        let h = headers(&[("retry-after", "Friday, 14-Nov-80 22:13:50 GMT")]);
+        assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
+        // One 50 years ahead or less is of this century: 2070, so the cap.
+        let h = headers(&[("retry-after", "Friday, 14-Nov-70 22:13:50 GMT")]);
+        assert_eq!(retry_after(&h, now), Some(MAX_RETRY_AFTER));
+        for bad in [
+            "Tue, 31 Nov 2023 22:13:50 GMT",
+            "Tue, 14 Nov 2023 24:00:00 GMT",
+            "Tue, 14 Nov 2023 22:13:50 CET",
+            "Tue, 14 Nov 2023 22:13:50.5 GMT",
+            "Tue, 14 Nov 23 22:13:50 GMT",
+            "Tue, 14 Nov +023 22:13:50 GMT",
+            "Tue, 14 nov 2023 22:13:50 GMT",
+            "Tue, 14-Nov-2023 22:13:50 GMT",
+            "Tue, 14-Nov-23-1 22:13:50 GMT",
+            "Tue Nov 14 22:13:50",
+            "Tue, 14 Nov 2023 22:13:50 GMT extra",
+            "Tue, 145 Nov 2023 22:13:50 GMT",
+        ] {
+            let h = headers(&[("retry-after", bad)]);
+            assert_eq!(retry_after(&h, now), None, "{bad}");
+        }
         for huge in ["18446744073709551615", "1e300", "Fri, 31 Dec 9999 23:59:59 GMT"] {
             let h = headers(&[("retry-after", huge)]);
             assert_eq!(retry_after(&h, now), Some(MAX_RETRY_AFTER), "{huge}");
