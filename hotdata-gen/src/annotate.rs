@@ -21,7 +21,7 @@
 //!   else.
 //! - **instants**: progenitor writes a `format: date-time` string as
 //!   `chrono::DateTime<chrono::offset::Utc>`; it becomes `<runtime>::Timestamp`
-//!   (the RFC 3339 text as received, with the instant it names), so the
+//!   (the instant, with the UTC offset its text was written in), so the
 //!   models need no date library. Any other `chrono` path is refused.
 //!
 //! Deprecations and secrets are read from the document as written (lowering

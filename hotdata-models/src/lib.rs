@@ -8,7 +8,7 @@
 //!   it by hand). Models a request can send have a builder in [`types::builder`].
 //! - [`Cell`] and [`Value`]: a row cell kept as its exact JSON text, and the borrowed view of one.
 //! - [`Nullable`]: a request field that can be left out, sent as `null`, or sent with a value.
-//! - [`Timestamp`]: every `date-time` field, RFC 3339 text kept as received with the instant it names.
+//! - [`Timestamp`]: every `date-time` field, the instant with the UTC offset its RFC 3339 text was written in.
 //!
 //! ```
 //! use hotdata_models::{Cell, types::QueryRunStatus};

@@ -1,4 +1,4 @@
-//! [`Timestamp`]: an instant as the API writes it (RFC 3339), kept as received.
+//! [`Timestamp`]: an instant as the API writes it (RFC 3339), with the UTC offset it was written in.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -116,10 +116,7 @@ impl Timestamp {
     /// # Ok::<(), hotdata_models::TimestampError>(())
     /// ```
     pub fn now() -> Timestamp {
-        let (seconds, nanos) = match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(after) => (i64::try_from(after.as_secs()).unwrap_or(i64::MAX), after.subsec_nanos()),
-            Err(before) => before_epoch(before.duration()),
-        };
+        let (seconds, nanos) = unix_parts(SystemTime::now());
         if seconds > MAX_SECONDS {
             return Timestamp {
                 seconds: MAX_SECONDS,
@@ -174,12 +171,19 @@ impl Timestamp {
     }
 }
 
-/// `(seconds, nanos)` for a duration before the epoch, with the fraction counted forward.
-fn before_epoch(before: Duration) -> (i64, u32) {
-    let whole = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
-    match before.subsec_nanos() {
-        0 => (whole.saturating_neg(), 0),
-        n => (whole.saturating_neg().saturating_sub(1), 1_000_000_000 - n),
+/// `(seconds, nanos)` since the epoch of a system time, the seconds negative before it and the fraction
+/// always counted forward; seconds saturate at the ends of `i64`.
+fn unix_parts(time: SystemTime) -> (i64, u32) {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => (i64::try_from(after.as_secs()).unwrap_or(i64::MAX), after.subsec_nanos()),
+        Err(before) => {
+            let before = before.duration();
+            let whole = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+            match before.subsec_nanos() {
+                0 => (whole.saturating_neg(), 0),
+                n => (whole.saturating_neg().saturating_sub(1), 1_000_000_000 - n),
+            }
+        }
     }
 }
 
@@ -188,10 +192,7 @@ impl TryFrom<SystemTime> for Timestamp {
 
     /// The instant in UTC; refused outside years 0000 to 9999.
     fn try_from(time: SystemTime) -> Result<Timestamp, TimestampError> {
-        let (seconds, nanos) = match time.duration_since(UNIX_EPOCH) {
-            Ok(after) => (i64::try_from(after.as_secs()).unwrap_or(i64::MAX), after.subsec_nanos()),
-            Err(before) => before_epoch(before.duration()),
-        };
+        let (seconds, nanos) = unix_parts(time);
         Timestamp::from_unix(seconds, nanos).ok_or(TimestampError::new("outside years 0000 to 9999"))
     }
 }
