@@ -55,6 +55,9 @@ pub struct Client {
     pub(crate) allow_unscoped: bool,
     pub(crate) limits: ResultLimits,
     pub(crate) streamed: StreamedFormat,
+    /// Sends the `PUT`s of presigned uploads when set
+    /// ([`ClientBuilder::storage_http_client`]); the API's client otherwise.
+    pub(crate) storage_http: Option<reqwest::Client>,
 }
 
 impl Client {
@@ -123,6 +126,7 @@ impl Client {
             allow_unscoped: self.allow_unscoped,
             limits: self.limits,
             streamed: self.streamed,
+            storage_http: self.storage_http.clone(),
         }
     }
 
@@ -255,6 +259,10 @@ impl fmt::Debug for Client {
             .field("allow_unscoped", &self.allow_unscoped)
             .field("limits", &self.limits)
             .field("retry", &self.retry_policy())
+            .field(
+                "storage_http",
+                &self.storage_http.as_ref().map(|_| "<own reqwest::Client>"),
+            )
             .field("api_key", &"<redacted>")
             .finish()
     }

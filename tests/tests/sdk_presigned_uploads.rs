@@ -113,6 +113,61 @@ async fn a_file_goes_up_in_one_put_then_loads_and_queries() {
     sdk.finish();
 }
 
+/// reqwest adds a client's default headers to every request it sends. An injected API client that keeps a
+/// credential there would hand it to storage (which refuses a request carrying `Authorization`), unless storage
+/// is given a client of its own.
+#[tokio::test]
+async fn storage_gets_its_own_client_when_the_api_client_has_default_headers() {
+    let sdk = Sdk::start().await;
+    let mut defaults = reqwest::header::HeaderMap::new();
+    let mut bearer = reqwest::header::HeaderValue::try_from(format!("Bearer {}", sdk.server.api_key())).unwrap();
+    bearer.set_sensitive(true);
+    defaults.insert(reqwest::header::AUTHORIZATION, bearer);
+    let api_http = || {
+        reqwest::Client::builder()
+            .default_headers(defaults.clone())
+            .build()
+            .unwrap()
+    };
+    let bytes = hotdata_local::fixtures::orders_parquet();
+
+    // Through the API's client, the default `Authorization` reaches storage and the part is refused.
+    let shared = sdk::builder(&sdk.server).http_client(api_http()).build().unwrap();
+    let err = shared
+        .upload(
+            std::io::Cursor::new(bytes.clone()),
+            UploadOptions::new().size(bytes.len() as u64),
+        )
+        .await
+        .expect_err("storage refuses a request with Authorization");
+    assert!(
+        matches!(&err, Error::Api(api) if api.status == 400 && api.operation == hotdata::upload::STORAGE_PUT),
+        "{err:?}"
+    );
+    assert_eq!(
+        sdk.server.hits("finalize_upload_handler"),
+        0,
+        "a refused part is never finalized"
+    );
+
+    // With a storage client of its own, the same upload goes up bare and finalizes.
+    let separate = sdk::builder(&sdk.server)
+        .http_client(api_http())
+        .storage_http_client(reqwest::Client::new())
+        .build()
+        .unwrap();
+    let upload = separate
+        .upload(
+            std::io::Cursor::new(bytes.clone()),
+            UploadOptions::new().size(bytes.len() as u64),
+        )
+        .await
+        .expect("upload");
+    assert_eq!(upload.size_bytes, bytes.len() as u64);
+    assert_eq!(sdk.server.hits("finalize_upload_handler"), 1);
+    sdk.finish();
+}
+
 #[tokio::test]
 async fn a_multipart_file_with_a_checksum_reports_progress_and_loads() {
     let sdk = Sdk::with(small_parts(Duration::from_secs(60))).await;

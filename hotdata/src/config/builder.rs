@@ -51,6 +51,7 @@ pub struct ClientBuilder {
     user_agent_suffix: Option<String>,
     retry: Option<RetryPolicy>,
     http: Option<reqwest::Client>,
+    storage_http: Option<reqwest::Client>,
     allow_insecure_http: bool,
     env: Option<EnvSource>,
     profile: Option<String>,
@@ -73,6 +74,10 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("retry", &self.retry)
             .field("http", &self.http.as_ref().map(|_| "<injected reqwest::Client>"))
+            .field(
+                "storage_http",
+                &self.storage_http.as_ref().map(|_| "<injected reqwest::Client>"),
+            )
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("from_env", &self.env.is_some())
             .field("profile", &self.profile)
@@ -283,6 +288,13 @@ impl ClientBuilder {
     /// redirect to another host. [`timeout`](Self::timeout) still applies,
     /// per request.
     ///
+    /// The client also sends the `PUT`s of presigned uploads to object
+    /// storage, unless [`storage_http_client`](Self::storage_http_client)
+    /// gives storage a client of its own. The SDK adds none of its headers to
+    /// those, but reqwest adds the client's own default headers to every
+    /// request it sends: a client built with `default_headers` holding a
+    /// credential would hand it to storage, so give storage another client.
+    ///
     /// ```
     /// let http = reqwest::Client::builder().pool_max_idle_per_host(4).build().expect("client");
     /// let client = hotdata::Client::builder().api_key("hd_live_123").http_client(http).build().expect("ok");
@@ -290,6 +302,40 @@ impl ClientBuilder {
     /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// Sends the `PUT`s of presigned uploads, which go to object storage
+    /// rather than to the API, with this client. Without it they go through
+    /// the API's client: the one given to [`http_client`](Self::http_client),
+    /// or else the one the builder makes.
+    ///
+    /// Give storage its own client when the API's client carries default
+    /// headers that must stay with the API (reqwest adds them to every
+    /// request, storage ones included), or when storage is reached through
+    /// another proxy or with other TLS roots. The SDK sends these requests
+    /// as the upload session asks, with no bearer and no workspace header,
+    /// and never changes the client's settings.
+    ///
+    /// ```
+    /// use reqwest::header::{HeaderMap, HeaderValue};
+    ///
+    /// // A gateway in front of the API wants its own header on every request...
+    /// let mut gateway = HeaderMap::new();
+    /// gateway.insert("x-gateway-key", HeaderValue::from_static("gw-secret"));
+    /// let api_http = reqwest::Client::builder().default_headers(gateway).build().expect("client");
+    /// // ...which must not reach object storage.
+    /// let storage_http = reqwest::Client::new();
+    /// let client = hotdata::Client::builder()
+    ///     .api_key("hd_live_123")
+    ///     .http_client(api_http)
+    ///     .storage_http_client(storage_http)
+    ///     .build()
+    ///     .expect("ok");
+    /// # drop(client);
+    /// ```
+    pub fn storage_http_client(mut self, client: reqwest::Client) -> Self {
+        self.storage_http = Some(client);
         self
     }
 
@@ -481,6 +527,7 @@ impl ClientBuilder {
             allow_unscoped: self.allow_unscoped,
             limits: self.limits.unwrap_or_default(),
             streamed: self.streamed.unwrap_or_default(),
+            storage_http: self.storage_http,
         })
     }
 }

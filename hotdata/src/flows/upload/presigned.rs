@@ -3,9 +3,10 @@
 //!
 //! Everything runs inside the caller's future (parts in flight are polled by
 //! a bounded `try_buffer_unordered`, never spawned), so dropping the future
-//! stops every transfer. Storage requests are built on the shared HTTP
-//! client without `Transport::prepare`, so they carry none of the SDK's
-//! headers (no bearer, no workspace, no user agent).
+//! stops every transfer. Storage requests are built without
+//! `Transport::prepare`, so they carry none of the SDK's headers (no bearer,
+//! no workspace, no user agent). They go through the client given to
+//! `ClientBuilder::storage_http_client`, or else the API's own client.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -402,7 +403,10 @@ async fn put_part(client: &Client, session: &Session, part: u64, body: Bytes) ->
     let policy = client.retry_policy();
     let started = Instant::now();
     let (mut attempt, mut remints) = (0u32, 0u32);
-    let http = progenitor_client::ClientInfo::client(client.api());
+    let http = client
+        .storage_http
+        .as_ref()
+        .unwrap_or_else(|| progenitor_client::ClientInfo::client(client.api()));
     loop {
         let url = match session.url(part) {
             Some(url) => url,
