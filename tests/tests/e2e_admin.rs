@@ -43,8 +43,29 @@ async fn workspaces_are_listed_created_isolated_and_deleted() {
     let other = builder(&sdk.server).workspace_id(&other_id).build().unwrap();
     assert!(other.list_secrets().send().await.unwrap().secrets.is_empty());
 
+    // The other workspace writes files: an upload and a stored query result.
+    let csv = b"a,b\n1,2\n".to_vec();
+    let size = csv.len() as u64;
+    other
+        .upload(std::io::Cursor::new(csv), hotdata::UploadOptions::new().size(size))
+        .await
+        .unwrap();
+    let rows = other.query("SELECT 1 AS one").await.unwrap();
+    assert_eq!(rows.len(), 1);
+    // So does this one, whose files must outlive the other's deletion.
+    sdk.client.query("SELECT 2 AS two").await.unwrap();
+    let dirs = ["uploads", "results"].map(|kind| sdk.server.data_dir().join(kind).join(&other_id));
+    for dir in &dirs {
+        assert!(dir.is_dir(), "{} was written", dir.display());
+    }
+
     sdk.client.delete_workspace().public_id(&other_id).send().await.unwrap();
     assert_eq!(sdk.client.list_workspaces().send().await.unwrap().workspaces.len(), 1);
+    for dir in &dirs {
+        assert!(!dir.exists(), "{} is removed with its workspace", dir.display());
+    }
+    let kept = sdk.server.data_dir().join("results").join(sdk.server.workspace_id());
+    assert!(kept.is_dir(), "the remaining workspace keeps its results");
     sdk.finish();
 }
 

@@ -147,7 +147,7 @@ pub(crate) async fn dispatch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
 
         "create_workspace" => workspaces::create(app, ctx),
         "list_workspaces" => workspaces::list(app, ctx),
-        "delete_workspace" => workspaces::delete(app, ctx),
+        "delete_workspace" => workspaces::delete(app, ctx).await,
 
         other => Err(ApiError::new(
             501,

@@ -60,10 +60,18 @@ pub(crate) fn create(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     ))
 }
 
-/// `DELETE /v1/workspaces/{public_id}`.
-pub(crate) fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+/// The data directories that hold a workspace's files, each as `<kind>/<workspace id>/`.
+const WORKSPACE_DIRS: [&str; 4] = ["datasets", "results", "tables", "uploads"];
+
+/// `DELETE /v1/workspaces/{public_id}`: forgets the workspace, then removes its files (datasets, stored results,
+/// managed tables, uploads) so a deleted workspace leaves nothing on disk.
+pub(crate) async fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.p("public_id").to_string();
     app.with_store(|s| s.workspaces.remove(&id))
         .ok_or_else(|| ApiError::not_found(format!("workspace `{id}` not found")))?;
+    for kind in WORKSPACE_DIRS {
+        // A workspace that never wrote a kind of file has no directory for it.
+        let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("{kind}/{id}"))).await;
+    }
     Ok(Reply::no_content())
 }
