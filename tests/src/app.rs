@@ -105,14 +105,22 @@ impl App {
     /// Removes a table generation directory that a load has replaced in the store: at once when no query reads
     /// it, otherwise when the last query pinning it finishes. Queries that started before the load keep reading
     /// the generation they planned with instead of failing on vanished files.
-    pub(crate) fn retire_dir(&self, dir: PathBuf) {
+    ///
+    /// An immediate removal is awaited (on a blocking thread, through `tokio::fs`), so the load that retired the
+    /// directory answers only once it is gone.
+    pub(crate) async fn retire_dir(&self, dir: PathBuf) {
         let dir = normal(&dir);
-        let mut r = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-        if r.counts.contains_key(&dir) {
-            r.retired.insert(dir);
-        } else {
-            drop(r);
-            let _ = std::fs::remove_dir_all(dir);
+        let remove_now = {
+            let mut r = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+            if r.counts.contains_key(&dir) {
+                r.retired.insert(dir.clone());
+                false
+            } else {
+                true
+            }
+        };
+        if remove_now {
+            let _ = tokio::fs::remove_dir_all(dir).await;
         }
     }
 
@@ -230,7 +238,23 @@ impl Drop for ReadPins {
         }
         // The store no longer names a retired directory, so no new query can pin it again.
         for p in gone {
-            let _ = std::fs::remove_dir_all(p);
+            remove_tree(p);
+        }
+    }
+}
+
+/// Removes a retired directory tree when the last query reading it ends. A table generation can hold many files,
+/// so inside a runtime the unlinks run on a blocking thread and the query's end does not wait for them; outside
+/// one they run at once. A directory left by a failure is garbage that nothing names, not an error.
+fn remove_tree(dir: PathBuf) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn_blocking(move || {
+                let _ = std::fs::remove_dir_all(dir);
+            });
+        }
+        Err(_) => {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

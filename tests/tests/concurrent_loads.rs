@@ -122,15 +122,27 @@ async fn queries_never_fail_while_keyed_loads_replace_the_table() {
         &failures[..failures.len().min(5)]
     );
 
-    // Replaced generations were removed once their last reader finished: one directory is left per table.
+    // Replaced generations were removed once their last reader finished: one directory is left per table. The
+    // removal runs on a blocking thread, so it is given a moment to finish.
     let tables = local.server.data_dir().join("tables").join(local.server.workspace_id());
     for conn in std::fs::read_dir(&tables).unwrap() {
         let dir = conn.unwrap().path().join("public").join("accounts");
-        let generations: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(generations.len(), 1, "{}: {generations:?}", dir.display());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let generations: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            if generations.len() == 1 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: {generations:?}",
+                dir.display()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
     local.server.assert_conformant();
 }

@@ -683,7 +683,7 @@ async fn apply(app: &Arc<App>, t: &Target, mode: &str, incoming: &std::path::Pat
     })??;
     if new_generation != generation && generation > 0 {
         // Queries planned before the swap may still read the old generation: it goes when they are done.
-        app.retire_dir(app.dirs.abs(&format!("{base}/g{generation}")));
+        app.retire_dir(app.dirs.abs(&format!("{base}/g{generation}"))).await;
     }
     Ok(summary(rows, schema_text))
 }

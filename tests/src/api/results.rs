@@ -62,7 +62,8 @@ pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     }
     let file = app.dirs.abs(meta.file.as_deref().unwrap_or_default());
     let total = meta.row_count.unwrap_or(0);
-    let (columns, nullable) = read_schema(&file)?;
+    let stored = inspect(file.clone()).await?;
+    let (columns, nullable) = (stored.columns, stored.nullable);
     let start = offset.min(total);
     let end = limit.map(|l| start.saturating_add(l).min(total)).unwrap_or(total);
     let returned = end - start;
@@ -94,7 +95,7 @@ pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     // total (429). The estimate is the slice's rows times the stored file's average bytes per row.
     let mut permit = None;
     if format == Format::Json {
-        let file_bytes = std::fs::metadata(&file).map(|m| m.len()).map_err(|e| {
+        let file_bytes = stored.bytes.map_err(|e| {
             ApiError::new(
                 503,
                 "RESULT_SIZE_UNKNOWN",
@@ -160,13 +161,30 @@ pub(crate) async fn get(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     Ok(reply)
 }
 
-fn read_schema(file: &std::path::Path) -> Result<(Vec<String>, Vec<bool>), ApiError> {
-    let f = std::fs::File::open(file).map_err(|e| ApiError::internal(format!("cannot open the stored result: {e}")))?;
-    let reader = datafusion::arrow::ipc::reader::FileReader::try_new(std::io::BufReader::new(f), None)
-        .map_err(|e| ApiError::internal(format!("cannot read the stored result: {e}")))?;
-    let schema = reader.schema();
-    Ok((
-        schema.fields().iter().map(|f| f.name().clone()).collect(),
-        schema.fields().iter().map(|f| f.is_nullable()).collect(),
-    ))
+/// What a read needs to know of a stored result's file before it answers.
+struct Stored {
+    /// The file's size, which JSON reads estimate their bytes from.
+    bytes: std::io::Result<u64>,
+    columns: Vec<String>,
+    nullable: Vec<bool>,
+}
+
+/// Opens a stored result and reads its size and schema on a blocking thread, so a slow disk stalls neither the
+/// runtime's workers nor the requests they serve.
+async fn inspect(file: std::path::PathBuf) -> Result<Stored, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let f = std::fs::File::open(&file)
+            .map_err(|e| ApiError::internal(format!("cannot open the stored result: {e}")))?;
+        let bytes = f.metadata().map(|m| m.len());
+        let reader = datafusion::arrow::ipc::reader::FileReader::try_new(std::io::BufReader::new(f), None)
+            .map_err(|e| ApiError::internal(format!("cannot read the stored result: {e}")))?;
+        let fields = reader.schema().fields().clone();
+        Ok(Stored {
+            bytes,
+            columns: fields.iter().map(|f| f.name().clone()).collect(),
+            nullable: fields.iter().map(|f| f.is_nullable()).collect(),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("reading the stored result's schema stopped: {e}")))?
 }
