@@ -91,6 +91,36 @@ pub fn cents_text(cents: i128) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
+/// Upload limits small enough that a few hundred bytes make a multipart upload: one `PUT` up to 64 bytes, then
+/// parts of 100 bytes (at least 16), with part URLs valid for `url_ttl`.
+///
+/// ```
+/// let uploads = hotdata_local::fixtures::small_upload_parts(std::time::Duration::from_secs(60));
+/// assert_eq!(uploads.part_size, 100);
+/// ```
+pub fn small_upload_parts(url_ttl: std::time::Duration) -> crate::UploadSessions {
+    crate::UploadSessions {
+        single_put_max_bytes: 64,
+        min_part_size: 16,
+        part_size: 100,
+        url_ttl,
+        ..Default::default()
+    }
+}
+
+/// A CSV with an `id,name` header and `rows` numbered rows (`1,item number 0001`, ...).
+///
+/// ```
+/// assert_eq!(hotdata_local::fixtures::numbered_csv(1), b"id,name\n1,item number 0001\n");
+/// ```
+pub fn numbered_csv(rows: usize) -> Vec<u8> {
+    let mut s = String::from("id,name\n");
+    for i in 1..=rows {
+        s.push_str(&format!("{i},item number {i:04}\n"));
+    }
+    s.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

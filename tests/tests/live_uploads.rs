@@ -6,23 +6,18 @@ mod support;
 
 use std::time::Duration;
 
+use hotdata_local::fixtures::numbered_csv as csv;
 use hotdata_local::{Config, UploadSessions};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 use support::{Local, json_of, parquet_from_sql};
 
-/// Small limits so a few hundred bytes make a multipart upload.
+/// Small limits so a few hundred bytes make a multipart upload. These flows query connections and datasets
+/// without a database, as the seed era allows.
 fn small_parts(url_ttl: Duration) -> Config {
     Config {
-        uploads: UploadSessions {
-            single_put_max_bytes: 64,
-            min_part_size: 16,
-            part_size: 100,
-            url_ttl,
-            ..Default::default()
-        },
-        // These flows query connections and datasets without a database, as the seed era allows.
+        uploads: hotdata_local::fixtures::small_upload_parts(url_ttl),
         contract: hotdata_local::Contract::Seed2026_05,
         ..Default::default()
     }
@@ -30,15 +25,6 @@ fn small_parts(url_ttl: Duration) -> Config {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A CSV of `rows` data rows.
-fn csv(rows: usize) -> Vec<u8> {
-    let mut s = String::from("id,name\n");
-    for i in 1..=rows {
-        s.push_str(&format!("{i},item number {i:04}\n"));
-    }
-    s.into_bytes()
 }
 
 /// A bare storage `PUT`, as a client must send it: no bearer, no workspace header.

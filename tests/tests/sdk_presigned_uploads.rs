@@ -11,6 +11,7 @@ use std::time::Duration;
 use hotdata::prelude::*;
 use hotdata::types::{DataFormat, LoadMode};
 use hotdata::{Error, ManagedTable, UploadOptions};
+use hotdata_local::fixtures::numbered_csv as csv;
 use hotdata_local::{Config, UploadSessions};
 use sdk::{Sdk, table};
 use tokio::io::AsyncWriteExt as _;
@@ -20,24 +21,9 @@ use tokio::io::AsyncWriteExt as _;
 /// seed-era contract allows, so these servers run it (as `Sdk::start` does).
 fn small_parts(url_ttl: Duration) -> Config {
     Config {
-        uploads: UploadSessions {
-            single_put_max_bytes: 64,
-            min_part_size: 16,
-            part_size: 100,
-            url_ttl,
-            ..Default::default()
-        },
+        uploads: hotdata_local::fixtures::small_upload_parts(url_ttl),
         ..sdk::seed_config()
     }
-}
-
-/// A CSV of `rows` data rows.
-fn csv(rows: usize) -> Vec<u8> {
-    let mut s = String::from("id,name\n");
-    for i in 1..=rows {
-        s.push_str(&format!("{i},item number {i:04}\n"));
-    }
-    s.into_bytes()
 }
 
 /// Loads a CSV upload into `shop.public.<table>` and returns `count(*)` and `max(name)`.
