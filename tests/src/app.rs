@@ -92,10 +92,7 @@ impl App {
     /// the store (inside `read_ws`), so that no load can retire a path between the read and the pin.
     pub(crate) fn pin_reads(&self, paths: Vec<PathBuf>) -> ReadPins {
         let paths: Vec<PathBuf> = paths.iter().map(|p| normal(p)).collect();
-        let mut r = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-        for p in &paths {
-            *r.counts.entry(p.clone()).or_default() += 1;
-        }
+        self.readers.lock().unwrap_or_else(|e| e.into_inner()).pin(&paths);
         ReadPins {
             readers: self.readers.clone(),
             paths,
@@ -110,18 +107,26 @@ impl App {
     /// directory answers only once it is gone.
     pub(crate) async fn retire_dir(&self, dir: PathBuf) {
         let dir = normal(&dir);
-        let remove_now = {
-            let mut r = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-            if r.counts.contains_key(&dir) {
-                r.retired.insert(dir.clone());
-                false
-            } else {
-                true
-            }
-        };
+        let remove_now = self
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retire(dir.clone());
         if remove_now {
             let _ = tokio::fs::remove_dir_all(dir).await;
         }
+    }
+
+    /// Removes `rel` (a deleted table's, connection's, database's or workspace's directory) whole. Retired
+    /// directories under it are forgotten first: a table deleted and created again starts its generations over,
+    /// so a query still holding an old `g1` must not remove the new one when it ends.
+    pub(crate) async fn remove_data_dir(&self, rel: &str) {
+        let dir = normal(&self.dirs.abs(rel));
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget_under(&dir);
+        let _ = tokio::fs::remove_dir_all(dir).await;
     }
 
     /// What a query in `ws` sees (see [`engine::scope`]), with its files pinned until the scope is dropped. Call
@@ -214,28 +219,60 @@ pub(crate) struct ReadPins {
     paths: Vec<PathBuf>,
 }
 
-impl Drop for ReadPins {
-    fn drop(&mut self) {
+impl Readers {
+    /// Counts one more reader of each of `paths`.
+    fn pin(&mut self, paths: &[PathBuf]) {
+        for p in paths {
+            *self.counts.entry(p.clone()).or_default() += 1;
+        }
+    }
+
+    /// Counts one reader fewer of each of `paths`; returns the retired ones that lost their last reader, to be
+    /// removed.
+    fn release(&mut self, paths: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
         let mut gone = Vec::new();
-        {
-            let mut r = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-            for p in self.paths.drain(..) {
-                let last = match r.counts.get_mut(&p) {
-                    Some(n) if *n > 1 => {
-                        *n -= 1;
-                        false
-                    }
-                    Some(_) => true,
-                    None => false,
-                };
-                if last {
-                    r.counts.remove(&p);
-                    if r.retired.remove(&p) {
-                        gone.push(p);
-                    }
+        for p in paths {
+            let last = match self.counts.get_mut(&p) {
+                Some(n) if *n > 1 => {
+                    *n -= 1;
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            };
+            if last {
+                self.counts.remove(&p);
+                if self.retired.remove(&p) {
+                    gone.push(p);
                 }
             }
         }
+        gone
+    }
+
+    /// Retires `dir`: true when nothing reads it, so it can go at once; otherwise it goes with its last reader.
+    fn retire(&mut self, dir: PathBuf) -> bool {
+        if self.counts.contains_key(&dir) {
+            self.retired.insert(dir);
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Forgets the retired directories under `dir`, which is being removed whole.
+    fn forget_under(&mut self, dir: &std::path::Path) {
+        self.retired.retain(|p| !p.starts_with(dir));
+    }
+}
+
+impl Drop for ReadPins {
+    fn drop(&mut self) {
+        let gone = self
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .release(self.paths.drain(..));
         // The store no longer names a retired directory, so no new query can pin it again.
         for p in gone {
             remove_tree(p);
@@ -348,7 +385,40 @@ impl Ctx {
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::{IdGen, count_hit};
+    use std::path::PathBuf;
+
+    use super::{IdGen, Readers, count_hit};
+
+    #[test]
+    fn a_retired_directory_goes_with_its_last_reader() {
+        let g1 = PathBuf::from("/data/tables/ws/c/public/t/g1");
+        let mut r = Readers::default();
+        r.pin(std::slice::from_ref(&g1));
+        r.pin(std::slice::from_ref(&g1));
+        assert!(!r.retire(g1.clone()), "read, so kept");
+        assert!(r.release([g1.clone()]).is_empty(), "one reader left");
+        assert_eq!(r.release([g1.clone()]), vec![g1.clone()]);
+        assert!(r.retire(g1), "nobody reads it now");
+    }
+
+    #[test]
+    fn removing_a_tree_forgets_what_was_retired_under_it() {
+        // A query reads g1; a load replaces it (g1 retired); the table is deleted and created again, and its
+        // first load writes a new g1 at the same path. The old query's end must not remove the new g1.
+        let table = PathBuf::from("/data/tables/ws/c/public/t");
+        let g1 = table.join("g1");
+        let other = PathBuf::from("/data/tables/ws/c/public/u/g1");
+        let mut r = Readers::default();
+        r.pin(&[g1.clone(), other.clone()]);
+        assert!(!r.retire(g1.clone()));
+        assert!(!r.retire(other.clone()));
+        r.forget_under(&table);
+        assert_eq!(
+            r.release([g1, other.clone()]),
+            vec![other],
+            "only the other table's retired g1 goes"
+        );
+    }
 
     #[test]
     fn hit_counters_saturate_at_u64_max() {

@@ -147,7 +147,7 @@ pub(crate) async fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         w.connections.remove(&id)
     })?
     .ok_or_else(|| missing("connection", &id))?;
-    let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("tables/{}/{id}", ctx.ws))).await;
+    app.remove_data_dir(&format!("tables/{}/{id}", ctx.ws)).await;
     Ok(Reply::no_content())
 }
 
@@ -215,12 +215,12 @@ pub(crate) async fn delete_table(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         let c = managed_connection_mut(w, &conn_id)?;
         c.tables.remove(&key).ok_or_else(|| missing("table", &key))
     })??;
-    let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!(
+    app.remove_data_dir(&format!(
         "tables/{}/{conn_id}/{}/{}",
         ctx.ws,
         ctx.p("schema"),
         ctx.p("table")
-    )))
+    ))
     .await;
     Ok(Reply::no_content())
 }

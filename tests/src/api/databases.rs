@@ -372,7 +372,8 @@ pub(crate) async fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         w.connections.remove(&d.default_connection_id);
         Ok(d)
     })??;
-    let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("tables/{}/{}", ctx.ws, d.default_connection_id))).await;
+    app.remove_data_dir(&format!("tables/{}/{}", ctx.ws, d.default_connection_id))
+        .await;
     Ok(Reply::no_content())
 }
 
@@ -761,8 +762,8 @@ pub(crate) async fn delete_batch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         Ok(members)
     })??;
     for d in &removed {
-        let _ =
-            tokio::fs::remove_dir_all(app.dirs.abs(&format!("tables/{}/{}", ctx.ws, d.default_connection_id))).await;
+        app.remove_data_dir(&format!("tables/{}/{}", ctx.ws, d.default_connection_id))
+            .await;
     }
     Ok(Reply::json(
         200,

@@ -344,7 +344,7 @@ pub(crate) async fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.p("id").to_string();
     app.with_ws(&ctx.ws, |w, _| w.datasets.remove(&id))?
         .ok_or_else(|| missing("dataset", &id))?;
-    let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("datasets/{}/{id}", ctx.ws))).await;
+    app.remove_data_dir(&format!("datasets/{}/{id}", ctx.ws)).await;
     Ok(Reply::no_content())
 }
 

@@ -71,7 +71,7 @@ pub(crate) async fn delete(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         .ok_or_else(|| ApiError::not_found(format!("workspace `{id}` not found")))?;
     for kind in WORKSPACE_DIRS {
         // A workspace that never wrote a kind of file has no directory for it.
-        let _ = tokio::fs::remove_dir_all(app.dirs.abs(&format!("{kind}/{id}"))).await;
+        app.remove_data_dir(&format!("{kind}/{id}")).await;
     }
     Ok(Reply::no_content())
 }
