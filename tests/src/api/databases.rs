@@ -132,18 +132,19 @@ fn insert_database(
     batch: Option<&str>,
 ) -> Database {
     let id = ids.id("db");
-    insert_database_with_id(w, ids, id, t, name, batch)
+    let conn_id = ids.id("conn");
+    insert_database_with_id(w, id, conn_id, t, name, batch)
 }
 
+/// Records database `id` with its default connection `conn_id`, both allocated by the caller.
 fn insert_database_with_id(
     w: &mut Workspace,
-    ids: &mut IdGen,
     id: String,
+    conn_id: String,
     t: &Template,
     name: Option<String>,
     batch: Option<&str>,
 ) -> Database {
-    let conn_id = ids.id("conn");
     let tables = t
         .tables
         .iter()
@@ -480,7 +481,12 @@ fn share_file(app: &App, from: &str, to: &str) -> Result<(), ApiError> {
 /// `POST /v1/databases/{database_id}/fork`: a new database whose default catalog holds the source's tables as they
 /// are now. Data files are hard-linked: loads never change a file in place, they add files or start a new
 /// generation directory, so neither side sees the other's later writes.
-pub(crate) fn fork(app: &Arc<App>, ctx: Ctx) -> ApiResult {
+///
+/// The store is locked twice, briefly: once to read the source and pin its files (so no load retires them while
+/// they are linked), once to record the fork. The linking (a copy across file systems) runs between the two, on
+/// a blocking thread, so a large fork holds up no other request; if it fails, nothing is recorded and the linked
+/// files are removed.
+pub(crate) async fn fork(app: &Arc<App>, ctx: Ctx) -> ApiResult {
     let src_id = ctx.p("database_id").to_string();
     let description = fork_description(ctx.s("description"))?;
     let name = ctx
@@ -493,7 +499,7 @@ pub(crate) fn fork(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         None => None,
     };
     let ws = ctx.ws.clone();
-    let body = app.with_ws(&ctx.ws, |w, ids| {
+    let (src, src_conn, id, conn_id, pins) = app.with_ws(&ctx.ws, |w, ids| {
         let src = w
             .databases
             .get(&src_id)
@@ -504,15 +510,53 @@ pub(crate) fn fork(app: &Arc<App>, ctx: Ctx) -> ApiResult {
             .get(&src.default_connection_id)
             .cloned()
             .ok_or_else(|| missing("connection", &src.default_connection_id))?;
-        let id = ids.id("db");
+        let generations = src_conn
+            .tables
+            .values()
+            .filter_map(|t| t.files.first())
+            .filter_map(|f| app.dirs.abs(f).parent().map(std::path::Path::to_path_buf))
+            .collect();
+        let pins = app.pin_reads(generations);
+        Ok::<_, ApiError>((src, src_conn, ids.id("db"), ids.id("conn"), pins))
+    })??;
+
+    // The fork's tables, with the paths their files are linked to.
+    let mut tables = std::collections::BTreeMap::new();
+    let mut links = Vec::new();
+    for (key, t) in &src_conn.tables {
+        let mut copy = t.clone();
+        copy.files = Vec::new();
+        for f in &t.files {
+            let file_name = f.rsplit('/').next().unwrap_or("part-0000.parquet");
+            let rel = format!(
+                "tables/{ws}/{conn_id}/{}/{}/g{}/{file_name}",
+                t.schema, t.table, t.generation
+            );
+            links.push((f.clone(), rel.clone()));
+            copy.files.push(rel);
+        }
+        copy.indexes.retain(|_, i| i.status == "ready");
+        tables.insert(key.clone(), copy);
+    }
+    let linker = app.clone();
+    let linked =
+        tokio::task::spawn_blocking(move || links.iter().try_for_each(|(from, to)| share_file(&linker, from, to)))
+            .await
+            .unwrap_or_else(|e| Err(ApiError::internal(format!("linking the fork's files stopped: {e}"))));
+    drop(pins);
+    let fork_dir = format!("tables/{ws}/{conn_id}");
+    if let Err(e) = linked {
+        app.remove_data_dir(&fork_dir).await;
+        return Err(e);
+    }
+
+    let recorded = app.with_ws(&ctx.ws, |w, _| {
         let suffix = &id[id.len().saturating_sub(6)..];
-        let name = name
-            .clone()
-            .unwrap_or_else(|| match src.name.as_deref().map(str::trim) {
-                Some(n) if !n.is_empty() => format!("{n}-{suffix}"),
-                _ => format!("fork-{suffix}"),
-            });
-        let expires_at = expires_at.clone().or_else(|| {
+        let name = name.unwrap_or_else(|| match src.name.as_deref().map(str::trim) {
+            Some(n) if !n.is_empty() => format!("{n}-{suffix}"),
+            _ => format!("fork-{suffix}"),
+        });
+        let expires_at = expires_at.or_else(|| {
             src.expires_at
                 .clone()
                 .filter(|e| DateTime::parse_from_rfc3339(e).is_ok_and(|t| t > Utc::now()))
@@ -524,24 +568,8 @@ pub(crate) fn fork(app: &Arc<App>, ctx: Ctx) -> ApiResult {
             schemas: src_conn.schemas.iter().cloned().collect(),
             tables: Vec::new(),
         };
-        let db = insert_database_with_id(w, ids, id.clone(), &template, Some(name), None);
-        let mut tables = std::collections::BTreeMap::new();
-        for (key, t) in &src_conn.tables {
-            let mut copy = t.clone();
-            copy.files = Vec::new();
-            for f in &t.files {
-                let file_name = f.rsplit('/').next().unwrap_or("part-0000.parquet");
-                let rel = format!(
-                    "tables/{ws}/{}/{}/{}/g{}/{file_name}",
-                    db.default_connection_id, t.schema, t.table, t.generation
-                );
-                share_file(app, f, &rel)?;
-                copy.files.push(rel);
-            }
-            copy.indexes.retain(|_, i| i.status == "ready");
-            tables.insert(key.clone(), copy);
-        }
-        if let Some(c) = w.connections.get_mut(&db.default_connection_id) {
+        let db = insert_database_with_id(w, id.clone(), conn_id.clone(), &template, Some(name), None);
+        if let Some(c) = w.connections.get_mut(&conn_id) {
             c.tables = tables;
         }
         if let Some(d) = w.databases.get_mut(&id) {
@@ -551,14 +579,21 @@ pub(crate) fn fork(app: &Arc<App>, ctx: Ctx) -> ApiResult {
             source_id: src.id.clone(),
             source_name: src.name.clone(),
             fork_id: id.clone(),
-            description: description.clone(),
+            description,
             forked_at: now(),
             snapshot_id: Utc::now().timestamp_micros(),
         });
         let db = w.databases.get(&id).cloned().unwrap_or(db);
-        Ok::<_, ApiError>(created_json(w, &db, true))
-    })??;
-    Ok(Reply::json(201, &body))
+        created_json(w, &db, true)
+    });
+    match recorded {
+        Ok(body) => Ok(Reply::json(201, &body)),
+        Err(e) => {
+            // The workspace went away while the files were linked.
+            app.remove_data_dir(&fork_dir).await;
+            Err(e)
+        }
+    }
 }
 
 /// Longest ancestor chain one lineage answer lists.
@@ -695,7 +730,8 @@ pub(crate) fn bulk_create(app: &Arc<App>, ctx: Ctx) -> ApiResult {
                                 Some(t) => batch_label(t, index, count, &batch_id),
                                 None => id.clone(),
                             };
-                            insert_database_with_id(w, ids, id, &template, Some(name), Some(&batch_id));
+                            let conn_id = ids.id("conn");
+                            insert_database_with_id(w, id, conn_id, &template, Some(name), Some(&batch_id));
                             n += 1;
                         }
                         n

@@ -65,7 +65,7 @@ pub(crate) async fn dispatch(app: &Arc<App>, ctx: Ctx) -> ApiResult {
         "detach_database_catalog" => databases::detach(app, ctx),
         "lookup_database_by_name" => databases::lookup(app, ctx),
         "count_databases" => databases::count(app, ctx),
-        "fork_database" => databases::fork(app, ctx),
+        "fork_database" => databases::fork(app, ctx).await,
         "get_database_lineage" => databases::lineage(app, ctx),
         "bulk_create_databases" => databases::bulk_create(app, ctx),
         "get_database_batch" => databases::get_batch(app, ctx),
