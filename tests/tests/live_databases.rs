@@ -28,6 +28,16 @@ async fn load_csv(local: &Local, db: &str, schema: &str, table: &str, mode: &str
     body
 }
 
+/// The string `field` of every object in the array `items`.
+fn strings<'a>(items: &'a Value, field: &str) -> Vec<&'a str> {
+    items
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|item| item[field].as_str().expect("a string"))
+        .collect()
+}
+
 /// Runs SQL in a database's scope and returns the rows.
 async fn rows_in(local: &Local, db: &str, sql: &str) -> Value {
     let resp = local
@@ -143,12 +153,7 @@ async fn a_fork_that_cannot_link_its_files_leaves_nothing() {
     let (status, body) = local.post_json(&format!("/v1/databases/{src}/fork"), json!({})).await;
     assert_eq!(status, 500, "{body}");
     let (_, list) = local.get_json("/v1/databases").await;
-    let ids: Vec<&str> = list["databases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = strings(&list["databases"], "id");
     assert_eq!(ids, [src.as_str()], "only the source is recorded");
     let dirs: Vec<_> = std::fs::read_dir(&tables)
         .unwrap()
@@ -180,12 +185,7 @@ async fn lineage_follows_the_chain_and_lists_direct_forks() {
     let b3 = fork(a.clone(), "b3").await;
 
     let (_, lc) = local.get_json(&format!("/v1/databases/{c}/lineage")).await;
-    let chain: Vec<&str> = lc["ancestors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["database_id"].as_str().unwrap())
-        .collect();
+    let chain: Vec<&str> = strings(&lc["ancestors"], "database_id");
     assert_eq!(chain, [b.as_str(), a.as_str()]);
     assert_eq!(lc["root_id"], json!(a));
     assert_eq!(lc["ancestors_truncated"], false);
@@ -197,12 +197,7 @@ async fn lineage_follows_the_chain_and_lists_direct_forks() {
     assert_eq!(la["root_id"], json!(a));
     assert_eq!(la["ancestors"], json!([]));
     assert_eq!(la["fork_count"], 3);
-    let newest: Vec<&str> = la["forks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["database_id"].as_str().unwrap())
-        .collect();
+    let newest: Vec<&str> = strings(&la["forks"], "database_id");
     assert_eq!(newest, [b3.as_str(), b2.as_str()], "newest first, cut at forks_limit");
 
     local.delete(&format!("/v1/databases/{b3}")).await;
@@ -329,12 +324,7 @@ async fn bulk_creation_runs_as_a_job_and_deletes_as_a_batch() {
     let (_, members) = local
         .get_json(&format!("/v1/databases?batch={batch_id}&limit=100"))
         .await;
-    let names: Vec<&str> = members["databases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = strings(&members["databases"], "name");
     assert_eq!(names.len(), 12);
     let suffix = &batch_id[batch_id.len() - 6..];
     assert_eq!(

@@ -116,14 +116,15 @@ async fn storage_gets_its_own_client_when_the_api_client_has_default_headers() {
             .unwrap()
     };
     let bytes = hotdata_local::fixtures::orders_parquet();
+    let size = bytes.len() as u64;
+    let upload = |client: hotdata::Client| {
+        let reader = std::io::Cursor::new(bytes.clone());
+        async move { client.upload(reader, UploadOptions::new().size(size)).await }
+    };
 
     // Through the API's client, the default `Authorization` reaches storage and the part is refused.
     let shared = sdk::builder(&sdk.server).http_client(api_http()).build().unwrap();
-    let err = shared
-        .upload(
-            std::io::Cursor::new(bytes.clone()),
-            UploadOptions::new().size(bytes.len() as u64),
-        )
+    let err = upload(shared)
         .await
         .expect_err("storage refuses a request with Authorization");
     assert!(
@@ -142,14 +143,8 @@ async fn storage_gets_its_own_client_when_the_api_client_has_default_headers() {
         .storage_http_client(reqwest::Client::new())
         .build()
         .unwrap();
-    let upload = separate
-        .upload(
-            std::io::Cursor::new(bytes.clone()),
-            UploadOptions::new().size(bytes.len() as u64),
-        )
-        .await
-        .expect("upload");
-    assert_eq!(upload.size_bytes, bytes.len() as u64);
+    let uploaded = upload(separate).await.expect("upload");
+    assert_eq!(uploaded.size_bytes, size);
     assert_eq!(sdk.server.hits("finalize_upload_handler"), 1);
     sdk.finish();
 }
