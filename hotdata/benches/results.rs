@@ -1,6 +1,7 @@
-//! Results, Arrow, small requests and uploads: the SDK against raw reqwest on
-//! the same loopback bytes, each case in its own child process so resident
-//! memory figures do not mix.
+//! Results, Arrow, small requests and the seed-era streamed upload: the SDK
+//! against raw reqwest on the same loopback bytes, each case in its own child
+//! process so resident memory figures do not mix. Presigned uploads have their
+//! own bench against `hotdata-local` (`tests/benches/upload.rs`).
 //!
 //! ```sh
 //! cargo bench -p hotdata --features arrow --bench results
@@ -206,7 +207,7 @@ fn parent() {
         "gets",
         "stream-sdk",
         "follow-sdk",
-        "upload-sdk",
+        "legacy-upload-sdk",
     ];
     // HOTDATA_BENCH_ONLY=gets,json-raw,json-sdk runs a subset.
     let only = std::env::var("HOTDATA_BENCH_ONLY").unwrap_or_default();
@@ -230,7 +231,7 @@ fn parent() {
     for round in 0..REPEATS {
         for &case in &cases {
             // The upload reads a 1 GiB file; once is enough.
-            if case == "upload-sdk" && round > 0 {
+            if case == "legacy-upload-sdk" && round > 0 {
                 continue;
             }
             let run = || {
@@ -259,7 +260,7 @@ fn parent() {
             }
             for (name, m) in measured {
                 eprintln!(
-                    "  round {round} {name:<11} {:>8.3} s  peak {:>7.1} MiB  extra {:>7.1} MiB",
+                    "  round {round} {name:<17} {:>8.3} s  peak {:>7.1} MiB  extra {:>7.1} MiB",
                     m.secs, m.peak_mib, m.extra_mib
                 );
                 record(name, m);
@@ -269,10 +270,12 @@ fn parent() {
     std::fs::remove_file(&upload_path).ok();
 
     println!();
-    println!("case          best time   peak RSS     extra RSS   (best of {REPEATS} runs; memory is the worst run)");
+    println!(
+        "case               best time   peak RSS     extra RSS   (best of {REPEATS} runs; memory is the worst run)"
+    );
     for (case, m) in &best {
         println!(
-            "{case:<12} {:>8.3} s {:>8.1} MiB {:>9.1} MiB",
+            "{case:<17} {:>8.3} s {:>8.1} MiB {:>9.1} MiB",
             m.secs, m.peak_mib, m.extra_mib
         );
     }
@@ -324,10 +327,10 @@ fn parent() {
             verdict(follow.extra_mib <= guard)
         );
     }
-    if let Some(m) = best.get("upload-sdk") {
+    if let Some(m) = best.get("legacy-upload-sdk") {
         let upload = m.extra_mib;
         println!(
-            "1 GiB upload from a file: {:.2} s, extra {upload:.1} MiB (limit 64: {})",
+            "1 GiB upload from a file through the seed-era POST /v1/files: {:.2} s, extra {upload:.1} MiB (limit 64: {})",
             m.secs,
             verdict(upload < 64.0)
         );
@@ -689,8 +692,14 @@ async fn run_case(case: &str, url: &str, client: &hotdata::Client, raw: &reqwest
             }
             sum
         }
-        "upload-sdk" => {
-            let up = client.upload_file(file.expect("--file")).await.expect("upload");
+        "legacy-upload-sdk" => {
+            // The seed-era `POST /v1/files`, streamed in one request: what this stub serves. Presigned uploads
+            // (sessions, parts, finalize) are measured against hotdata-local by `tests/benches/upload.rs`.
+            #[allow(deprecated)]
+            let up = client
+                .upload_file_legacy(file.expect("--file"), hotdata::UploadOptions::new())
+                .await
+                .expect("upload");
             assert_eq!(up.size_bytes as u64, UPLOAD_BYTES);
             up.size_bytes as u64
         }
