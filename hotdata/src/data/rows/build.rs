@@ -3,18 +3,20 @@
 
 use std::fmt::Write as _;
 
-use super::{Column, Meta, Rows};
+use super::{Column, Meta, Rows, Spans};
 use crate::runtime::error::Error;
 
-/// Cell texts written one after another into one string, with the spans
-/// [`Rows`] reads them back by. Each cell is valid JSON text; the writers
-/// below are the only way in, so that holds by construction.
+/// Cell texts written one after another into one string, with the end of
+/// each ([`Spans::Ends`]), which is how [`Rows`] finds them again. Each cell
+/// is valid JSON text; the writers below are the only way in, so that holds
+/// by construction.
 #[derive(Debug)]
 pub(crate) struct RowsBuilder {
     operation: &'static str,
     columns: Vec<Column>,
     text: String,
-    spans: Vec<u32>,
+    /// The end of every cell in `text`.
+    ends: Vec<u32>,
     len: usize,
     /// Cells written in the row being built.
     in_row: usize,
@@ -26,7 +28,7 @@ impl RowsBuilder {
             operation,
             columns,
             text: String::new(),
-            spans: Vec::new(),
+            ends: Vec::new(),
             len: 0,
             in_row: 0,
         }
@@ -50,18 +52,15 @@ impl RowsBuilder {
 
     /// Room for `rows` more rows and `text` more bytes of cell text.
     pub(crate) fn reserve(&mut self, rows: usize, text: usize) {
-        self.spans
-            .reserve(rows.saturating_mul(self.columns.len()).saturating_mul(2));
+        self.ends.reserve(rows.saturating_mul(self.columns.len()));
         self.text.reserve(text);
     }
 
     /// Writes one cell with `write`, which appends its JSON text.
     pub(crate) fn cell(&mut self, write: impl FnOnce(&mut String)) -> Result<(), Error> {
-        let start = self.offset()?;
         write(&mut self.text);
         let end = self.offset()?;
-        self.spans.push(start);
-        self.spans.push(end);
+        self.ends.push(end);
         self.in_row += 1;
         Ok(())
     }
@@ -110,7 +109,14 @@ impl RowsBuilder {
 
     /// The rows built, with `meta`.
     pub(crate) fn finish(self, meta: Meta) -> Rows {
-        Rows::from_parts(self.operation, self.text, self.spans, self.len, self.columns, meta)
+        Rows::from_parts(
+            self.operation,
+            self.text,
+            Spans::Ends(self.ends),
+            self.len,
+            self.columns,
+            meta,
+        )
     }
 
     fn offset(&self) -> Result<u32, Error> {
@@ -188,6 +194,23 @@ mod tests {
         assert!(b.end_row().is_err(), "a short row is refused");
         let rows = RowsBuilder::new("t", rows_columns()).finish(Meta::default());
         assert!(rows.is_empty());
+    }
+
+    #[test]
+    fn every_cell_reads_back_from_the_end_offsets() {
+        let mut b = RowsBuilder::new("t", vec![Column::new("a".into(), None), Column::new("b".into(), None)]);
+        b.display(1).unwrap();
+        b.string("").unwrap();
+        b.end_row().unwrap();
+        b.null().unwrap();
+        b.raw("true").unwrap();
+        b.end_row().unwrap();
+        // Cells of a row never ended are not part of the rows.
+        b.raw("7").unwrap();
+        let rows = b.finish(Meta::default());
+        assert_eq!(rows.len(), 2);
+        let cells: Vec<Vec<&str>> = (0..rows.len()).map(|i| rows.raw_row(i).collect()).collect();
+        assert_eq!(cells, [vec!["1", "\"\""], vec!["null", "true"]]);
     }
 
     fn rows_columns() -> Vec<Column> {

@@ -147,7 +147,7 @@ pub(crate) fn decode(
         rows: Some(Rows {
             operation,
             text,
-            spans: state.spans,
+            spans: super::Spans::Pairs(state.spans),
             len: state.rows_seen,
             columns,
             meta,

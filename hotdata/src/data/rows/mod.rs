@@ -67,13 +67,42 @@ impl Column {
 /// ```
 pub struct Rows {
     operation: &'static str,
-    /// The whole response body, checked to be UTF-8.
+    /// The whole response body, checked to be UTF-8, or the cell texts of a
+    /// streamed read written back to back.
     text: String,
-    /// Two offsets into `text` per cell: start and end of its JSON text.
-    spans: Vec<u32>,
+    /// Where each cell's JSON text lies in `text`.
+    spans: Spans,
     len: usize,
     columns: Vec<Column>,
     meta: Meta,
+}
+
+/// Where each cell's text lies in a [`Rows`]' text, cells numbered row by
+/// row.
+#[derive(Debug, Clone)]
+pub(crate) enum Spans {
+    /// The start and the end of every cell: in a JSON body the cells sit
+    /// between brackets and commas.
+    Pairs(Vec<u32>),
+    /// The end of every cell, for cells written back to back (rows built
+    /// from a streamed read): each starts where the one before ends, the
+    /// first at 0. Half the offsets of `Pairs`, which is a third of the
+    /// memory a large streamed result holds.
+    Ends(Vec<u32>),
+}
+
+impl Spans {
+    /// The start and end of cell `at`.
+    #[inline]
+    fn get(&self, at: usize) -> (usize, usize) {
+        match self {
+            Spans::Pairs(pairs) => (pairs[2 * at] as usize, pairs[2 * at + 1] as usize),
+            Spans::Ends(ends) => {
+                let start = if at == 0 { 0 } else { ends[at - 1] };
+                (start as usize, ends[at] as usize)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -251,7 +280,7 @@ impl Rows {
     pub(crate) fn from_parts(
         operation: &'static str,
         text: String,
-        spans: Vec<u32>,
+        spans: Spans,
         len: usize,
         columns: Vec<Column>,
         meta: Meta,
@@ -273,8 +302,7 @@ impl Rows {
     }
 
     fn cell(&self, row: usize, col: usize) -> &str {
-        let at = (row * self.columns.len() + col) * 2;
-        let (start, end) = (self.spans[at] as usize, self.spans[at + 1] as usize);
+        let (start, end) = self.spans.get(row * self.columns.len() + col);
         &self.text[start..end]
     }
 
