@@ -15,7 +15,8 @@ use serde_json::value::RawValue;
 /// or lossily with [`as_f64`](Value::as_f64).
 ///
 /// ```
-/// use hotdata_models::Value;
+/// # use hotdata_models as hotdata;
+/// use hotdata::Value;
 /// let big = Value::Number("99999999999999999999.99");
 /// assert_eq!(big.as_decimal_str(), Some("99999999999999999999.99"));
 /// assert_eq!(big.as_i64(), None);
@@ -126,7 +127,8 @@ impl fmt::Display for Value<'_> {
 /// it through the same lossless [`Value`] that `hotdata::Rows` uses.
 ///
 /// ```
-/// use hotdata_models::Cell;
+/// # use hotdata_models as hotdata;
+/// use hotdata::Cell;
 /// let cell: Cell = serde_json::from_str("99999999999999999999.99")?;
 /// assert_eq!(cell.json(), "99999999999999999999.99");
 /// assert_eq!(cell.value().as_decimal_str(), Some("99999999999999999999.99"));

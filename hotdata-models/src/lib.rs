@@ -11,7 +11,8 @@
 //! - [`Timestamp`]: every `date-time` field, the instant with the UTC offset its RFC 3339 text was written in.
 //!
 //! ```
-//! use hotdata_models::{Cell, types::QueryRunStatus};
+//! # use hotdata_models as hotdata;
+//! use hotdata::{Cell, types::QueryRunStatus};
 //!
 //! let cell: Cell = serde_json::from_str("99999999999999999999.99")?;
 //! assert_eq!(cell.value().as_decimal_str(), Some("99999999999999999999.99"));

@@ -16,8 +16,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// or a `Nullable`; only `Nullable::Null` sends `null`.
 ///
 /// ```
-/// use hotdata_models::Nullable;
-/// use hotdata_models::types::UpdateDatasetRequest;
+/// # use hotdata_models as hotdata;
+/// use hotdata::Nullable;
+/// use hotdata::types::UpdateDatasetRequest;
 ///
 /// let keep = UpdateDatasetRequest::builder().label("sales".to_owned());
 /// let unpin = UpdateDatasetRequest::builder().pinned_version(Nullable::Null);

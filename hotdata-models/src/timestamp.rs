@@ -31,7 +31,8 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// With the `chrono` feature a `Timestamp` converts to and from `chrono::DateTime`.
 ///
 /// ```
-/// use hotdata_models::Timestamp;
+/// # use hotdata_models as hotdata;
+/// use hotdata::Timestamp;
 ///
 /// let t: Timestamp = "2026-11-30T10:15:00.250+01:00".parse()?;
 /// assert_eq!(t.to_string(), "2026-11-30T10:15:00.25+01:00");
@@ -41,7 +42,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// let made = Timestamp::from_unix(1_796_030_100, 0).expect("within years 0000-9999");
 /// assert_eq!(made.to_string(), "2026-11-30T09:15:00Z");
 /// assert!("2026-02-30T00:00:00Z".parse::<Timestamp>().is_err());
-/// # Ok::<(), hotdata_models::TimestampError>(())
+/// # Ok::<(), hotdata::TimestampError>(())
 /// ```
 #[derive(Clone, Copy)]
 pub struct Timestamp {
@@ -76,12 +77,13 @@ impl Timestamp {
     /// Reads RFC 3339 text (see the type's documentation for what is accepted).
     ///
     /// ```
-    /// # use hotdata_models::Timestamp;
+    /// # use hotdata_models as hotdata;
+    /// # use hotdata::Timestamp;
     /// let t = Timestamp::parse("1969-12-31T23:59:59.5Z")?;
     /// assert_eq!((t.unix_seconds(), t.subsec_nanos()), (-1, 500_000_000));
     /// let e = Timestamp::parse("2026-11-30 09:15").unwrap_err();
     /// assert!(e.to_string().starts_with("not an RFC 3339 timestamp"));
-    /// # Ok::<(), hotdata_models::TimestampError>(())
+    /// # Ok::<(), hotdata::TimestampError>(())
     /// ```
     pub fn parse(text: &str) -> Result<Timestamp, TimestampError> {
         let (seconds, nanos, offset) = read(text.as_bytes())?;
@@ -93,7 +95,8 @@ impl Timestamp {
     /// whole second or more.
     ///
     /// ```
-    /// # use hotdata_models::Timestamp;
+    /// # use hotdata_models as hotdata;
+    /// # use hotdata::Timestamp;
     /// assert_eq!(Timestamp::from_unix(0, 1_000).unwrap().to_string(), "1970-01-01T00:00:00.000001Z");
     /// assert!(Timestamp::from_unix(i64::MAX, 0).is_none());
     /// ```
@@ -111,9 +114,10 @@ impl Timestamp {
     /// The current time of the system clock, held to years 0000 to 9999.
     ///
     /// ```
-    /// # use hotdata_models::Timestamp;
+    /// # use hotdata_models as hotdata;
+    /// # use hotdata::Timestamp;
     /// assert!(Timestamp::now() > Timestamp::parse("2020-01-01T00:00:00Z")?);
-    /// # Ok::<(), hotdata_models::TimestampError>(())
+    /// # Ok::<(), hotdata::TimestampError>(())
     /// ```
     pub fn now() -> Timestamp {
         let (seconds, nanos) = unix_parts(SystemTime::now());
@@ -151,11 +155,12 @@ impl Timestamp {
     /// before 1601 on Windows).
     ///
     /// ```
-    /// # use hotdata_models::Timestamp;
+    /// # use hotdata_models as hotdata;
+    /// # use hotdata::Timestamp;
     /// use std::time::{Duration, UNIX_EPOCH};
     /// let t = Timestamp::parse("1970-01-01T00:01:00Z")?;
     /// assert_eq!(t.to_system_time(), Some(UNIX_EPOCH + Duration::from_secs(60)));
-    /// # Ok::<(), hotdata_models::TimestampError>(())
+    /// # Ok::<(), hotdata::TimestampError>(())
     /// ```
     pub fn to_system_time(&self) -> Option<SystemTime> {
         let nanos = Duration::from_nanos(u64::from(self.nanos));
