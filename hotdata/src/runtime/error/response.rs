@@ -151,7 +151,8 @@ fn http_date(raw: &str, now: SystemTime) -> Option<SystemTime> {
             let this_year: u32 = Timestamp::try_from(now).ok()?.to_string().get(..4)?.parse().ok()?;
             let mut year = this_year - this_year % 100 + short;
             if year > this_year + 50 {
-                year -= 100;
+                // A clock in the first half of the first century has no earlier century to go back to.
+                year = year.checked_sub(100)?;
             }
             (day, month, year, *time)
         }
@@ -238,6 +239,13 @@ mod tests {
         // One 50 years ahead or less is of this century: 2070, so the cap.
         let h = headers(&[("retry-after", "Friday, 14-Nov-70 22:13:50 GMT")]);
         assert_eq!(retry_after(&h, now), Some(MAX_RETRY_AFTER));
+        // A clock in year 0020 cannot put `99` a century back: the date is not read, nothing underflows.
+        let early = Timestamp::parse("0020-01-01T00:00:00Z")
+            .unwrap()
+            .to_system_time()
+            .unwrap();
+        let h = headers(&[("retry-after", "Friday, 14-Nov-99 22:13:50 GMT")]);
+        assert_eq!(retry_after(&h, early), None);
         for bad in [
             "Tue, 31 Nov 2023 22:13:50 GMT",
             "Tue, 14 Nov 2023 24:00:00 GMT",
