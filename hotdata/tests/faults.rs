@@ -284,6 +284,7 @@ async fn an_injected_client_is_used_as_given_and_never_leaks_the_key_on_redirect
     let origin = Stub::start().await;
     origin.reply([Canned::empty(307).header("location", &format!("{}/v1/jobs", target.base_url))]);
     target.reply([jobs_page()]);
+    hotdata::install_tls_provider();
     let http = reqwest::Client::builder().build().expect("reqwest");
     let client = hotdata::Client::builder()
         .api_key("test-key")

@@ -295,7 +295,11 @@ impl ClientBuilder {
     /// request it sends: a client built with `default_headers` holding a
     /// credential would hand it to storage, so give storage another client.
     ///
+    /// With the default `rustls` feature, call [`install_tls_provider`](crate::install_tls_provider) before
+    /// building the client: reqwest is built without a TLS provider of its own, and panics without one.
+    ///
     /// ```
+    /// hotdata::install_tls_provider();
     /// let http = reqwest::Client::builder().pool_max_idle_per_host(4).build().expect("client");
     /// let client = hotdata::Client::builder().api_key("hd_live_123").http_client(http).build().expect("ok");
     /// # drop(client);
@@ -320,6 +324,7 @@ impl ClientBuilder {
     /// ```
     /// use reqwest::header::{HeaderMap, HeaderValue};
     ///
+    /// hotdata::install_tls_provider();
     /// // A gateway in front of the API wants its own header on every request...
     /// let mut gateway = HeaderMap::new();
     /// gateway.insert("x-gateway-key", HeaderValue::from_static("gw-secret"));
@@ -497,8 +502,7 @@ impl ClientBuilder {
             }
             None => {
                 check_tls_available(&base_url, crate::runtime::tls::AVAILABLE)?;
-                #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
-                crate::runtime::tls::install_default_provider();
+                crate::runtime::tls::install_tls_provider();
                 let origin = base_url.clone();
                 let mut http = reqwest::Client::builder().redirect(same_origin_redirects(origin));
                 #[cfg(feature = "native-tls")]
@@ -696,6 +700,7 @@ mod tests {
             builder.network_timeouts(),
             (Duration::from_secs(1), Duration::from_secs(2))
         );
+        crate::install_tls_provider();
         let err = Client::builder()
             .api_key("k")
             .http_client(reqwest::Client::new())
