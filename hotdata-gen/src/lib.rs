@@ -10,7 +10,9 @@
 //! 4. progenitor (builder interface, separate tags, `JsonSchema` derived
 //!    behind the crate feature named in [`Settings::schemars_feature`]).
 //! 5. extras: open enums, outcome enums, page streams; model builders only for
-//!    the models a request body can hold (module `inputs`); and the field-level
+//!    the models a request body can hold (module `inputs`); each model's serde
+//!    derives only in the directions the SDK uses it, the other behind
+//!    [`Settings::round_trip_feature`] (module `directions`); and the field-level
 //!    rewrites of [`annotate`] (`#[deprecated]` notes, `Debug` that redacts
 //!    `format: password` fields, lossless `Cell`s for rows of any JSON,
 //!    tri-state `Nullable` for optional nullable request-body fields).
@@ -22,6 +24,7 @@
 
 pub mod annotate;
 pub mod diag;
+mod directions;
 mod extras;
 mod inputs;
 pub mod lower;
@@ -67,6 +70,11 @@ pub struct Settings {
     /// model. Deriving it for every type roughly doubles the models' compile
     /// time, so it is opt-in; `None` derives it unconditionally.
     pub schemars_feature: Option<String>,
+    /// The crate feature under which every model implements both `Serialize` and `Deserialize`. Without it, a
+    /// model only requests carry derives `Serialize`, one only responses carry derives `Deserialize`, and one
+    /// both carry (or neither) derives both: the unused direction is a fifth of the models' compile time.
+    /// `None` derives both for every model unconditionally.
+    pub round_trip_feature: Option<String>,
     /// The error type every generated call returns, as users name it; the
     /// API surface shows it.
     pub error_type: String,
@@ -86,6 +94,7 @@ impl Default for Settings {
             module_path: "crate::generated".into(),
             runtime_path: "crate::contract".into(),
             schemars_feature: Some("schemars".into()),
+            round_trip_feature: Some("serde-round-trip".into()),
             error_type: "hotdata::Error".into(),
             models_crate: None,
         }
@@ -188,6 +197,15 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
             _ => None,
         })
         .unwrap_or_default();
+    // Likewise the models requests and responses name, for the serde directions each model needs.
+    let roots = root
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| directions::roots(items)),
+            _ => None,
+        })
+        .unwrap_or_default();
     for item in std::mem::take(&mut root.items) {
         match item {
             syn::Item::Mod(m) if m.content.is_some() && (m.ident == "types" || m.ident == "builder") => {
@@ -203,6 +221,9 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
                     inputs::keep_builders(&mut inner, &keep);
                     if let Some(feature) = &settings.schemars_feature {
                         gate_json_schema(&mut inner, feature);
+                    }
+                    if let Some(feature) = &settings.round_trip_feature {
+                        directions::split(&mut inner, &roots, feature);
                     }
                     if !plan.open_enums.is_empty() {
                         let file: syn::File =

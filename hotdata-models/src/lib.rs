@@ -5,7 +5,9 @@
 //! serde_json but no HTTP, compile beside reqwest and rustls in a clean build instead of after them.
 //!
 //! - [`types`]: every request and response body (`cargo xtask regen` writes `src/generated/types.rs`; never edit
-//!   it by hand). Models a request can send have a builder in [`types::builder`].
+//!   it by hand). Models a request can send have a builder in [`types::builder`]. Each model derives the serde
+//!   direction the SDK uses it in (`Serialize` for what requests carry, `Deserialize` for what responses carry);
+//!   the feature `serde-round-trip` gives every model both.
 //! - [`Cell`] and [`Value`]: a row cell kept as its exact JSON text, and the borrowed view of one.
 //! - [`Nullable`]: a request field that can be left out, sent as `null`, or sent with a value.
 //! - [`Timestamp`]: every `date-time` field, the instant with the UTC offset its RFC 3339 text was written in.

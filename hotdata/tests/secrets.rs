@@ -268,113 +268,121 @@ async fn a_provided_token_is_in_no_log_line_debug_display_or_error() {
     }
 }
 
-const SECRET_VALUE: &str = "s3cr3t-VALUE-do-not-print";
+/// Every model that can hold a secret, built from JSON and written back to it: request models then need
+/// `Deserialize` and response models `Serialize`, which both exist only with `serde-round-trip` (CI's tests run
+/// with every feature).
+#[cfg(feature = "serde-round-trip")]
+mod password_fields {
+    use super::*;
 
-/// The model named in `SENSITIVE_MODELS`, from its required fields with
-/// every sensitive field holding [`SECRET_VALUE`]: as a string, or as a list
-/// of it where the field is a list of secrets.
-fn with_secrets<T: serde::de::DeserializeOwned>(name: &str, mut required: serde_json::Value) -> T {
-    let (_, fields) = hotdata::generated::operations::SENSITIVE_MODELS
-        .iter()
-        .find(|(model, _)| *model == name)
-        .unwrap_or_else(|| panic!("{name} is not a sensitive model"));
-    for field in *fields {
-        required[*field] = json!(SECRET_VALUE);
-    }
-    for field in *fields {
-        if serde_json::from_value::<T>(required.clone()).is_ok() {
-            break;
-        }
-        required[*field] = json!([SECRET_VALUE]);
-        if serde_json::from_value::<T>(required.clone()).is_err() {
+    const SECRET_VALUE: &str = "s3cr3t-VALUE-do-not-print";
+
+    /// The model named in `SENSITIVE_MODELS`, from its required fields with
+    /// every sensitive field holding [`SECRET_VALUE`]: as a string, or as a list
+    /// of it where the field is a list of secrets.
+    fn with_secrets<T: serde::de::DeserializeOwned>(name: &str, mut required: serde_json::Value) -> T {
+        let (_, fields) = hotdata::generated::operations::SENSITIVE_MODELS
+            .iter()
+            .find(|(model, _)| *model == name)
+            .unwrap_or_else(|| panic!("{name} is not a sensitive model"));
+        for field in *fields {
             required[*field] = json!(SECRET_VALUE);
         }
+        for field in *fields {
+            if serde_json::from_value::<T>(required.clone()).is_ok() {
+                break;
+            }
+            required[*field] = json!([SECRET_VALUE]);
+            if serde_json::from_value::<T>(required.clone()).is_err() {
+                required[*field] = json!(SECRET_VALUE);
+            }
+        }
+        serde_json::from_value(required).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
-    serde_json::from_value(required).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
 
-/// The `Debug` renderings of a sent model's builder, alone and inside an `Ok` (as operation builders hold a
-/// body). A model that is only received has no builder.
-macro_rules! builder_shown {
-    (sent, $model:ident, $value:expr, $shown:expr) => {{
-        let builder = hotdata::types::builder::$model::from($value.clone());
-        $shown.push((stringify!($model), format!("{builder:?}")));
-        $shown.push((stringify!($model), format!("{:?}", Ok::<_, String>(builder))));
-    }};
-    (received, $model:ident, $value:expr, $shown:expr) => {};
-}
+    /// The `Debug` renderings of a sent model's builder, alone and inside an `Ok` (as operation builders hold a
+    /// body). A model that is only received has no builder.
+    macro_rules! builder_shown {
+        (sent, $model:ident, $value:expr, $shown:expr) => {{
+            let builder = hotdata::types::builder::$model::from($value.clone());
+            $shown.push((stringify!($model), format!("{builder:?}")));
+            $shown.push((stringify!($model), format!("{:?}", Ok::<_, String>(builder))));
+        }};
+        (received, $model:ident, $value:expr, $shown:expr) => {};
+    }
 
-/// Every `Debug` rendering of each listed model that could hold its secret:
-/// the model, and for a model a request sends, its model builder alone and
-/// inside an `Ok`. The list must name exactly the models the generator reports
-/// as sensitive, so a new one cannot be forgotten.
-macro_rules! sensitive_models {
-    ($($model:ident ($way:ident) => $required:expr),* $(,)?) => {{
-        let listed: Vec<&str> = vec![$(stringify!($model)),*];
-        let generated: Vec<&str> =
-            hotdata::generated::operations::SENSITIVE_MODELS.iter().map(|(name, _)| *name).collect();
-        assert_eq!(listed, generated, "list every model of SENSITIVE_MODELS here, sorted");
-        let mut shown: Vec<(&str, String)> = Vec::new();
-        $(
-            let model: hotdata::types::$model = with_secrets(stringify!($model), $required);
-            // The secret really is in the value: only `Debug` hides it.
-            assert!(serde_json::to_string(&model).expect("serialises").contains(SECRET_VALUE));
-            shown.push((stringify!($model), format!("{model:?}")));
-            shown.push((stringify!($model), format!("{model:#?}")));
-            builder_shown!($way, $model, model, shown);
-        )*
-        shown
-    }};
-}
+    /// Every `Debug` rendering of each listed model that could hold its secret:
+    /// the model, and for a model a request sends, its model builder alone and
+    /// inside an `Ok`. The list must name exactly the models the generator reports
+    /// as sensitive, so a new one cannot be forgotten.
+    macro_rules! sensitive_models {
+        ($($model:ident ($way:ident) => $required:expr),* $(,)?) => {{
+            let listed: Vec<&str> = vec![$(stringify!($model)),*];
+            let generated: Vec<&str> =
+                hotdata::generated::operations::SENSITIVE_MODELS.iter().map(|(name, _)| *name).collect();
+            assert_eq!(listed, generated, "list every model of SENSITIVE_MODELS here, sorted");
+            let mut shown: Vec<(&str, String)> = Vec::new();
+            $(
+                let model: hotdata::types::$model = with_secrets(stringify!($model), $required);
+                // The secret really is in the value: only `Debug` hides it.
+                assert!(serde_json::to_string(&model).expect("serialises").contains(SECRET_VALUE));
+                shown.push((stringify!($model), format!("{model:?}")));
+                shown.push((stringify!($model), format!("{model:#?}")));
+                builder_shown!($way, $model, model, shown);
+            )*
+            shown
+        }};
+    }
 
-#[tokio::test]
-#[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
-async fn password_fields_never_show_in_debug() {
-    let mut shown = sensitive_models! {
-        CreateEmbeddingProviderRequest (sent) => json!({"name": "p", "provider_type": "service"}),
-        CreateSecretRequest (sent) => json!({"name": "warehouse_pw"}),
-        MintedUploadPartResponse (received) => json!({"part_number": 1}),
-        UpdateEmbeddingProviderRequest (sent) => json!({}),
-        UpdateSecretRequest (sent) => json!({}),
-        UploadSessionResponse (received) => json!({"upload_id": "upl_1", "mode": "multipart", "headers": {}}),
-    };
+    #[tokio::test]
+    #[allow(deprecated)] // drives seed-era operations, still served by hotdata-local and older servers
+    async fn password_fields_never_show_in_debug() {
+        let mut shown = sensitive_models! {
+            CreateEmbeddingProviderRequest (sent) => json!({"name": "p", "provider_type": "service"}),
+            CreateSecretRequest (sent) => json!({"name": "warehouse_pw"}),
+            MintedUploadPartResponse (received) => json!({"part_number": 1}),
+            UpdateEmbeddingProviderRequest (sent) => json!({}),
+            UpdateSecretRequest (sent) => json!({}),
+            UploadSessionResponse (received) => json!({"upload_id": "upl_1", "mode": "multipart", "headers": {}}),
+        };
 
-    // The operation builders that carry those bodies.
-    let stub = Stub::start().await;
-    let client = stub.client();
-    let create: hotdata::types::CreateSecretRequest = with_secrets("CreateSecretRequest", json!({"name": "n"}));
-    shown.push(("create_secret", format!("{:?}", client.create_secret().body(create))));
-    let update: hotdata::types::UpdateSecretRequest = with_secrets("UpdateSecretRequest", json!({}));
-    shown.push((
-        "update_secret",
-        format!("{:?}", client.update_secret().name("n").body(update)),
-    ));
-    shown.push((
-        "create_embedding_provider",
-        format!(
-            "{:?}",
-            client
-                .create_embedding_provider()
-                .body_map(|b| b.name("p").provider_type("service").api_key(SECRET_VALUE.to_owned()))
-        ),
-    ));
-    shown.push((
-        "update_embedding_provider",
-        format!(
-            "{:?}",
-            client
-                .update_embedding_provider()
-                .id("ep_1")
-                .body_map(|b| b.api_key(SECRET_VALUE.to_owned()))
-        ),
-    ));
+        // The operation builders that carry those bodies.
+        let stub = Stub::start().await;
+        let client = stub.client();
+        let create: hotdata::types::CreateSecretRequest = with_secrets("CreateSecretRequest", json!({"name": "n"}));
+        shown.push(("create_secret", format!("{:?}", client.create_secret().body(create))));
+        let update: hotdata::types::UpdateSecretRequest = with_secrets("UpdateSecretRequest", json!({}));
+        shown.push((
+            "update_secret",
+            format!("{:?}", client.update_secret().name("n").body(update)),
+        ));
+        shown.push((
+            "create_embedding_provider",
+            format!(
+                "{:?}",
+                client
+                    .create_embedding_provider()
+                    .body_map(|b| b.name("p").provider_type("service").api_key(SECRET_VALUE.to_owned()))
+            ),
+        ));
+        shown.push((
+            "update_embedding_provider",
+            format!(
+                "{:?}",
+                client
+                    .update_embedding_provider()
+                    .id("ep_1")
+                    .body_map(|b| b.api_key(SECRET_VALUE.to_owned()))
+            ),
+        ));
 
-    for (what, text) in &shown {
-        assert!(!text.contains(SECRET_VALUE), "{what} printed its secret: {text}");
-        assert!(
-            !text.contains("VALUE-do-not"),
-            "{what} printed part of its secret: {text}"
-        );
-        assert!(text.contains("***"), "{what} does not show where the secret is: {text}");
+        for (what, text) in &shown {
+            assert!(!text.contains(SECRET_VALUE), "{what} printed its secret: {text}");
+            assert!(
+                !text.contains("VALUE-do-not"),
+                "{what} printed part of its secret: {text}"
+            );
+            assert!(text.contains("***"), "{what} does not show where the secret is: {text}");
+        }
     }
 }

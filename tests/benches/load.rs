@@ -729,13 +729,26 @@ async fn run(server: &Server, secs: u64, clients: usize) -> Result<bool, BoxErro
     let stats = Arc::new(Stats::default());
     let mut dbs = Vec::new();
     for d in 0..DATABASES {
-        let mut tables = vec![json!({"name": "accounts", "key": ["id"]})];
+        use hotdata::types::{DatabaseDefaultSchemaDecl, DatabaseDefaultTableDecl};
+        let table = |name: String, key: &[&str]| -> Result<DatabaseDefaultTableDecl, BoxError> {
+            DatabaseDefaultTableDecl::builder()
+                .name(name)
+                .key(key.iter().map(|k| k.to_string()).collect::<Vec<_>>())
+                .try_into()
+                .map_err(BoxError::from)
+        };
+        let mut tables = vec![table("accounts".into(), &["id"])?];
         for t in 0..TABLES {
-            tables.push(json!({"name": format!("events_{t}")}));
+            tables.push(table(format!("events_{t}"), &[])?);
         }
-        let request: hotdata::types::CreateDatabaseRequest = serde_json::from_value(
-            json!({"name": format!("load-{d}"), "schemas": [{"name": "public", "tables": tables}]}),
-        )?;
+        let public: DatabaseDefaultSchemaDecl = DatabaseDefaultSchemaDecl::builder()
+            .name("public".to_owned())
+            .tables(tables)
+            .try_into()?;
+        let request: hotdata::types::CreateDatabaseRequest = hotdata::types::CreateDatabaseRequest::builder()
+            .name(format!("load-{d}"))
+            .schemas(vec![public])
+            .try_into()?;
         let db = setup.api().create_database().body(request).send().await?.into_inner();
         dbs.push(db.id);
     }

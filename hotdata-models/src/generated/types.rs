@@ -2,7 +2,8 @@
 
 #![allow(missing_debug_implementations, unused_imports)]
 ///Body for declaring a schema, and optionally its tables, on an existing managed catalog.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct AddManagedSchemaRequest {
     ///Name of the new schema; stored in lower case.
@@ -17,7 +18,8 @@ impl AddManagedSchemaRequest {
     }
 }
 ///A table to declare together with a new schema of a managed catalog.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct AddManagedTableDecl {
     ///Columns asserted to hold one value per key (every row sharing a key agrees on them), which lets keyed loads skip files. Trusted, not verified: a false assertion can leave duplicate rows. Absent for no assertion; can be changed later through the constant-per-key endpoint.
@@ -41,7 +43,8 @@ impl AddManagedTableDecl {
     }
 }
 ///Body for declaring a table in an existing schema of a managed catalog.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct AddManagedTableRequest {
     ///Columns asserted to hold one value per key (every row sharing a key agrees on them), which lets keyed loads skip files. Trusted, not verified: a false assertion can leave duplicate rows. Absent for no assertion; can be changed later through the constant-per-key endpoint.
@@ -78,7 +81,8 @@ pub struct AsyncQueryResponse {
     pub status_url: ::std::string::String,
 }
 ///Body for attaching an existing connection to a database as a catalog.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct AttachDatabaseCatalogRequest {
     ///Name under which the catalog is exposed inside the database; if null or omitted, the connection's own name is used.
@@ -93,7 +97,8 @@ impl AttachDatabaseCatalogRequest {
     }
 }
 ///Body for opening several upload sessions at once; each entry is planned on its own.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct BatchCreateUploadRequest {
     ///One entry per file to upload.
@@ -105,14 +110,16 @@ impl BatchCreateUploadRequest {
     }
 }
 ///The sessions opened by a batch request.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct BatchCreateUploadResponse {
     ///One session per requested file, in the order of the request.
     pub uploads: ::std::vec::Vec<UploadSessionResponse>,
 }
 ///Profile detail for a boolean column, counting true and false values.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct BooleanProfileDetail {
     ///How many rows hold `false`.
@@ -124,18 +131,8 @@ pub struct BooleanProfileDetail {
     pub type_: BooleanProfileDetailType,
 }
 ///Discriminator, always `boolean` for this variant.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum BooleanProfileDetailType {
     #[serde(rename = "boolean")]
@@ -176,7 +173,8 @@ impl ::std::convert::TryFrom<::std::string::String> for BooleanProfileDetailType
     }
 }
 ///Body for creating many databases from one template. The template (schemas, tables, expiry, catalog and schema names) is applied to every database of the batch.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct BulkCreateDatabasesRequest {
     ///Number of databases to create, from 1 to 10000.
@@ -206,7 +204,8 @@ impl BulkCreateDatabasesRequest {
     }
 }
 ///Result a finished bulk-creation job reports.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct BulkCreateDatabasesResult {
     ///ID of the batch the databases belong to.
@@ -219,7 +218,8 @@ pub struct BulkCreateDatabasesResult {
     pub requested: u64,
 }
 ///Profile detail for a low-cardinality column (at most 200 distinct values), listing each value with its frequency.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CategoricalProfileDetail {
     ///Discriminator, always `categorical` for this variant.
@@ -229,18 +229,8 @@ pub struct CategoricalProfileDetail {
     pub values: ::std::vec::Vec<CategoryValueInfo>,
 }
 ///Discriminator, always `categorical` for this variant.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum CategoricalProfileDetailType {
     #[serde(rename = "categorical")]
@@ -281,7 +271,8 @@ impl ::std::convert::TryFrom<::std::string::String> for CategoricalProfileDetail
     }
 }
 ///One distinct column value and how often it occurs.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CategoryValueInfo {
     ///Number of rows containing this value.
@@ -291,7 +282,8 @@ pub struct CategoryValueInfo {
     pub value: ::std::option::Option<::std::string::String>,
 }
 ///Declared type of one column of inline load data: either a type name, optionally with parameters (`VARCHAR`, `DECIMAL(10,2)`), or a `ColumnTypeSpec` object carrying them separately.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[serde(untagged)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum ColumnDefinition {
@@ -304,7 +296,8 @@ impl ::std::convert::From<ColumnTypeSpec> for ColumnDefinition {
     }
 }
 ///Name, type and nullability of one column in a dataset's table.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ColumnInfo {
     ///SQL data type of the column.
@@ -315,7 +308,8 @@ pub struct ColumnInfo {
     pub nullable: bool,
 }
 ///Type-dependent column statistics, selected by the `type` discriminator: `categorical`, `text`, `numeric`, `temporal` or `boolean`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[serde(untagged)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum ColumnProfileDetail {
@@ -351,7 +345,8 @@ impl ::std::convert::From<BooleanProfileDetail> for ColumnProfileDetail {
     }
 }
 ///Statistics gathered for one column of a table.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ColumnProfileInfo {
     ///How many distinct non-null values the column holds (may be estimated).
@@ -369,7 +364,8 @@ pub struct ColumnProfileInfo {
     pub profile: ::std::option::Option<ColumnProfileDetail>,
 }
 ///A column type with its parameters spelled out, e.g. `{"type": "DECIMAL", "precision": 10, "scale": 2}`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ColumnTypeSpec {
     ///Total digits of a `DECIMAL` or `NUMERIC` column, from 1 to 38.
@@ -388,7 +384,8 @@ impl ColumnTypeSpec {
     }
 }
 ///Outcome of a connectivity check against a connection's remote database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionHealthResponse {
     ///ID of the connection that was checked.
@@ -402,7 +399,8 @@ pub struct ConnectionHealthResponse {
     pub latency_ms: u64,
 }
 ///Basic metadata for one connection in a list.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionInfo {
     ///Unique ID of the connection.
@@ -413,7 +411,8 @@ pub struct ConnectionInfo {
     pub source_type: ::std::string::String,
 }
 ///Outcome of refreshing data for all tables of a connection, also used as the `data_refresh_connection` job result.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionRefreshResult {
     ///Connection whose tables were refreshed.
@@ -434,7 +433,8 @@ pub struct ConnectionRefreshResult {
     pub warnings: ::std::vec::Vec<RefreshWarning>,
 }
 ///Describes a connection whose schema refresh failed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionSchemaError {
     ///Connection that could not be refreshed.
@@ -443,7 +443,8 @@ pub struct ConnectionSchemaError {
     pub error: ::std::string::String,
 }
 ///Full description of a connection type, including its config and authentication schemas.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionTypeDetail {
     ///Description of the credentials this type requires; may be null when none are needed.
@@ -458,7 +459,8 @@ pub struct ConnectionTypeDetail {
     pub name: ::std::string::String,
 }
 ///Short entry describing one available connection type.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ConnectionTypeSummary {
     ///Human-friendly display name of the type.
@@ -467,7 +469,8 @@ pub struct ConnectionTypeSummary {
     pub name: ::std::string::String,
 }
 ///Body for registering a new connection.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[allow(deprecated)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateConnectionRequest {
@@ -502,7 +505,8 @@ impl CreateConnectionRequest {
     }
 }
 ///Result of registering a connection, including the schema discovery outcome.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateConnectionResponse {
     ///Error message if schema discovery failed; null otherwise.
@@ -519,7 +523,8 @@ pub struct CreateConnectionResponse {
     pub tables_discovered: u64,
 }
 ///Body for creating a managed database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatabaseRequest {
     ///Name the database's default catalog answers to inside its query scope. It must be a valid SQL identifier (lowercase letters, digits and `_`, not starting with a digit) other than `hotdata` or `information_schema`; defaults to `default`.
@@ -547,7 +552,8 @@ impl CreateDatabaseRequest {
     }
 }
 ///A managed database as returned by create and fork: the newly created one, or the existing one an `if_not_exists` create matched.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatabaseResponse {
     ///Whether this call created the database; `false` only when `if_not_exists` matched an existing database. Always present from the live service; seed-era servers omit it, and an absent value means "unknown", not `false`.
@@ -574,7 +580,8 @@ pub struct CreateDatabaseResponse {
     pub name: ::std::option::Option<::std::string::String>,
 }
 ///Body for creating a dataset from a given source.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatasetRequest {
     ///Human-readable name for the dataset.
@@ -593,7 +600,8 @@ impl CreateDatasetRequest {
     }
 }
 ///Summary of a newly created dataset.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateDatasetResponse {
     ///Time the dataset was created.
@@ -610,7 +618,8 @@ pub struct CreateDatasetResponse {
     pub table_name: ::std::string::String,
 }
 ///Body for registering an embedding provider.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
+#[derive(::serde::Serialize, Clone)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateEmbeddingProviderRequest {
     ///Key for a service provider, sent inline and stored by the service as a managed secret; cannot be combined with `secret_name`. Needed when the provider's endpoint is not on the operator's approved list.
@@ -632,7 +641,8 @@ impl CreateEmbeddingProviderRequest {
     }
 }
 ///Summary of a newly registered embedding provider.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateEmbeddingProviderResponse {
     ///Provider-specific settings as stored, or `null` if none were given.
@@ -646,7 +656,8 @@ pub struct CreateEmbeddingProviderResponse {
     pub provider_type: crate::types::EmbeddingProviderType,
 }
 ///Body for building an index on a table. Table-wide rules: at most one vector index per table; a vector index that generates embeddings (`embedding_provider_id`) must be the table's only index and is refused on a partitioned table; no index at all on a table declared with `sorted_by`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateIndexRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -693,7 +704,8 @@ impl CreateIndexRequest {
     }
 }
 ///Body for creating a sandbox.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSandboxRequest {
     ///Optional Markdown notes to store with the sandbox.
@@ -709,7 +721,8 @@ impl CreateSandboxRequest {
     }
 }
 ///Payload for creating a saved query.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSavedQueryRequest {
     ///Optional free-text explanation of what the query does.
@@ -729,7 +742,8 @@ impl CreateSavedQueryRequest {
     }
 }
 ///Body for storing a new secret.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
+#[derive(::serde::Serialize, Clone)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSecretRequest {
     ///Name for the secret, unique within the workspace.
@@ -743,7 +757,8 @@ impl CreateSecretRequest {
     }
 }
 ///Metadata of a newly stored secret.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateSecretResponse {
     ///Time the secret was created.
@@ -754,7 +769,8 @@ pub struct CreateSecretResponse {
     pub name: ::std::string::String,
 }
 ///Describes one file to upload directly to storage, for `POST /v1/uploads` or as an entry of `POST /v1/uploads/batch`. Every field is optional. A file may be at most 16 GiB by default; split larger data over several uploads and load them with `mode: append`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateUploadRequest {
     ///Algorithm of an optional integrity checksum you provide; only `sha256` is accepted. Give it together with `checksum_value`.
@@ -785,7 +801,8 @@ impl CreateUploadRequest {
     }
 }
 ///Body for creating a workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateWorkspaceRequest {
     ///Name to give the new workspace.
@@ -800,7 +817,8 @@ impl CreateWorkspaceRequest {
     }
 }
 ///Envelope returned after a workspace is created.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct CreateWorkspaceResponse {
     ///True when the request succeeded.
@@ -808,7 +826,8 @@ pub struct CreateWorkspaceResponse {
     pub workspace: WorkspaceDetail,
 }
 ///A catalog attached to a database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseAttachmentInfo {
     ///Name under which the catalog appears in the database; null means the connection's own name is used.
@@ -818,7 +837,8 @@ pub struct DatabaseAttachmentInfo {
     pub connection_id: ::std::string::String,
 }
 ///A bulk-creation batch: its progress and the job filling it. The member databases are listed with `GET /v1/databases?batch=<batch_id>`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseBatchResponse {
     ///ID of the batch.
@@ -840,7 +860,8 @@ pub struct DatabaseBatchResponse {
     pub status_url: ::std::option::Option<::std::string::String>,
 }
 ///A named piece of context text kept on a managed database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseContextEntry {
     ///The entry's text; Markdown is typical.
@@ -851,14 +872,16 @@ pub struct DatabaseContextEntry {
     pub updated_at: crate::Timestamp,
 }
 ///Number of databases matching the count's filters.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseCountResponse {
     ///Databases matching the filters, counted across all pages.
     pub total: i64,
 }
 ///Declares, at creation, a schema of the database's `default` catalog and its tables.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseDefaultSchemaDecl {
     ///Name of the schema.
@@ -873,7 +896,8 @@ impl DatabaseDefaultSchemaDecl {
     }
 }
 ///A table to declare inside a schema of the default catalog when the database is created.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseDefaultTableDecl {
     ///Columns whose value is the same for all rows sharing a `key`, which lets keyed loads (`delete`, `update`, `upsert`) narrow their search for earlier versions. This affects correctness: a false declaration can leave duplicate rows, so omit it unless the data guarantees it. It can be changed later through the constant-per-key endpoint.
@@ -897,7 +921,8 @@ impl DatabaseDefaultTableDecl {
     }
 }
 ///Full details of a managed database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseDetailResponse {
     ///Catalogs currently attached to the database.
@@ -926,7 +951,8 @@ pub struct DatabaseDetailResponse {
     pub name: ::std::option::Option<::std::string::String>,
 }
 ///Fork history of a database: the chain it descends from and the databases forked from it. It is a record only; forks do not depend on their sources.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseLineageResponse {
     ///The fork chain above this database, nearest source first, reaching `root_id` unless `ancestors_truncated` is true. Deleted generations stay in the chain with `exists: false`. Empty when the database is not a fork.
@@ -943,7 +969,8 @@ pub struct DatabaseLineageResponse {
     pub root_id: ::std::string::String,
 }
 ///Short entry for one managed database in a list.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatabaseSummary {
     ///Time the database was created. Always present from the live service; seed-era servers omit it.
@@ -968,7 +995,8 @@ pub struct DatabaseSummary {
     pub name: ::std::option::Option<::std::string::String>,
 }
 ///Describes where a dataset's data comes from, as one of several variants chosen by `type`: `upload`, `inline`, `url`, `saved_query` or `sql_query`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[serde(untagged)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum DatasetSource {
@@ -1004,7 +1032,8 @@ impl ::std::convert::From<InlineDatasetSource> for DatasetSource {
     }
 }
 ///Condensed view of a dataset as shown in listings.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatasetSummary {
     ///Time the dataset was created.
@@ -1026,7 +1055,8 @@ pub struct DatasetSummary {
     pub updated_at: crate::Timestamp,
 }
 ///One entry in a dataset's version history.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DatasetVersionSummary {
     ///Time this version was produced.
@@ -1039,7 +1069,8 @@ pub struct DatasetVersionSummary {
     pub version: i64,
 }
 ///Outcome of deleting a bulk-creation batch.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DeleteDatabaseBatchResponse {
     ///ID of the deleted batch.
@@ -1048,7 +1079,8 @@ pub struct DeleteDatabaseBatchResponse {
     pub deleted_count: i64,
 }
 ///Confirmation returned after deleting a sandbox.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct DeleteSandboxResponse {
     ///Whether the sandbox was actually removed.
@@ -1057,7 +1089,8 @@ pub struct DeleteSandboxResponse {
     pub ok: bool,
 }
 ///Full description of a registered embedding provider.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct EmbeddingProviderResponse {
     ///Provider-specific settings, or `null` if none are set.
@@ -1077,7 +1110,8 @@ pub struct EmbeddingProviderResponse {
     pub updated_at: crate::Timestamp,
 }
 ///Optional payload for running a saved query.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ExecuteSavedQueryRequest {
     ///Version number to run; when null or omitted the latest version is used.
@@ -1090,7 +1124,8 @@ impl ExecuteSavedQueryRequest {
     }
 }
 ///One stored part of a multipart upload, as reported at finalize.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct FinalizeUploadPart {
     ///Value of the `ETag` header that storage returned for that part's `PUT`.
@@ -1104,7 +1139,8 @@ impl FinalizeUploadPart {
     }
 }
 ///Optional body of a finalize; only multipart uploads need it.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct FinalizeUploadRequest {
     ///Every part of a multipart upload with its ETag; leave out for a single-`PUT` upload.
@@ -1117,7 +1153,8 @@ impl FinalizeUploadRequest {
     }
 }
 ///A finalized upload, ready to be loaded into a managed table by its ID.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct FinalizeUploadResponse {
     ///Media type recorded for the file, or null when none was given.
@@ -1133,7 +1170,8 @@ pub struct FinalizeUploadResponse {
     pub upload_id: ::std::string::String,
 }
 ///Body for forking a database; every field is optional.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ForkDatabaseRequest {
     ///Note on why the fork is taken, kept with the fork's record and returned in `forked_from` and in the lineage of both databases. Surrounding whitespace is trimmed and an empty value counts as absent; at most 4096 bytes, with line breaks and tabs allowed but no other control characters.
@@ -1152,7 +1190,8 @@ impl ForkDatabaseRequest {
     }
 }
 ///Record of where a forked database came from and which state of its source it copied. It is history, not a link: the fork and its source change or disappear independently.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ForkedFromInfo {
     ///ID of the source database; it may have been deleted since, so it need not resolve.
@@ -1171,7 +1210,8 @@ pub struct ForkedFromInfo {
     pub snapshot_id: ::std::option::Option<i64>,
 }
 ///A connection with its counts of known and synced tables.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetConnectionResponse {
     ///ID of the connection.
@@ -1186,13 +1226,15 @@ pub struct GetConnectionResponse {
     pub table_count: u64,
 }
 ///Wrapper holding a single database context entry.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetDatabaseContextResponse {
     pub context: DatabaseContextEntry,
 }
 ///Detailed view of a dataset, including its columns.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetDatasetResponse {
     ///Column definitions of the dataset's table.
@@ -1218,7 +1260,8 @@ pub struct GetDatasetResponse {
     pub updated_at: crate::Timestamp,
 }
 ///JSON body for a stored result: its status and, when ready, the data. The 202 (still being written) and 409 (failed) answers use the same shape with only `status`, `result_id` and, for a failure, `error_message`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetResultResponse {
     ///Column names in output order; null unless the result is ready.
@@ -1244,7 +1287,8 @@ pub struct GetResultResponse {
     pub total_row_count: ::std::option::Option<u64>,
 }
 ///Metadata of one secret; the value is never included.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetSecretResponse {
     ///Time the secret was created.
@@ -1255,13 +1299,15 @@ pub struct GetSecretResponse {
     pub updated_at: crate::Timestamp,
 }
 ///Wrapper holding a single workspace context entry.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct GetWorkspaceContextResponse {
     pub context: WorkspaceContextEntry,
 }
 ///One index in a database-wide listing, with the table it belongs to.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct IndexEntryResponse {
     ///Vector indexes only, `hnsw` or `ivf`; absent otherwise.
@@ -1301,7 +1347,8 @@ pub struct IndexEntryResponse {
     pub vector_precision: ::std::option::Option<crate::types::VectorPrecision>,
 }
 ///Metadata describing one index.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct IndexInfoResponse {
     ///Vector indexes only, `hnsw` or `ivf`; absent otherwise. Seed-era servers never send it.
@@ -1334,7 +1381,8 @@ pub struct IndexInfoResponse {
     pub vector_precision: ::std::option::Option<crate::types::VectorPrecision>,
 }
 ///A page of table metadata from the information schema.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct InformationSchemaResponse {
     ///Number of tables in this page.
@@ -1350,7 +1398,8 @@ pub struct InformationSchemaResponse {
     pub tables: ::std::vec::Vec<TableInfo>,
 }
 ///Data supplied directly in the request body instead of through an upload.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct InlineData {
     ///Optional map of column name to type spec; when present it defines the schema and disables type inference.
@@ -1369,7 +1418,8 @@ impl InlineData {
     }
 }
 ///Dataset source whose data is embedded in the request.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct InlineDatasetSource {
     pub inline: InlineData,
@@ -1383,18 +1433,8 @@ impl InlineDatasetSource {
     }
 }
 ///Discriminator; always `inline` for this source.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum InlineDatasetSourceType {
     #[serde(rename = "inline")]
@@ -1435,7 +1475,8 @@ impl ::std::convert::TryFrom<::std::string::String> for InlineDatasetSourceType 
     }
 }
 ///Outcome payload of a finished job. It carries no type tag of its own: `job_type` tells which shape to expect. `create_index` gives the created index, `managed_load` the load receipt (rows and the published table schema, as a synchronous load returns), and `bulk_create_databases` the batch counters. On seed-era servers, `data_refresh_table`, `data_refresh_connection` and `dataset_refresh` jobs give their refresh results. Other job types (`noop`, the maintenance sweeps, ...) report only through `status` and `error_message` and have no payload.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[serde(untagged)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum JobResult {
@@ -1477,7 +1518,8 @@ impl ::std::convert::From<TableRefreshResult> for JobResult {
     }
 }
 ///State and outcome of a single background job.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct JobStatusResponse {
     ///How many times the job has been tried, counting the attempt in progress.
@@ -1499,7 +1541,8 @@ pub struct JobStatusResponse {
     pub status: crate::types::JobStatus,
 }
 ///One database in the fork chain above the database asked about.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct LineageAncestorInfo {
     ///ID of the ancestor database.
@@ -1520,7 +1563,8 @@ pub struct LineageAncestorInfo {
     pub snapshot_id: ::std::option::Option<i64>,
 }
 ///One database forked directly from the database asked about.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct LineageForkInfo {
     ///ID of the fork.
@@ -1541,28 +1585,32 @@ pub struct LineageForkInfo {
     pub snapshot_id: ::std::option::Option<i64>,
 }
 ///The set of available connection types.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListConnectionTypesResponse {
     ///One summary entry per supported connection type.
     pub connection_types: ::std::vec::Vec<ConnectionTypeSummary>,
 }
 ///The connections registered in the workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListConnectionsResponse {
     ///One entry per registered connection.
     pub connections: ::std::vec::Vec<ConnectionInfo>,
 }
 ///All context entries of a database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListDatabaseContextsResponse {
     ///The database's context entries.
     pub contexts: ::std::vec::Vec<DatabaseContextEntry>,
 }
 ///A page of the workspace's databases, newest first. While `has_more` is true, send `next_cursor` as `cursor` to get the next page. Seed-era servers return all databases at once without the paging fields.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListDatabasesResponse {
     ///Number of databases in this page (not the workspace total; see `GET /v1/databases/count`). Always present from the live service; seed-era servers omit it.
@@ -1581,7 +1629,8 @@ pub struct ListDatabasesResponse {
     pub next_cursor: ::std::option::Option<::std::string::String>,
 }
 ///A page of versions belonging to one dataset.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListDatasetVersionsResponse {
     ///Number of versions included in this page.
@@ -1598,7 +1647,8 @@ pub struct ListDatasetVersionsResponse {
     pub versions: ::std::vec::Vec<DatasetVersionSummary>,
 }
 ///A page of datasets.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListDatasetsResponse {
     ///Number of datasets included in this page.
@@ -1613,14 +1663,16 @@ pub struct ListDatasetsResponse {
     pub offset: u64,
 }
 ///All embedding providers visible to the caller.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListEmbeddingProvidersResponse {
     ///The registered embedding providers.
     pub embedding_providers: ::std::vec::Vec<EmbeddingProviderResponse>,
 }
 ///A page of the indexes in one database.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListIndexesPageResponse {
     ///Number of indexes in this page.
@@ -1636,21 +1688,24 @@ pub struct ListIndexesPageResponse {
     pub next_cursor: ::std::option::Option<::std::string::String>,
 }
 ///Indexes defined on a table or dataset.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListIndexesResponse {
     ///The indexes found.
     pub indexes: ::std::vec::Vec<IndexInfoResponse>,
 }
 ///Collection of background jobs.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListJobsResponse {
     ///Jobs matching the request filters.
     pub jobs: ::std::vec::Vec<JobStatusResponse>,
 }
 ///A cursor-paged list of query runs.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListQueryRunsResponse {
     ///Number of query runs in this page.
@@ -1666,7 +1721,8 @@ pub struct ListQueryRunsResponse {
     pub query_runs: ::std::vec::Vec<QueryRunInfo>,
 }
 ///An offset-paged list of stored results.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListResultsResponse {
     ///Number of results in this page.
@@ -1681,7 +1737,8 @@ pub struct ListResultsResponse {
     pub results: ::std::vec::Vec<ResultInfo>,
 }
 ///Envelope listing the caller's sandboxes.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListSandboxesResponse {
     ///True when the request succeeded.
@@ -1690,7 +1747,8 @@ pub struct ListSandboxesResponse {
     pub sandboxes: ::std::vec::Vec<Sandbox>,
 }
 ///An offset-paged list of saved query summaries.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListSavedQueriesResponse {
     ///Number of saved queries in this page.
@@ -1705,7 +1763,8 @@ pub struct ListSavedQueriesResponse {
     pub queries: ::std::vec::Vec<SavedQuerySummary>,
 }
 ///An offset-paged list of versions of one saved query.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListSavedQueryVersionsResponse {
     ///Number of versions in this page.
@@ -1722,28 +1781,32 @@ pub struct ListSavedQueryVersionsResponse {
     pub versions: ::std::vec::Vec<SavedQueryVersionInfo>,
 }
 ///Metadata for all stored secrets, without their values.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListSecretsResponse {
     ///One metadata entry per secret.
     pub secrets: ::std::vec::Vec<SecretMetadataResponse>,
 }
 ///Files uploaded to the workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListUploadsResponse {
     ///The uploads found.
     pub uploads: ::std::vec::Vec<UploadInfo>,
 }
 ///All workspace-level context entries.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListWorkspaceContextsResponse {
     ///The workspace's context entries.
     pub contexts: ::std::vec::Vec<WorkspaceContextEntry>,
 }
 ///Envelope listing the workspaces of an organization.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ListWorkspacesResponse {
     ///True when the request succeeded.
@@ -1752,7 +1815,8 @@ pub struct ListWorkspacesResponse {
     pub workspaces: ::std::vec::Vec<WorkspaceListItem>,
 }
 ///Body of a managed-table load. Exactly one source must be given: `upload_id` (a finalized upload session), `result_id` (a persisted query result) or `data` (CSV text inline).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct LoadManagedTableRequest {
     ///When true (default false), an upload or inline load runs as a background job and the call answers 202 with the job to poll, instead of holding the request open; advisable for large uploads.
@@ -1847,7 +1911,8 @@ impl<'de> ::serde::Deserialize<'de> for LoadManagedTableRequestIdempotencyKey {
     }
 }
 ///Summary of the table after a completed load.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct LoadManagedTableResponse {
     ///Schema of the table after the load, as a JSON-encoded Arrow schema.
@@ -1862,7 +1927,8 @@ pub struct LoadManagedTableResponse {
     pub table_name: ::std::string::String,
 }
 ///A schema just declared on a managed catalog.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ManagedSchemaResponse {
     ///Connection behind the catalog that received the schema; for a managed database, its `default_connection_id`.
@@ -1873,7 +1939,8 @@ pub struct ManagedSchemaResponse {
     pub tables: ::std::vec::Vec<::std::string::String>,
 }
 ///The constant-per-key declaration of a managed table after it was replaced.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ManagedTableConstantPerKeyResponse {
     ///Connection behind the catalog holding the table. For a database's default catalog this is the database's `default_connection_id`, usable with the connection-scoped endpoints, even when the request named the database.
@@ -1886,7 +1953,8 @@ pub struct ManagedTableConstantPerKeyResponse {
     pub table: ::std::string::String,
 }
 ///A table just declared on a managed catalog.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ManagedTableResponse {
     ///Connection behind the catalog that holds the table.
@@ -1897,7 +1965,8 @@ pub struct ManagedTableResponse {
     pub table: ::std::string::String,
 }
 ///Body asking for presigned URLs for some parts of a multipart upload.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct MintUploadPartsRequest {
     ///Part numbers to mint URLs for, counting from 1 up to the service's part-count limit; at least one. A part may be asked for again when its earlier URL expired.
@@ -1909,14 +1978,16 @@ impl MintUploadPartsRequest {
     }
 }
 ///Presigned URLs for the requested parts.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct MintUploadPartsResponse {
     ///The minted URLs, in ascending part order.
     pub parts: ::std::vec::Vec<MintedUploadPartResponse>,
 }
 ///A presigned URL for one part of a multipart upload.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
+#[derive(::serde::Deserialize, Clone)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct MintedUploadPartResponse {
     ///The part, counted from 1, that this URL receives.
@@ -1925,7 +1996,8 @@ pub struct MintedUploadPartResponse {
     pub url: ::std::string::String,
 }
 ///Profile detail for a numeric column with more than 200 distinct values.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct NumericProfileDetail {
     ///Largest value, given as a string so big integers and decimals keep full precision.
@@ -1939,18 +2011,8 @@ pub struct NumericProfileDetail {
     pub type_: NumericProfileDetailType,
 }
 ///Discriminator, always `numeric` for this variant.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum NumericProfileDetailType {
     #[serde(rename = "numeric")]
@@ -1991,7 +2053,8 @@ impl ::std::convert::TryFrom<::std::string::String> for NumericProfileDetailType
     }
 }
 ///Payload for running an ad-hoc SQL query. The live service needs the database to run in named exactly once: either in `database_id` here or in the `X-Database-Id` request header, not both with different values and not neither (400).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct QueryRequest {
     ///If `true`, hand the query to the background and reply with a query run ID to poll via `GET /v1/query-runs/{id}`; when the run reports `succeeded`, read the data from `GET /v1/results/{id}`. Defaults to `false`.
@@ -2021,7 +2084,8 @@ impl QueryRequest {
     }
 }
 ///Rows and metadata of a query that completed synchronously, plus a `result_id` under which the output is saved in the background. A large result arrives as a bounded preview (`truncated: true`) whose full rows are read through `result_id`. To learn when the saved result can be read, poll `GET /v1/query-runs/{id}` with `query_run_id` (sending `X-Database-Id`) rather than polling the result itself.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[allow(deprecated)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct QueryResponse {
@@ -2057,7 +2121,8 @@ pub struct QueryResponse {
     pub warning: ::std::option::Option<::std::string::String>,
 }
 ///Record of a single query execution.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct QueryRunInfo {
     ///Bytes the query actually fetched from storage; reads served from cache do not count, so the same query can report much less (often 0) when run again. Null when the query read no table; 0 when it read a table entirely from cache or statistics. Not a measure of query cost. Sent by the live service; seed-era servers omit it.
@@ -2112,7 +2177,8 @@ pub struct QueryRunInfo {
     pub warning_message: ::std::option::Option<::std::string::String>,
 }
 ///Outcome of a dataset refresh, identifying the new dataset version.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct RefreshDatasetResponse {
     ///When the new version was created.
@@ -2125,7 +2191,8 @@ pub struct RefreshDatasetResponse {
     pub version: i64,
 }
 ///Payload selecting which schema, table, connection or dataset to refresh.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct RefreshRequest {
     ///If `true`, queue the work in the background and reply at once with a job ID to poll; supported for data and dataset refreshes only.
@@ -2156,7 +2223,8 @@ impl RefreshRequest {
     }
 }
 ///Result of a refresh call; its shape depends on the operation performed, or it is a job handle when run asynchronously.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[serde(untagged)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum RefreshResponse {
@@ -2192,7 +2260,8 @@ impl ::std::convert::From<TableRefreshResult> for RefreshResponse {
     }
 }
 ///A non-fatal problem during a refresh that did not stop it from succeeding.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct RefreshWarning {
     ///Description of the problem.
@@ -2205,7 +2274,8 @@ pub struct RefreshWarning {
     pub table_name: ::std::option::Option<::std::string::String>,
 }
 ///Summary of one persisted query result.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ResultInfo {
     ///When the result was created.
@@ -2218,7 +2288,8 @@ pub struct ResultInfo {
     pub status: crate::types::ResultStatus,
 }
 ///A sandbox: a named scratch session within a workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct Sandbox {
     ///Time the sandbox was created.
@@ -2233,7 +2304,8 @@ pub struct Sandbox {
     pub updated_at: crate::Timestamp,
 }
 ///Envelope wrapping a single sandbox.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SandboxResponse {
     ///True when the request succeeded.
@@ -2241,7 +2313,8 @@ pub struct SandboxResponse {
     pub sandbox: Sandbox,
 }
 ///Dataset source that materializes the output of a saved query.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SavedQueryDatasetSource {
     ///Identifier of the saved query to run.
@@ -2259,18 +2332,8 @@ impl SavedQueryDatasetSource {
     }
 }
 ///Discriminator; always `saved_query` for this source.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum SavedQueryDatasetSourceType {
     #[serde(rename = "saved_query")]
@@ -2311,7 +2374,8 @@ impl ::std::convert::TryFrom<::std::string::String> for SavedQueryDatasetSourceT
     }
 }
 ///Full view of a saved query, including the SQL and classification of its latest version.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SavedQueryDetail {
     ///Query category inferred from the SQL (for example aggregation, join or filtered scan), or a user override; null if not determined.
@@ -2361,7 +2425,8 @@ pub struct SavedQueryDetail {
     pub updated_at: crate::Timestamp,
 }
 ///Condensed view of a saved query used in listings.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SavedQuerySummary {
     ///When the saved query was first created.
@@ -2380,7 +2445,8 @@ pub struct SavedQuerySummary {
     pub updated_at: crate::Timestamp,
 }
 ///One stored revision of a saved query with its classification.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SavedQueryVersionInfo {
     ///Query category inferred from the SQL (for example aggregation, join or filtered scan), or a user override; null if not determined.
@@ -2420,7 +2486,8 @@ pub struct SavedQueryVersionInfo {
     pub version: i64,
 }
 ///Outcome of re-discovering schema metadata for one or all connections.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SchemaRefreshResult {
     ///How many connections could not be refreshed.
@@ -2438,7 +2505,8 @@ pub struct SchemaRefreshResult {
     pub tables_modified: u64,
 }
 ///Name and timestamps of a secret; the value is never included.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SecretMetadataResponse {
     ///Time the secret was created.
@@ -2449,7 +2517,8 @@ pub struct SecretMetadataResponse {
     pub updated_at: crate::Timestamp,
 }
 ///Dataset source that runs a SQL statement and saves it as a new saved query.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SqlQueryDatasetSource {
     ///Optional description attached to the saved query created for this SQL.
@@ -2470,18 +2539,8 @@ impl SqlQueryDatasetSource {
     }
 }
 ///Discriminator; always `sql_query` for this source.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum SqlQueryDatasetSourceType {
     #[serde(rename = "sql_query")]
@@ -2522,7 +2581,8 @@ impl ::std::convert::TryFrom<::std::string::String> for SqlQueryDatasetSourceTyp
     }
 }
 ///Handle returned when an operation is queued as a background job.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct SubmitJobResponse {
     ///ID of the job, for use with `GET /v1/jobs/{id}`.
@@ -2532,7 +2592,8 @@ pub struct SubmitJobResponse {
     pub status_url: ::std::string::String,
 }
 ///Metadata describing one discovered table.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TableInfo {
     ///Column definitions; null unless `include_columns=true` was requested.
@@ -2573,7 +2634,8 @@ impl TablePartitionKey {
     }
 }
 ///Per-column statistics of a cached table, gathered at sync time.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TableProfileResponse {
     ///Statistics for each column of the table.
@@ -2591,7 +2653,8 @@ pub struct TableProfileResponse {
     pub table: ::std::string::String,
 }
 ///Describes a table whose data refresh failed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TableRefreshError {
     ///Why refreshing this table failed.
@@ -2602,7 +2665,8 @@ pub struct TableRefreshError {
     pub table_name: ::std::string::String,
 }
 ///Outcome of refreshing data for one table, also used as the `data_refresh_table` job result.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TableRefreshResult {
     ///Connection the table belongs to.
@@ -2638,7 +2702,8 @@ impl TableSortKey {
     }
 }
 ///Profile detail for a date or timestamp column.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TemporalProfileDetail {
     ///Most recent value, as an ISO-8601 string.
@@ -2650,18 +2715,8 @@ pub struct TemporalProfileDetail {
     pub type_: TemporalProfileDetailType,
 }
 ///Discriminator, always `temporal` for this variant.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum TemporalProfileDetailType {
     #[serde(rename = "temporal")]
@@ -2702,7 +2757,8 @@ impl ::std::convert::TryFrom<::std::string::String> for TemporalProfileDetailTyp
     }
 }
 ///Profile detail for a text column with more than 200 distinct values, reporting string lengths.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct TextProfileDetail {
     ///Mean length of the strings in the column.
@@ -2716,18 +2772,8 @@ pub struct TextProfileDetail {
     pub type_: TextProfileDetailType,
 }
 ///Discriminator, always `text` for this variant.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum TextProfileDetailType {
     #[serde(rename = "text")]
@@ -2768,7 +2814,8 @@ impl ::std::convert::TryFrom<::std::string::String> for TextProfileDetailType {
     }
 }
 ///Changes to apply to a dataset; absent fields are left unchanged.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateDatasetRequest {
     ///New human-readable name for the dataset.
@@ -2787,7 +2834,8 @@ impl UpdateDatasetRequest {
     }
 }
 ///State of a dataset after an update.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateDatasetResponse {
     ///Unique identifier of the dataset.
@@ -2805,7 +2853,8 @@ pub struct UpdateDatasetResponse {
     pub updated_at: crate::Timestamp,
 }
 ///Changes to apply to an embedding provider; absent fields are left unchanged.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default)]
+#[derive(::serde::Serialize, Clone, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateEmbeddingProviderRequest {
     ///New API key; it replaces the provider's managed secret, creating one if needed.
@@ -2827,7 +2876,8 @@ impl UpdateEmbeddingProviderRequest {
     }
 }
 ///Confirmation of an embedding provider update.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateEmbeddingProviderResponse {
     ///Unique identifier of the provider.
@@ -2838,7 +2888,8 @@ pub struct UpdateEmbeddingProviderResponse {
     pub updated_at: crate::Timestamp,
 }
 ///New constant-per-key declaration for a managed table.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateManagedTableRequest {
     ///Columns that hold the same value in every row sharing the table's key. This replaces the previous list; an empty list withdraws the declaration and restores the full search on the next load, which is how to back out of an assertion that proved false.
@@ -2851,7 +2902,8 @@ impl UpdateManagedTableRequest {
     }
 }
 ///Body for a partial sandbox update; omitted fields are left unchanged.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSandboxRequest {
     ///New Markdown notes, replacing the current ones.
@@ -2867,7 +2919,8 @@ impl UpdateSandboxRequest {
     }
 }
 ///Payload for changing a saved query; omitted fields keep their current values.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSavedQueryRequest {
     ///Category to use instead of the inferred one; send `null` to go back to automatic detection.
@@ -2895,7 +2948,8 @@ impl UpdateSavedQueryRequest {
     }
 }
 ///Body for replacing a secret's value.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
+#[derive(::serde::Serialize, Clone)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSecretRequest {
     ///New secret value; it is encrypted and cannot be read back.
@@ -2907,7 +2961,8 @@ impl UpdateSecretRequest {
     }
 }
 ///Confirmation of a secret value change.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpdateSecretResponse {
     ///Name of the updated secret.
@@ -2916,7 +2971,8 @@ pub struct UpdateSecretResponse {
     pub updated_at: crate::Timestamp,
 }
 ///Dataset source that reads a file previously sent to the uploads endpoint.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UploadDatasetSource {
     ///Optional map of column name to type spec; when present it defines the schema and disables type inference.
@@ -2939,18 +2995,8 @@ impl UploadDatasetSource {
     }
 }
 ///Discriminator; always `upload` for this source.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum UploadDatasetSourceType {
     #[serde(rename = "upload")]
@@ -2991,7 +3037,8 @@ impl ::std::convert::TryFrom<::std::string::String> for UploadDatasetSourceType 
     }
 }
 ///Metadata about one uploaded file.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UploadInfo {
     ///MIME type sent with the upload, or `null` if none was given.
@@ -3006,7 +3053,8 @@ pub struct UploadInfo {
     pub status: crate::types::UploadStatus,
 }
 ///Metadata about a file that was just uploaded.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UploadResponse {
     ///MIME type sent with the upload, or `null` if none was given.
@@ -3021,7 +3069,8 @@ pub struct UploadResponse {
     pub status: crate::types::UploadStatus,
 }
 ///An open upload session: where to send the bytes and how to finalize. The URLs are presigned and short-lived; the `PUT`s to them go to object storage and must not carry the Hotdata bearer token.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
+#[derive(::serde::Deserialize, Clone)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UploadSessionResponse {
     ///One-time secret that authorizes minting part URLs and finalizing this upload, sent back in the `X-Upload-Finalize-Token` header. It is returned only here and cannot be fetched again.
@@ -3045,7 +3094,8 @@ pub struct UploadSessionResponse {
     pub url: ::std::option::Option<::std::string::String>,
 }
 ///Body for creating or overwriting a database context entry.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpsertDatabaseContextRequest {
     ///Text to store, for example Markdown.
@@ -3059,13 +3109,15 @@ impl UpsertDatabaseContextRequest {
     }
 }
 ///The database context entry as stored.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpsertDatabaseContextResponse {
     pub context: DatabaseContextEntry,
 }
 ///Body for creating or overwriting a workspace context entry.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpsertWorkspaceContextRequest {
     ///Text to store, for example Markdown.
@@ -3079,13 +3131,15 @@ impl UpsertWorkspaceContextRequest {
     }
 }
 ///The workspace context entry as stored.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpsertWorkspaceContextResponse {
     pub context: WorkspaceContextEntry,
 }
 ///Dataset source that fetches its data from a remote URL.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Serialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UrlDatasetSource {
     ///Optional map of column name to type spec used to define the schema explicitly.
@@ -3108,18 +3162,8 @@ impl UrlDatasetSource {
     }
 }
 ///Discriminator; always `url` for this source.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Deserialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum UrlDatasetSourceType {
     #[serde(rename = "url")]
@@ -3160,7 +3204,8 @@ impl ::std::convert::TryFrom<::std::string::String> for UrlDatasetSourceType {
     }
 }
 ///A named context document stored at the workspace level.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct WorkspaceContextEntry {
     ///The entry's text; Markdown is typical.
@@ -3171,7 +3216,8 @@ pub struct WorkspaceContextEntry {
     pub updated_at: crate::Timestamp,
 }
 ///Details of a single workspace.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[allow(deprecated)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct WorkspaceDetail {
@@ -3188,7 +3234,8 @@ pub struct WorkspaceDetail {
     pub public_id: ::std::string::String,
 }
 ///One workspace as shown in a listing.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[allow(deprecated)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct WorkspaceListItem {
@@ -3209,7 +3256,8 @@ pub struct WorkspaceListItem {
     pub public_id: ::std::string::String,
 }
 ///Usage of a workspace over a billing period, and its current storage footprint.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[derive(::serde::Deserialize, Clone, Debug)]
+#[cfg_attr(feature = "serde-round-trip", derive(::serde::Serialize))]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct WorkspaceUsageResponse {
     ///Total of the query runs' `bytes_scanned` over the period (completed and failed runs; runs that read no table count as 0). It measures storage reads, not the data the queries covered, so cached reads add little or nothing and equal query histories can give different totals.

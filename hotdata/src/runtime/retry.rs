@@ -273,6 +273,7 @@ mod tests {
     }
     #[test]
     fn a_post_with_an_idempotency_key_is_safe_to_repeat() {
+        crate::install_tls_provider();
         let http = reqwest::Client::new();
         let post = |body: &str| {
             http.post("http://127.0.0.1:1/v1/x")
@@ -292,15 +293,28 @@ mod tests {
         ] {
             assert!(!carries_idempotency_key(&post(body)), "{body}");
         }
-        // The generated models spell the field as the transport looks for it.
-        let mut body = serde_json::json!({"count": 2});
-        body[IDEMPOTENCY_KEY_FIELD] = "k2".into();
-        let bulk: generated::types::BulkCreateDatabasesRequest = serde_json::from_value(body).expect("bulk body");
-        assert!(!bulk.idempotency_key.is_unset() && !bulk.idempotency_key.is_null());
-        let mut body = serde_json::json!({"mode": "append", "data": "a\n1"});
-        body[IDEMPOTENCY_KEY_FIELD] = "k3".into();
-        let load: generated::types::LoadManagedTableRequest = serde_json::from_value(body).expect("load body");
-        assert!(!load.idempotency_key.is_unset() && !load.idempotency_key.is_null());
+        // The generated models write the field as the transport looks for it.
+        let bulk: generated::types::BulkCreateDatabasesRequest =
+            generated::types::BulkCreateDatabasesRequest::builder()
+                .count(std::num::NonZeroU64::new(2).expect("non-zero"))
+                .idempotency_key("k2".to_owned())
+                .try_into()
+                .expect("bulk body");
+        let key: generated::types::LoadManagedTableRequestIdempotencyKey = "k3".parse().expect("a key");
+        let load: generated::types::LoadManagedTableRequest = generated::types::LoadManagedTableRequest::builder()
+            .mode(generated::types::LoadMode::Append)
+            .data("a\n1".to_owned())
+            .idempotency_key(key)
+            .try_into()
+            .expect("load body");
+        for body in [serde_json::to_vec(&bulk), serde_json::to_vec(&load)] {
+            let body = body.expect("encodes");
+            assert!(
+                carries_idempotency_key(&post(std::str::from_utf8(&body).expect("utf-8"))),
+                "{}",
+                String::from_utf8_lossy(&body)
+            );
+        }
     }
 
     #[test]
