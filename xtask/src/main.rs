@@ -226,9 +226,9 @@ fn ci() -> Result<(), String> {
         step(&format!("clippy (hotdata {})", features.join(" ")), &cargo, &args, &[])?;
     }
     // Every other step turns on every feature, `serde-round-trip` and `native-tls` (which wins over rustls)
-    // included: the SDK's own targets, tests and doc
-    // examples are checked here as users build them, where each model derives only the serde direction the SDK
-    // uses it in, and TLS is rustls with no provider until the SDK (or `install_tls_provider`) installs one.
+    // included. The SDK's own targets, tests and doc examples are checked here as users build them: each model
+    // derives only the serde direction the SDK uses it in, and TLS is rustls with no provider until the SDK (or
+    // `install_tls_provider`) installs one.
     let as_users_build = "hotdata/arrow,hotdata/blocking,hotdata/checksum,hotdata/chrono,hotdata/schemars";
     step(
         "clippy (hotdata and hotdata-models, every feature but serde-round-trip and native-tls)",
@@ -249,7 +249,7 @@ fn ci() -> Result<(), String> {
         &[],
     )?;
     step(
-        "doc examples (hotdata and hotdata-models, every feature but serde-round-trip and native-tls)",
+        "tests and doc examples (hotdata and hotdata-models, every feature but serde-round-trip and native-tls)",
         &cargo,
         &[
             "test",
@@ -257,11 +257,10 @@ fn ci() -> Result<(), String> {
             "hotdata",
             "-p",
             "hotdata-models",
-            "--doc",
             "--features",
             as_users_build,
         ],
-        &[],
+        &[("INSTA_UPDATE", "no"), ("CI", "true")],
     )?;
     println!("==> rust-version promises hold for every dependency");
     check_rust_versions(&cargo)?;
