@@ -17,11 +17,11 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use quote::ToTokens as _;
 use syn::Item;
 
-use crate::inputs::reachable;
+use crate::inputs::{flat, reachable};
 use crate::remove_derive;
 
 /// The models requests and responses hold, before closing over the types they mention.
@@ -56,28 +56,16 @@ pub(crate) fn roots(operation_builders: &[Item]) -> Roots {
 
 /// Adds to `out` every `X` of `types :: X` and `types :: builder :: X` in `tokens`.
 fn models_in(tokens: TokenStream, out: &mut BTreeSet<String>) {
-    let flat = flat(tokens);
-    for (i, w) in flat.windows(4).enumerate() {
+    let words = flat(tokens);
+    for (i, w) in words.windows(4).enumerate() {
         if w[0] == "types" && w[1] == ":" && w[2] == ":" {
             if w[3] != "builder" {
                 out.insert(w[3].clone());
-            } else if let Some(name) = flat.get(i + 6).filter(|_| flat.get(i + 4).is_some_and(|t| t == ":")) {
+            } else if let Some(name) = words.get(i + 6).filter(|_| words.get(i + 4).is_some_and(|t| t == ":")) {
                 out.insert(name.clone());
             }
         }
     }
-}
-
-/// Every token of `tokens`, groups flattened, as text.
-fn flat(tokens: TokenStream) -> Vec<String> {
-    let mut out = Vec::new();
-    for t in tokens {
-        match t {
-            TokenTree::Group(g) => out.extend(flat(g.stream())),
-            other => out.push(other.to_string()),
-        }
-    }
-    out
 }
 
 /// Moves the direction each model of `types` does not need behind `#[cfg_attr(feature = "<feature>", ..)]`.

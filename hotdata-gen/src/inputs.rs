@@ -41,7 +41,7 @@ pub(crate) fn body_models(operation_builders: &[Item]) -> BTreeSet<String> {
 }
 
 /// Every token of `tokens`, groups flattened, as text.
-fn flat(tokens: TokenStream) -> Vec<String> {
+pub(crate) fn flat(tokens: TokenStream) -> Vec<String> {
     let mut out = Vec::new();
     for t in tokens {
         match t {
