@@ -86,13 +86,16 @@ pub(crate) fn split(types: &mut [Item], roots: &Roots, feature: &str) -> usize {
             _ => continue,
         };
         if remove_derive(attrs, unused) {
-            let path: syn::Path = syn::parse_str(&format!("::serde::{unused}")).expect("a path");
+            let unused = syn::Ident::new(unused, proc_macro2::Span::call_site());
             // Right after the derive, so the model reads as before with one line added.
             let at = attrs
                 .iter()
                 .position(|a| a.path().is_ident("derive"))
                 .map_or(attrs.len(), |i| i + 1);
-            attrs.insert(at, syn::parse_quote! { #[cfg_attr(feature = #feature, derive(#path))] });
+            attrs.insert(
+                at,
+                syn::parse_quote! { #[cfg_attr(feature = #feature, derive(::serde::#unused))] },
+            );
             moved += 1;
         }
     }

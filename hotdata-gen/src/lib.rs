@@ -185,27 +185,19 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     let mut files = BTreeMap::new();
     let mut models = BTreeMap::new();
     let mut kept = Vec::new();
-    // Model builders are kept only for what a request body can hold (`inputs`): the bodies are read from the
-    // operation builders before either module is rewritten.
-    let bodies = root
+    // Read from the operation builders before either module is rewritten: the bodies, whose models keep their
+    // builders (`inputs`), and the models requests and responses name, for the serde directions each model
+    // needs (`directions`).
+    let operation_builders: &[syn::Item] = root
         .items
         .iter()
         .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "builder" => {
-                m.content.as_ref().map(|(_, items)| inputs::body_models(items))
-            }
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| items.as_slice()),
             _ => None,
         })
         .unwrap_or_default();
-    // Likewise the models requests and responses name, for the serde directions each model needs.
-    let roots = root
-        .items
-        .iter()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| directions::roots(items)),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let bodies = inputs::body_models(operation_builders);
+    let roots = directions::roots(operation_builders);
     for item in std::mem::take(&mut root.items) {
         match item {
             syn::Item::Mod(m) if m.content.is_some() && (m.ident == "types" || m.ident == "builder") => {
