@@ -450,6 +450,7 @@ impl<'a> IntoFuture for Fork<'a> {
     type Output = Result<Forked, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -551,6 +552,7 @@ impl<'a> IntoFuture for BatchCreate<'a> {
     type Output = Result<DatabaseBatch, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

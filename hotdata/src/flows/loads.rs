@@ -634,6 +634,7 @@ impl<'a> IntoFuture for Load<'a> {
     type Output = Result<types::LoadManagedTableResponse, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

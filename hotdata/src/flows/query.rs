@@ -483,6 +483,7 @@ impl<'a> IntoFuture for Query<'a> {
     type Output = Result<Rows, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Rows, Error>> + Send + 'a>>;
 
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.rows())
     }
@@ -591,6 +592,7 @@ impl<'a> IntoFuture for SavedQueryExecution<'a> {
     type Output = Result<Rows, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Rows, Error>> + Send + 'a>>;
 
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.rows())
     }

@@ -226,6 +226,7 @@ impl<'a> ResultRequest<'a> {
     /// pages: the live API returns slices in no guaranteed order, so rows can
     /// repeat or go missing across them. [`stream`](Self::stream) reads the
     /// whole result exactly once.
+    #[inline]
     pub fn pages(self, page_size: u64) -> impl Stream<Item = Result<ResultPage, Error>> + Send + Unpin + 'a {
         enum Next {
             First,
@@ -287,6 +288,7 @@ impl<'a> ResultRequest<'a> {
     /// }
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub fn stream(self) -> impl Stream<Item = Result<SharedRow, Error>> + Send + Unpin + 'a {
         Box::pin(
             futures::stream::once(async move {
@@ -486,6 +488,7 @@ impl<'a> IntoFuture for ResultRequest<'a> {
     type Output = Result<Rows, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Rows, Error>> + Send + 'a>>;
 
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.rows())
     }
