@@ -255,6 +255,7 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
         }
     }
     annotate::rewrite_client(&mut kept, &plan)?;
+    send::inline_operation_methods(&mut kept);
     kept.push(syn::parse_quote! { pub mod outcomes; });
     kept.push(syn::parse_quote! { pub mod pagination; });
     kept.push(syn::parse_quote! { pub mod operations; });

@@ -46,7 +46,8 @@ use syn::{Expr, ImplItem, ImplItemFn, Item, Stmt};
 
 use crate::diag::GenError;
 
-/// Rewrites every `send()` of the builder module's items.
+/// Rewrites every `send()` of the builder module's items, and marks every
+/// builder's `new()` `#[inline]`.
 pub(crate) fn rewrite(items: &mut Vec<Item>, runtime: &TokenStream) -> Result<(), GenError> {
     let optional = optional_fields(items);
     let none = BTreeSet::new();
@@ -55,6 +56,15 @@ pub(crate) fn rewrite(items: &mut Vec<Item>, runtime: &TokenStream) -> Result<()
         let builder = self_ident(&imp.self_ty);
         let fields = builder.as_ref().and_then(|name| optional.get(name)).unwrap_or(&none);
         for member in &mut imp.items {
+            // `new` (one per operation, an error string per required
+            // parameter) becomes `#[inline]`: compiled in a program that
+            // calls it, not in every build of the SDK.
+            if let ImplItem::Fn(f) = member
+                && f.sig.ident == "new"
+                && !f.attrs.iter().any(|a| a.path().is_ident("inline"))
+            {
+                f.attrs.push(syn::parse_quote!(#[inline]));
+            }
             if let ImplItem::Fn(f) = member
                 && f.sig.ident == "send"
             {
@@ -72,6 +82,33 @@ pub(crate) fn rewrite(items: &mut Vec<Item>, runtime: &TokenStream) -> Result<()
     );
     items.insert(1, syn::parse_quote! { use #runtime::Piece; });
     Ok(())
+}
+
+/// Marks `#[inline]` every method of the client's operation traits
+/// (`impl ClientXxxExt for Client`), each of which only calls its builder's
+/// `new`. As trait methods of a concrete type they would otherwise be
+/// compiled, with the `new` they inline, in every build of the SDK; inline,
+/// they are compiled only in programs that call them.
+pub(crate) fn inline_operation_methods(items: &mut [Item]) {
+    for item in items.iter_mut() {
+        let Item::Impl(imp) = item else { continue };
+        let is_operations = imp.trait_.as_ref().is_some_and(|(_, path, _)| {
+            path.segments.last().is_some_and(|s| {
+                let name = s.ident.to_string();
+                name.starts_with("Client") && name.ends_with("Ext")
+            })
+        });
+        if !is_operations {
+            continue;
+        }
+        for member in &mut imp.items {
+            if let ImplItem::Fn(f) = member
+                && !f.attrs.iter().any(|a| a.path().is_ident("inline"))
+            {
+                f.attrs.push(syn::parse_quote!(#[inline]));
+            }
+        }
+    }
 }
 
 /// Where a rewrite is, for its error messages.
@@ -691,6 +728,59 @@ mod tests {
             .find(|s| matches!(s, Stmt::Local(l) if binding(l).is_some_and(|(n, _)| n == name)))
             .expect("statement");
         *slot = replacement;
+    }
+
+    /// How many `#[inline]` attributes `attrs` holds.
+    fn inline_count(attrs: &[syn::Attribute]) -> usize {
+        attrs.iter().filter(|a| a.path().is_ident("inline")).count()
+    }
+
+    #[test]
+    fn builder_constructors_and_operation_methods_become_inline() {
+        let mut items = builder();
+        let Item::Impl(imp) = &mut items[1] else { panic!("impl") };
+        imp.items.push(syn::parse_quote! {
+            pub fn new(client: &'a super::Client) -> Self {
+                Self { client, id: Err("id was not initialized".to_string()), limit: Ok(None) }
+            }
+        });
+        rewrite(&mut items, &runtime()).expect("rewrites");
+        let Item::Impl(imp) = &items[3] else { panic!("impl") };
+        for member in &imp.items {
+            let ImplItem::Fn(f) = member else { continue };
+            let expected = usize::from(f.sig.ident == "new");
+            assert_eq!(inline_count(&f.attrs), expected, "{}", f.sig.ident);
+        }
+
+        let file: syn::File = syn::parse_quote! {
+            impl ClientThingsExt for Client {
+                fn get_thing(&self) -> builder::GetThing<'_> { builder::GetThing::new(self) }
+                #[inline]
+                fn put_thing(&self) -> builder::PutThing<'_> { builder::PutThing::new(self) }
+            }
+            impl ClientInfo<Transport> for Client {
+                fn baseurl(&self) -> &str { self.baseurl.as_str() }
+            }
+            impl Client {
+                pub fn new(baseurl: &str) -> Self { todo!() }
+            }
+        };
+        let mut items = file.items;
+        inline_operation_methods(&mut items);
+        let counts: Vec<usize> = items
+            .iter()
+            .flat_map(|item| match item {
+                Item::Impl(imp) => imp.items.iter().collect::<Vec<_>>(),
+                _ => vec![],
+            })
+            .map(|member| match member {
+                ImplItem::Fn(f) => inline_count(&f.attrs),
+                _ => usize::MAX,
+            })
+            .collect();
+        // Both operation methods once each (the marked one not twice); the
+        // client's other impls untouched.
+        assert_eq!(counts, [1, 1, 0, 0]);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub struct ListConnectionTypes<'a> {
     client: &'a super::Client,
 }
 impl<'a> ListConnectionTypes<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self { client: client }
     }
@@ -59,6 +60,7 @@ pub struct GetConnectionType<'a> {
     name: Result<::std::string::String, String>,
 }
 impl<'a> GetConnectionType<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -119,6 +121,7 @@ pub struct ListConnections<'a> {
     client: &'a super::Client,
 }
 impl<'a> ListConnections<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self { client: client }
     }
@@ -160,6 +163,7 @@ pub struct CreateConnection<'a> {
     body: Result<types::builder::CreateConnectionRequest, String>,
 }
 impl<'a> CreateConnection<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -235,6 +239,7 @@ pub struct GetConnection<'a> {
     connection_id: Result<::std::string::String, String>,
 }
 impl<'a> GetConnection<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -297,6 +302,7 @@ pub struct DeleteConnection<'a> {
     connection_id: Result<::std::string::String, String>,
 }
 impl<'a> DeleteConnection<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -356,6 +362,7 @@ pub struct PurgeConnectionCache<'a> {
     connection_id: Result<::std::string::String, String>,
 }
 impl<'a> PurgeConnectionCache<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -416,6 +423,7 @@ pub struct CheckConnectionHealth<'a> {
     connection_id: Result<::std::string::String, String>,
 }
 impl<'a> CheckConnectionHealth<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -481,6 +489,7 @@ pub struct DeleteManagedTable<'a> {
     table: Result<::std::string::String, String>,
 }
 impl<'a> DeleteManagedTable<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -574,6 +583,7 @@ pub struct LoadManagedTable<'a> {
     body: Result<types::builder::LoadManagedTableRequest, String>,
 }
 impl<'a> LoadManagedTable<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -698,6 +708,7 @@ pub struct PurgeTableCache<'a> {
     table: Result<::std::string::String, String>,
 }
 impl<'a> PurgeTableCache<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -791,6 +802,7 @@ pub struct ListIndexes<'a> {
     table: Result<::std::string::String, String>,
 }
 impl<'a> ListIndexes<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -888,6 +900,7 @@ pub struct CreateIndex<'a> {
     body: Result<types::builder::CreateIndexRequest, String>,
 }
 impl<'a> CreateIndex<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1012,6 +1025,7 @@ pub struct DeleteIndex<'a> {
     index_name: Result<::std::string::String, String>,
 }
 impl<'a> DeleteIndex<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1120,6 +1134,7 @@ pub struct GetTableProfile<'a> {
     table: Result<::std::string::String, String>,
 }
 impl<'a> GetTableProfile<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1213,6 +1228,7 @@ pub struct ListWorkspaceContexts<'a> {
     client: &'a super::Client,
 }
 impl<'a> ListWorkspaceContexts<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self { client: client }
     }
@@ -1254,6 +1270,7 @@ pub struct UpsertWorkspaceContext<'a> {
     body: Result<types::builder::UpsertWorkspaceContextRequest, String>,
 }
 impl<'a> UpsertWorkspaceContext<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1332,6 +1349,7 @@ pub struct GetWorkspaceContext<'a> {
     name: Result<::std::string::String, String>,
 }
 impl<'a> GetWorkspaceContext<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1393,6 +1411,7 @@ pub struct DeleteWorkspaceContext<'a> {
     name: Result<::std::string::String, String>,
 }
 impl<'a> DeleteWorkspaceContext<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1454,6 +1473,7 @@ pub struct ListDatabases<'a> {
     search: Result<Option<::std::string::String>, String>,
 }
 impl<'a> ListDatabases<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1560,6 +1580,7 @@ pub struct CreateDatabase<'a> {
     body: Result<types::builder::CreateDatabaseRequest, String>,
 }
 impl<'a> CreateDatabase<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1634,6 +1655,7 @@ pub struct GetDatabase<'a> {
     database_id: Result<::std::string::String, String>,
 }
 impl<'a> GetDatabase<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1696,6 +1718,7 @@ pub struct DeleteDatabase<'a> {
     database_id: Result<::std::string::String, String>,
 }
 impl<'a> DeleteDatabase<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1756,6 +1779,7 @@ pub struct AttachDatabaseCatalog<'a> {
     body: Result<types::builder::AttachDatabaseCatalogRequest, String>,
 }
 impl<'a> AttachDatabaseCatalog<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1850,6 +1874,7 @@ pub struct DetachDatabaseCatalog<'a> {
     connection_id: Result<::std::string::String, String>,
 }
 impl<'a> DetachDatabaseCatalog<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1925,6 +1950,7 @@ pub struct ListDatabaseContexts<'a> {
     database_id: Result<::std::string::String, String>,
 }
 impl<'a> ListDatabaseContexts<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -1989,6 +2015,7 @@ pub struct UpsertDatabaseContext<'a> {
     body: Result<types::builder::UpsertDatabaseContextRequest, String>,
 }
 impl<'a> UpsertDatabaseContext<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2087,6 +2114,7 @@ pub struct GetDatabaseContext<'a> {
     name: Result<::std::string::String, String>,
 }
 impl<'a> GetDatabaseContext<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2165,6 +2193,7 @@ pub struct DeleteDatabaseContext<'a> {
     name: Result<::std::string::String, String>,
 }
 impl<'a> DeleteDatabaseContext<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2240,6 +2269,7 @@ pub struct ListDatasets<'a> {
     offset: Result<Option<u64>, String>,
 }
 impl<'a> ListDatasets<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2312,6 +2342,7 @@ pub struct CreateDataset<'a> {
     body: Result<types::builder::CreateDatasetRequest, String>,
 }
 impl<'a> CreateDataset<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2386,6 +2417,7 @@ pub struct ListDatasetIndexes<'a> {
     dataset_id: Result<::std::string::String, String>,
 }
 impl<'a> ListDatasetIndexes<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2450,6 +2482,7 @@ pub struct CreateDatasetIndex<'a> {
     body: Result<types::builder::CreateIndexRequest, String>,
 }
 impl<'a> CreateDatasetIndex<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2545,6 +2578,7 @@ pub struct DeleteDatasetIndex<'a> {
     index_name: Result<::std::string::String, String>,
 }
 impl<'a> DeleteDatasetIndex<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2620,6 +2654,7 @@ pub struct GetDataset<'a> {
     id: Result<::std::string::String, String>,
 }
 impl<'a> GetDataset<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2679,6 +2714,7 @@ pub struct UpdateDataset<'a> {
     body: Result<types::builder::UpdateDatasetRequest, String>,
 }
 impl<'a> UpdateDataset<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2768,6 +2804,7 @@ pub struct DeleteDataset<'a> {
     id: Result<::std::string::String, String>,
 }
 impl<'a> DeleteDataset<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2825,6 +2862,7 @@ pub struct ListDatasetVersions<'a> {
     offset: Result<Option<u64>, String>,
 }
 impl<'a> ListDatasetVersions<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -2915,6 +2953,7 @@ pub struct ListEmbeddingProviders<'a> {
     client: &'a super::Client,
 }
 impl<'a> ListEmbeddingProviders<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self { client: client }
     }
@@ -2956,6 +2995,7 @@ pub struct CreateEmbeddingProvider<'a> {
     body: Result<types::builder::CreateEmbeddingProviderRequest, String>,
 }
 impl<'a> CreateEmbeddingProvider<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3034,6 +3074,7 @@ pub struct GetEmbeddingProvider<'a> {
     id: Result<::std::string::String, String>,
 }
 impl<'a> GetEmbeddingProvider<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3096,6 +3137,7 @@ pub struct UpdateEmbeddingProvider<'a> {
     body: Result<types::builder::UpdateEmbeddingProviderRequest, String>,
 }
 impl<'a> UpdateEmbeddingProvider<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3192,6 +3234,7 @@ pub struct DeleteEmbeddingProvider<'a> {
     id: Result<::std::string::String, String>,
 }
 impl<'a> DeleteEmbeddingProvider<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3250,6 +3293,7 @@ pub struct ListUploads<'a> {
     status: Result<Option<::std::string::String>, String>,
 }
 impl<'a> ListUploads<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3309,6 +3353,7 @@ pub struct UploadFile<'a> {
     body: Result<reqwest::Body, String>,
 }
 impl<'a> UploadFile<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3375,6 +3420,7 @@ pub struct InformationSchema<'a> {
     table: Result<Option<::std::string::String>, String>,
 }
 impl<'a> InformationSchema<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3521,6 +3567,7 @@ pub struct ListJobs<'a> {
     status: Result<Option<::std::string::String>, String>,
 }
 impl<'a> ListJobs<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3625,6 +3672,7 @@ pub struct GetJob<'a> {
     id: Result<::std::string::String, String>,
 }
 impl<'a> GetJob<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3682,6 +3730,7 @@ pub struct ListSavedQueries<'a> {
     offset: Result<Option<u64>, String>,
 }
 impl<'a> ListSavedQueries<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3754,6 +3803,7 @@ pub struct CreateSavedQuery<'a> {
     body: Result<types::builder::CreateSavedQueryRequest, String>,
 }
 impl<'a> CreateSavedQuery<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3829,6 +3879,7 @@ pub struct GetSavedQuery<'a> {
     id: Result<::std::string::String, String>,
 }
 impl<'a> GetSavedQuery<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3888,6 +3939,7 @@ pub struct UpdateSavedQuery<'a> {
     body: Result<types::builder::UpdateSavedQueryRequest, String>,
 }
 impl<'a> UpdateSavedQuery<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -3978,6 +4030,7 @@ pub struct DeleteSavedQuery<'a> {
     id: Result<::std::string::String, String>,
 }
 impl<'a> DeleteSavedQuery<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -4035,6 +4088,7 @@ pub struct ExecuteSavedQuery<'a> {
     body: Result<types::builder::ExecuteSavedQueryRequest, String>,
 }
 impl<'a> ExecuteSavedQuery<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -4153,6 +4207,7 @@ pub struct ListSavedQueryVersions<'a> {
     offset: Result<Option<u64>, String>,
 }
 impl<'a> ListSavedQueryVersions<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -4245,6 +4300,7 @@ pub struct Query<'a> {
     body: Result<types::builder::QueryRequest, String>,
 }
 impl<'a> Query<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -4339,6 +4395,7 @@ pub struct ListQueryRuns<'a> {
     x_database_id: Result<Option<::std::string::String>, String>,
 }
 impl<'a> ListQueryRuns<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -4467,6 +4524,7 @@ pub struct GetQueryRun<'a> {
     x_database_id: Result<Option<::std::string::String>, String>,
 }
 impl<'a> GetQueryRun<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -4548,6 +4606,7 @@ pub struct Refresh<'a> {
     body: Result<types::builder::RefreshRequest, String>,
 }
 impl<'a> Refresh<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -4622,6 +4681,7 @@ pub struct ListResults<'a> {
     x_database_id: Result<Option<::std::string::String>, String>,
 }
 impl<'a> ListResults<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -4718,6 +4778,7 @@ pub struct GetResult<'a> {
     x_database_id: Result<Option<::std::string::String>, String>,
 }
 impl<'a> GetResult<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -4837,6 +4898,7 @@ pub struct ListSandboxes<'a> {
     client: &'a super::Client,
 }
 impl<'a> ListSandboxes<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self { client: client }
     }
@@ -4878,6 +4940,7 @@ pub struct CreateSandbox<'a> {
     body: Result<types::builder::CreateSandboxRequest, String>,
 }
 impl<'a> CreateSandbox<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -4952,6 +5015,7 @@ pub struct GetSandbox<'a> {
     public_id: Result<::std::string::String, String>,
 }
 impl<'a> GetSandbox<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5014,6 +5078,7 @@ pub struct DeleteSandbox<'a> {
     public_id: Result<::std::string::String, String>,
 }
 impl<'a> DeleteSandbox<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5077,6 +5142,7 @@ pub struct UpdateSandbox<'a> {
     body: Result<types::builder::UpdateSandboxRequest, String>,
 }
 impl<'a> UpdateSandbox<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5169,6 +5235,7 @@ pub struct ListSecrets<'a> {
     client: &'a super::Client,
 }
 impl<'a> ListSecrets<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self { client: client }
     }
@@ -5210,6 +5277,7 @@ pub struct CreateSecret<'a> {
     body: Result<types::builder::CreateSecretRequest, String>,
 }
 impl<'a> CreateSecret<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5284,6 +5352,7 @@ pub struct GetSecret<'a> {
     name: Result<::std::string::String, String>,
 }
 impl<'a> GetSecret<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5346,6 +5415,7 @@ pub struct UpdateSecret<'a> {
     body: Result<types::builder::UpdateSecretRequest, String>,
 }
 impl<'a> UpdateSecret<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5438,6 +5508,7 @@ pub struct DeleteSecret<'a> {
     name: Result<::std::string::String, String>,
 }
 impl<'a> DeleteSecret<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5496,6 +5567,7 @@ pub struct ListWorkspaces<'a> {
     organization_public_id: Result<Option<::std::string::String>, String>,
 }
 impl<'a> ListWorkspaces<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5556,6 +5628,7 @@ pub struct CreateWorkspace<'a> {
     body: Result<types::builder::CreateWorkspaceRequest, String>,
 }
 impl<'a> CreateWorkspace<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5630,6 +5703,7 @@ pub struct DeleteWorkspace<'a> {
     public_id: Result<::std::string::String, String>,
 }
 impl<'a> DeleteWorkspace<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5689,6 +5763,7 @@ pub struct GetUsage<'a> {
     since: Result<Option<::std::string::String>, String>,
 }
 impl<'a> GetUsage<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5747,6 +5822,7 @@ pub struct BulkCreateDatabases<'a> {
     body: Result<types::builder::BulkCreateDatabasesRequest, String>,
 }
 impl<'a> BulkCreateDatabases<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5824,6 +5900,7 @@ pub struct GetDatabaseBatch<'a> {
     batch_id: Result<::std::string::String, String>,
 }
 impl<'a> GetDatabaseBatch<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5886,6 +5963,7 @@ pub struct DeleteDatabaseBatch<'a> {
     batch_id: Result<::std::string::String, String>,
 }
 impl<'a> DeleteDatabaseBatch<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -5948,6 +6026,7 @@ pub struct LookupDatabaseByName<'a> {
     name: Result<::std::string::String, String>,
 }
 impl<'a> LookupDatabaseByName<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -6006,6 +6085,7 @@ pub struct CountDatabases<'a> {
     search: Result<Option<::std::string::String>, String>,
 }
 impl<'a> CountDatabases<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -6081,6 +6161,7 @@ pub struct ForkDatabase<'a> {
     body: Result<types::builder::ForkDatabaseRequest, String>,
 }
 impl<'a> ForkDatabase<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -6176,6 +6257,7 @@ pub struct GetDatabaseLineage<'a> {
     forks_limit: Result<Option<::std::num::NonZeroU64>, String>,
 }
 impl<'a> GetDatabaseLineage<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -6256,6 +6338,7 @@ pub struct AddDatabaseSchema<'a> {
     body: Result<types::builder::AddManagedSchemaRequest, String>,
 }
 impl<'a> AddDatabaseSchema<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -6353,6 +6436,7 @@ pub struct AddDatabaseTable<'a> {
     body: Result<types::builder::AddManagedTableRequest, String>,
 }
 impl<'a> AddDatabaseTable<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -6466,6 +6550,7 @@ pub struct LoadDatabaseTable<'a> {
     body: Result<types::builder::LoadManagedTableRequest, String>,
 }
 impl<'a> LoadDatabaseTable<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -6591,6 +6676,7 @@ pub struct SetDatabaseTableConstantPerKey<'a> {
     body: Result<types::builder::UpdateManagedTableRequest, String>,
 }
 impl<'a> SetDatabaseTableConstantPerKey<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -6720,6 +6806,7 @@ pub struct AddManagedSchema<'a> {
     body: Result<types::builder::AddManagedSchemaRequest, String>,
 }
 impl<'a> AddManagedSchema<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -6817,6 +6904,7 @@ pub struct AddManagedTable<'a> {
     body: Result<types::builder::AddManagedTableRequest, String>,
 }
 impl<'a> AddManagedTable<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -6930,6 +7018,7 @@ pub struct SetManagedTableConstantPerKey<'a> {
     body: Result<types::builder::UpdateManagedTableRequest, String>,
 }
 impl<'a> SetManagedTableConstantPerKey<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -7064,6 +7153,7 @@ pub struct ListIndexesCollection<'a> {
     x_database_id: Result<::std::string::String, String>,
 }
 impl<'a> ListIndexesCollection<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -7228,6 +7318,7 @@ pub struct CreateUploadSessionHandler<'a> {
     body: Result<types::builder::CreateUploadRequest, String>,
 }
 impl<'a> CreateUploadSessionHandler<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -7302,6 +7393,7 @@ pub struct CreateUploadSessionsBatchHandler<'a> {
     body: Result<types::builder::BatchCreateUploadRequest, String>,
 }
 impl<'a> CreateUploadSessionsBatchHandler<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -7381,6 +7473,7 @@ pub struct FinalizeUploadHandler<'a> {
     body: Result<types::builder::FinalizeUploadRequest, String>,
 }
 impl<'a> FinalizeUploadHandler<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,
@@ -7501,6 +7594,7 @@ pub struct MintUploadPartsHandler<'a> {
     body: Result<types::builder::MintUploadPartsRequest, String>,
 }
 impl<'a> MintUploadPartsHandler<'a> {
+    #[inline]
     pub fn new(client: &'a super::Client) -> Self {
         Self {
             client: client,

@@ -110,9 +110,11 @@ let response = client.get_connection_type()
     fn get_connection_type(&self) -> builder::GetConnectionType<'_>;
 }
 impl ClientConnectionTypesExt for Client {
+    #[inline]
     fn list_connection_types(&self) -> builder::ListConnectionTypes<'_> {
         builder::ListConnectionTypes::new(self)
     }
+    #[inline]
     fn get_connection_type(&self) -> builder::GetConnectionType<'_> {
         builder::GetConnectionType::new(self)
     }
@@ -356,42 +358,55 @@ let response = client.set_managed_table_constant_per_key()
     ) -> builder::SetManagedTableConstantPerKey<'_>;
 }
 impl ClientConnectionsExt for Client {
+    #[inline]
     fn list_connections(&self) -> builder::ListConnections<'_> {
         builder::ListConnections::new(self)
     }
+    #[inline]
     fn create_connection(&self) -> builder::CreateConnection<'_> {
         builder::CreateConnection::new(self)
     }
+    #[inline]
     fn get_connection(&self) -> builder::GetConnection<'_> {
         builder::GetConnection::new(self)
     }
+    #[inline]
     fn delete_connection(&self) -> builder::DeleteConnection<'_> {
         builder::DeleteConnection::new(self)
     }
+    #[inline]
     fn purge_connection_cache(&self) -> builder::PurgeConnectionCache<'_> {
         builder::PurgeConnectionCache::new(self)
     }
+    #[inline]
     fn check_connection_health(&self) -> builder::CheckConnectionHealth<'_> {
         builder::CheckConnectionHealth::new(self)
     }
+    #[inline]
     fn delete_managed_table(&self) -> builder::DeleteManagedTable<'_> {
         builder::DeleteManagedTable::new(self)
     }
+    #[inline]
     fn load_managed_table(&self) -> builder::LoadManagedTable<'_> {
         builder::LoadManagedTable::new(self)
     }
+    #[inline]
     fn purge_table_cache(&self) -> builder::PurgeTableCache<'_> {
         builder::PurgeTableCache::new(self)
     }
+    #[inline]
     fn get_table_profile(&self) -> builder::GetTableProfile<'_> {
         builder::GetTableProfile::new(self)
     }
+    #[inline]
     fn add_managed_schema(&self) -> builder::AddManagedSchema<'_> {
         builder::AddManagedSchema::new(self)
     }
+    #[inline]
     fn add_managed_table(&self) -> builder::AddManagedTable<'_> {
         builder::AddManagedTable::new(self)
     }
+    #[inline]
     fn set_managed_table_constant_per_key(
         &self,
     ) -> builder::SetManagedTableConstantPerKey<'_> {
@@ -468,15 +483,19 @@ let response = client.delete_database_context()
     fn delete_database_context(&self) -> builder::DeleteDatabaseContext<'_>;
 }
 impl ClientDatabaseContextExt for Client {
+    #[inline]
     fn list_database_contexts(&self) -> builder::ListDatabaseContexts<'_> {
         builder::ListDatabaseContexts::new(self)
     }
+    #[inline]
     fn upsert_database_context(&self) -> builder::UpsertDatabaseContext<'_> {
         builder::UpsertDatabaseContext::new(self)
     }
+    #[inline]
     fn get_database_context(&self) -> builder::GetDatabaseContext<'_> {
         builder::GetDatabaseContext::new(self)
     }
+    #[inline]
     fn delete_database_context(&self) -> builder::DeleteDatabaseContext<'_> {
         builder::DeleteDatabaseContext::new(self)
     }
@@ -772,54 +791,71 @@ let response = client.set_database_table_constant_per_key()
     ) -> builder::SetDatabaseTableConstantPerKey<'_>;
 }
 impl ClientDatabasesExt for Client {
+    #[inline]
     fn list_databases(&self) -> builder::ListDatabases<'_> {
         builder::ListDatabases::new(self)
     }
+    #[inline]
     fn create_database(&self) -> builder::CreateDatabase<'_> {
         builder::CreateDatabase::new(self)
     }
+    #[inline]
     fn get_database(&self) -> builder::GetDatabase<'_> {
         builder::GetDatabase::new(self)
     }
+    #[inline]
     fn delete_database(&self) -> builder::DeleteDatabase<'_> {
         builder::DeleteDatabase::new(self)
     }
+    #[inline]
     fn attach_database_catalog(&self) -> builder::AttachDatabaseCatalog<'_> {
         builder::AttachDatabaseCatalog::new(self)
     }
+    #[inline]
     fn detach_database_catalog(&self) -> builder::DetachDatabaseCatalog<'_> {
         builder::DetachDatabaseCatalog::new(self)
     }
+    #[inline]
     fn bulk_create_databases(&self) -> builder::BulkCreateDatabases<'_> {
         builder::BulkCreateDatabases::new(self)
     }
+    #[inline]
     fn get_database_batch(&self) -> builder::GetDatabaseBatch<'_> {
         builder::GetDatabaseBatch::new(self)
     }
+    #[inline]
     fn delete_database_batch(&self) -> builder::DeleteDatabaseBatch<'_> {
         builder::DeleteDatabaseBatch::new(self)
     }
+    #[inline]
     fn lookup_database_by_name(&self) -> builder::LookupDatabaseByName<'_> {
         builder::LookupDatabaseByName::new(self)
     }
+    #[inline]
     fn count_databases(&self) -> builder::CountDatabases<'_> {
         builder::CountDatabases::new(self)
     }
+    #[inline]
     fn fork_database(&self) -> builder::ForkDatabase<'_> {
         builder::ForkDatabase::new(self)
     }
+    #[inline]
     fn get_database_lineage(&self) -> builder::GetDatabaseLineage<'_> {
         builder::GetDatabaseLineage::new(self)
     }
+    #[inline]
     fn add_database_schema(&self) -> builder::AddDatabaseSchema<'_> {
         builder::AddDatabaseSchema::new(self)
     }
+    #[inline]
     fn add_database_table(&self) -> builder::AddDatabaseTable<'_> {
         builder::AddDatabaseTable::new(self)
     }
+    #[inline]
     fn load_database_table(&self) -> builder::LoadDatabaseTable<'_> {
         builder::LoadDatabaseTable::new(self)
     }
+    #[inline]
     fn set_database_table_constant_per_key(
         &self,
     ) -> builder::SetDatabaseTableConstantPerKey<'_> {
@@ -944,21 +980,27 @@ let response = client.list_dataset_versions()
     fn list_dataset_versions(&self) -> builder::ListDatasetVersions<'_>;
 }
 impl ClientDatasetsExt for Client {
+    #[inline]
     fn list_datasets(&self) -> builder::ListDatasets<'_> {
         builder::ListDatasets::new(self)
     }
+    #[inline]
     fn create_dataset(&self) -> builder::CreateDataset<'_> {
         builder::CreateDataset::new(self)
     }
+    #[inline]
     fn get_dataset(&self) -> builder::GetDataset<'_> {
         builder::GetDataset::new(self)
     }
+    #[inline]
     fn update_dataset(&self) -> builder::UpdateDataset<'_> {
         builder::UpdateDataset::new(self)
     }
+    #[inline]
     fn delete_dataset(&self) -> builder::DeleteDataset<'_> {
         builder::DeleteDataset::new(self)
     }
+    #[inline]
     fn list_dataset_versions(&self) -> builder::ListDatasetVersions<'_> {
         builder::ListDatasetVersions::new(self)
     }
@@ -1039,18 +1081,23 @@ let response = client.delete_embedding_provider()
     fn delete_embedding_provider(&self) -> builder::DeleteEmbeddingProvider<'_>;
 }
 impl ClientEmbeddingProvidersExt for Client {
+    #[inline]
     fn list_embedding_providers(&self) -> builder::ListEmbeddingProviders<'_> {
         builder::ListEmbeddingProviders::new(self)
     }
+    #[inline]
     fn create_embedding_provider(&self) -> builder::CreateEmbeddingProvider<'_> {
         builder::CreateEmbeddingProvider::new(self)
     }
+    #[inline]
     fn get_embedding_provider(&self) -> builder::GetEmbeddingProvider<'_> {
         builder::GetEmbeddingProvider::new(self)
     }
+    #[inline]
     fn update_embedding_provider(&self) -> builder::UpdateEmbeddingProvider<'_> {
         builder::UpdateEmbeddingProvider::new(self)
     }
+    #[inline]
     fn delete_embedding_provider(&self) -> builder::DeleteEmbeddingProvider<'_> {
         builder::DeleteEmbeddingProvider::new(self)
     }
@@ -1207,24 +1254,31 @@ let response = client.list_indexes_collection()
     fn list_indexes_collection(&self) -> builder::ListIndexesCollection<'_>;
 }
 impl ClientIndexesExt for Client {
+    #[inline]
     fn list_indexes(&self) -> builder::ListIndexes<'_> {
         builder::ListIndexes::new(self)
     }
+    #[inline]
     fn create_index(&self) -> builder::CreateIndex<'_> {
         builder::CreateIndex::new(self)
     }
+    #[inline]
     fn delete_index(&self) -> builder::DeleteIndex<'_> {
         builder::DeleteIndex::new(self)
     }
+    #[inline]
     fn list_dataset_indexes(&self) -> builder::ListDatasetIndexes<'_> {
         builder::ListDatasetIndexes::new(self)
     }
+    #[inline]
     fn create_dataset_index(&self) -> builder::CreateDatasetIndex<'_> {
         builder::CreateDatasetIndex::new(self)
     }
+    #[inline]
     fn delete_dataset_index(&self) -> builder::DeleteDatasetIndex<'_> {
         builder::DeleteDatasetIndex::new(self)
     }
+    #[inline]
     fn list_indexes_collection(&self) -> builder::ListIndexesCollection<'_> {
         builder::ListIndexesCollection::new(self)
     }
@@ -1258,6 +1312,7 @@ let response = client.information_schema()
     fn information_schema(&self) -> builder::InformationSchema<'_>;
 }
 impl ClientInformationSchemaExt for Client {
+    #[inline]
     fn information_schema(&self) -> builder::InformationSchema<'_> {
         builder::InformationSchema::new(self)
     }
@@ -1302,9 +1357,11 @@ let response = client.get_job()
     fn get_job(&self) -> builder::GetJob<'_>;
 }
 impl ClientJobsExt for Client {
+    #[inline]
     fn list_jobs(&self) -> builder::ListJobs<'_> {
         builder::ListJobs::new(self)
     }
+    #[inline]
     fn get_job(&self) -> builder::GetJob<'_> {
         builder::GetJob::new(self)
     }
@@ -1330,6 +1387,7 @@ let response = client.query()
     fn query(&self) -> builder::Query<'_>;
 }
 impl ClientQueryExt for Client {
+    #[inline]
     fn query(&self) -> builder::Query<'_> {
         builder::Query::new(self)
     }
@@ -1378,9 +1436,11 @@ let response = client.get_query_run()
     fn get_query_run(&self) -> builder::GetQueryRun<'_>;
 }
 impl ClientQueryRunsExt for Client {
+    #[inline]
     fn list_query_runs(&self) -> builder::ListQueryRuns<'_> {
         builder::ListQueryRuns::new(self)
     }
+    #[inline]
     fn get_query_run(&self) -> builder::GetQueryRun<'_> {
         builder::GetQueryRun::new(self)
     }
@@ -1405,6 +1465,7 @@ let response = client.refresh()
     fn refresh(&self) -> builder::Refresh<'_>;
 }
 impl ClientRefreshExt for Client {
+    #[inline]
     fn refresh(&self) -> builder::Refresh<'_> {
         builder::Refresh::new(self)
     }
@@ -1455,9 +1516,11 @@ let response = client.get_result()
     fn get_result(&self) -> builder::GetResult<'_>;
 }
 impl ClientResultsExt for Client {
+    #[inline]
     fn list_results(&self) -> builder::ListResults<'_> {
         builder::ListResults::new(self)
     }
+    #[inline]
     fn get_result(&self) -> builder::GetResult<'_> {
         builder::GetResult::new(self)
     }
@@ -1551,18 +1614,23 @@ let response = client.update_sandbox()
     fn update_sandbox(&self) -> builder::UpdateSandbox<'_>;
 }
 impl ClientSandboxesExt for Client {
+    #[inline]
     fn list_sandboxes(&self) -> builder::ListSandboxes<'_> {
         builder::ListSandboxes::new(self)
     }
+    #[inline]
     fn create_sandbox(&self) -> builder::CreateSandbox<'_> {
         builder::CreateSandbox::new(self)
     }
+    #[inline]
     fn get_sandbox(&self) -> builder::GetSandbox<'_> {
         builder::GetSandbox::new(self)
     }
+    #[inline]
     fn delete_sandbox(&self) -> builder::DeleteSandbox<'_> {
         builder::DeleteSandbox::new(self)
     }
+    #[inline]
     fn update_sandbox(&self) -> builder::UpdateSandbox<'_> {
         builder::UpdateSandbox::new(self)
     }
@@ -1686,24 +1754,31 @@ let response = client.list_saved_query_versions()
     fn list_saved_query_versions(&self) -> builder::ListSavedQueryVersions<'_>;
 }
 impl ClientSavedQueriesExt for Client {
+    #[inline]
     fn list_saved_queries(&self) -> builder::ListSavedQueries<'_> {
         builder::ListSavedQueries::new(self)
     }
+    #[inline]
     fn create_saved_query(&self) -> builder::CreateSavedQuery<'_> {
         builder::CreateSavedQuery::new(self)
     }
+    #[inline]
     fn get_saved_query(&self) -> builder::GetSavedQuery<'_> {
         builder::GetSavedQuery::new(self)
     }
+    #[inline]
     fn update_saved_query(&self) -> builder::UpdateSavedQuery<'_> {
         builder::UpdateSavedQuery::new(self)
     }
+    #[inline]
     fn delete_saved_query(&self) -> builder::DeleteSavedQuery<'_> {
         builder::DeleteSavedQuery::new(self)
     }
+    #[inline]
     fn execute_saved_query(&self) -> builder::ExecuteSavedQuery<'_> {
         builder::ExecuteSavedQuery::new(self)
     }
+    #[inline]
     fn list_saved_query_versions(&self) -> builder::ListSavedQueryVersions<'_> {
         builder::ListSavedQueryVersions::new(self)
     }
@@ -1799,18 +1874,23 @@ let response = client.delete_secret()
     fn delete_secret(&self) -> builder::DeleteSecret<'_>;
 }
 impl ClientSecretsExt for Client {
+    #[inline]
     fn list_secrets(&self) -> builder::ListSecrets<'_> {
         builder::ListSecrets::new(self)
     }
+    #[inline]
     fn create_secret(&self) -> builder::CreateSecret<'_> {
         builder::CreateSecret::new(self)
     }
+    #[inline]
     fn get_secret(&self) -> builder::GetSecret<'_> {
         builder::GetSecret::new(self)
     }
+    #[inline]
     fn update_secret(&self) -> builder::UpdateSecret<'_> {
         builder::UpdateSecret::new(self)
     }
+    #[inline]
     fn delete_secret(&self) -> builder::DeleteSecret<'_> {
         builder::DeleteSecret::new(self)
     }
@@ -1931,23 +2011,29 @@ let response = client.mint_upload_parts_handler()
     fn mint_upload_parts_handler(&self) -> builder::MintUploadPartsHandler<'_>;
 }
 impl ClientUploadsExt for Client {
+    #[inline]
     fn list_uploads(&self) -> builder::ListUploads<'_> {
         builder::ListUploads::new(self)
     }
+    #[inline]
     fn upload_file(&self) -> builder::UploadFile<'_> {
         builder::UploadFile::new(self)
     }
+    #[inline]
     fn create_upload_session_handler(&self) -> builder::CreateUploadSessionHandler<'_> {
         builder::CreateUploadSessionHandler::new(self)
     }
+    #[inline]
     fn create_upload_sessions_batch_handler(
         &self,
     ) -> builder::CreateUploadSessionsBatchHandler<'_> {
         builder::CreateUploadSessionsBatchHandler::new(self)
     }
+    #[inline]
     fn finalize_upload_handler(&self) -> builder::FinalizeUploadHandler<'_> {
         builder::FinalizeUploadHandler::new(self)
     }
+    #[inline]
     fn mint_upload_parts_handler(&self) -> builder::MintUploadPartsHandler<'_> {
         builder::MintUploadPartsHandler::new(self)
     }
@@ -1971,6 +2057,7 @@ let response = client.get_usage()
     fn get_usage(&self) -> builder::GetUsage<'_>;
 }
 impl ClientUsageExt for Client {
+    #[inline]
     fn get_usage(&self) -> builder::GetUsage<'_> {
         builder::GetUsage::new(self)
     }
@@ -2046,15 +2133,19 @@ let response = client.delete_workspace_context()
     fn delete_workspace_context(&self) -> builder::DeleteWorkspaceContext<'_>;
 }
 impl ClientWorkspaceContextExt for Client {
+    #[inline]
     fn list_workspace_contexts(&self) -> builder::ListWorkspaceContexts<'_> {
         builder::ListWorkspaceContexts::new(self)
     }
+    #[inline]
     fn upsert_workspace_context(&self) -> builder::UpsertWorkspaceContext<'_> {
         builder::UpsertWorkspaceContext::new(self)
     }
+    #[inline]
     fn get_workspace_context(&self) -> builder::GetWorkspaceContext<'_> {
         builder::GetWorkspaceContext::new(self)
     }
+    #[inline]
     fn delete_workspace_context(&self) -> builder::DeleteWorkspaceContext<'_> {
         builder::DeleteWorkspaceContext::new(self)
     }
@@ -2106,12 +2197,15 @@ let response = client.delete_workspace()
     fn delete_workspace(&self) -> builder::DeleteWorkspace<'_>;
 }
 impl ClientWorkspacesExt for Client {
+    #[inline]
     fn list_workspaces(&self) -> builder::ListWorkspaces<'_> {
         builder::ListWorkspaces::new(self)
     }
+    #[inline]
     fn create_workspace(&self) -> builder::CreateWorkspace<'_> {
         builder::CreateWorkspace::new(self)
     }
+    #[inline]
     fn delete_workspace(&self) -> builder::DeleteWorkspace<'_> {
         builder::DeleteWorkspace::new(self)
     }
