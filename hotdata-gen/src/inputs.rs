@@ -123,12 +123,91 @@ pub(crate) fn keep_builders(types: &mut Vec<Item>, keep: &BTreeSet<String>) {
     }
 }
 
+/// Marks `#[inline]` the methods of every `From`, `TryFrom` and `Default` impl of the models and their builders.
+/// As trait impls of concrete types they would be compiled in every build of the models crate (the builders'
+/// `try_from` alone was a third of its LLVM IR); inline, they are compiled only in programs that convert.
+pub(crate) fn inline_conversions(types: &mut [Item]) {
+    for item in types.iter_mut() {
+        match item {
+            Item::Impl(imp) => {
+                let conversion = imp.trait_.as_ref().is_some_and(|(_, path, _)| {
+                    path.segments
+                        .last()
+                        .is_some_and(|s| s.ident == "From" || s.ident == "TryFrom" || s.ident == "Default")
+                });
+                if !conversion {
+                    continue;
+                }
+                for member in &mut imp.items {
+                    if let syn::ImplItem::Fn(f) = member
+                        && !f.attrs.iter().any(|a| a.path().is_ident("inline"))
+                    {
+                        f.attrs.push(syn::parse_quote!(#[inline]));
+                    }
+                }
+            }
+            Item::Mod(m) if m.ident == "builder" => {
+                if let Some((_, inner)) = &mut m.content {
+                    inline_conversions(inner);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn items(src: &str) -> Vec<Item> {
         syn::parse_file(src).expect("parses").items
+    }
+
+    #[test]
+    fn conversions_of_models_and_builders_become_inline() {
+        let mut types = items(
+            "impl From<&Thing> for Thing { fn from(value: &Thing) -> Self { value.clone() } }
+             impl Default for Thing { #[inline] fn default() -> Self { todo!() } }
+             impl std::fmt::Display for Thing { fn fmt(&self, f: &mut Formatter) -> Result { todo!() } }
+             impl Thing { pub fn builder() -> builder::Thing { Default::default() } }
+             pub mod builder {
+                 impl ::std::convert::TryFrom<Thing> for super::Thing {
+                     type Error = String;
+                     fn try_from(value: Thing) -> Result<Self, String> { todo!() }
+                 }
+                 impl Thing { pub fn name<T>(mut self, value: T) -> Self { self } }
+             }",
+        );
+        inline_conversions(&mut types);
+        fn marks(items: &[Item], out: &mut Vec<(String, usize)>) {
+            for item in items {
+                match item {
+                    Item::Impl(imp) => {
+                        for member in &imp.items {
+                            if let syn::ImplItem::Fn(f) = member {
+                                let n = f.attrs.iter().filter(|a| a.path().is_ident("inline")).count();
+                                out.push((f.sig.ident.to_string(), n));
+                            }
+                        }
+                    }
+                    Item::Mod(m) => marks(&m.content.as_ref().expect("inline module").1, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut found = Vec::new();
+        marks(&types, &mut found);
+        let expected = [
+            ("from", 1),
+            ("default", 1),
+            ("fmt", 0),
+            ("builder", 0),
+            ("try_from", 1),
+            ("name", 0),
+        ];
+        let expected: Vec<(String, usize)> = expected.iter().map(|(f, n)| ((*f).to_owned(), *n)).collect();
+        assert_eq!(found, expected);
     }
 
     #[test]

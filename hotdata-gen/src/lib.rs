@@ -211,6 +211,7 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
                     annotate::rewrite_types(&mut inner, &plan, &runtime)?;
                     let keep = inputs::reachable(&inner, &bodies);
                     inputs::keep_builders(&mut inner, &keep);
+                    inputs::inline_conversions(&mut inner);
                     if let Some(feature) = &settings.schemars_feature {
                         gate_json_schema(&mut inner, feature);
                     }

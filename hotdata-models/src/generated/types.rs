@@ -158,6 +158,7 @@ impl ::std::str::FromStr for BooleanProfileDetailType {
 }
 impl ::std::convert::TryFrom<&str> for BooleanProfileDetailType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -166,6 +167,7 @@ impl ::std::convert::TryFrom<&str> for BooleanProfileDetailType {
 }
 impl ::std::convert::TryFrom<::std::string::String> for BooleanProfileDetailType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -256,6 +258,7 @@ impl ::std::str::FromStr for CategoricalProfileDetailType {
 }
 impl ::std::convert::TryFrom<&str> for CategoricalProfileDetailType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -264,6 +267,7 @@ impl ::std::convert::TryFrom<&str> for CategoricalProfileDetailType {
 }
 impl ::std::convert::TryFrom<::std::string::String> for CategoricalProfileDetailType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -291,6 +295,7 @@ pub enum ColumnDefinition {
     ColumnTypeSpec(ColumnTypeSpec),
 }
 impl ::std::convert::From<ColumnTypeSpec> for ColumnDefinition {
+    #[inline]
     fn from(value: ColumnTypeSpec) -> Self {
         Self::ColumnTypeSpec(value)
     }
@@ -320,26 +325,31 @@ pub enum ColumnProfileDetail {
     BooleanProfileDetail(BooleanProfileDetail),
 }
 impl ::std::convert::From<CategoricalProfileDetail> for ColumnProfileDetail {
+    #[inline]
     fn from(value: CategoricalProfileDetail) -> Self {
         Self::CategoricalProfileDetail(value)
     }
 }
 impl ::std::convert::From<TextProfileDetail> for ColumnProfileDetail {
+    #[inline]
     fn from(value: TextProfileDetail) -> Self {
         Self::TextProfileDetail(value)
     }
 }
 impl ::std::convert::From<NumericProfileDetail> for ColumnProfileDetail {
+    #[inline]
     fn from(value: NumericProfileDetail) -> Self {
         Self::NumericProfileDetail(value)
     }
 }
 impl ::std::convert::From<TemporalProfileDetail> for ColumnProfileDetail {
+    #[inline]
     fn from(value: TemporalProfileDetail) -> Self {
         Self::TemporalProfileDetail(value)
     }
 }
 impl ::std::convert::From<BooleanProfileDetail> for ColumnProfileDetail {
+    #[inline]
     fn from(value: BooleanProfileDetail) -> Self {
         Self::BooleanProfileDetail(value)
     }
@@ -1007,26 +1017,31 @@ pub enum DatasetSource {
     InlineDatasetSource(InlineDatasetSource),
 }
 impl ::std::convert::From<UploadDatasetSource> for DatasetSource {
+    #[inline]
     fn from(value: UploadDatasetSource) -> Self {
         Self::UploadDatasetSource(value)
     }
 }
 impl ::std::convert::From<SavedQueryDatasetSource> for DatasetSource {
+    #[inline]
     fn from(value: SavedQueryDatasetSource) -> Self {
         Self::SavedQueryDatasetSource(value)
     }
 }
 impl ::std::convert::From<SqlQueryDatasetSource> for DatasetSource {
+    #[inline]
     fn from(value: SqlQueryDatasetSource) -> Self {
         Self::SqlQueryDatasetSource(value)
     }
 }
 impl ::std::convert::From<UrlDatasetSource> for DatasetSource {
+    #[inline]
     fn from(value: UrlDatasetSource) -> Self {
         Self::UrlDatasetSource(value)
     }
 }
 impl ::std::convert::From<InlineDatasetSource> for DatasetSource {
+    #[inline]
     fn from(value: InlineDatasetSource) -> Self {
         Self::InlineDatasetSource(value)
     }
@@ -1460,6 +1475,7 @@ impl ::std::str::FromStr for InlineDatasetSourceType {
 }
 impl ::std::convert::TryFrom<&str> for InlineDatasetSourceType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -1468,6 +1484,7 @@ impl ::std::convert::TryFrom<&str> for InlineDatasetSourceType {
 }
 impl ::std::convert::TryFrom<::std::string::String> for InlineDatasetSourceType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -1488,31 +1505,37 @@ pub enum JobResult {
     TableRefreshResult(TableRefreshResult),
 }
 impl ::std::convert::From<IndexInfoResponse> for JobResult {
+    #[inline]
     fn from(value: IndexInfoResponse) -> Self {
         Self::IndexInfoResponse(value)
     }
 }
 impl ::std::convert::From<LoadManagedTableResponse> for JobResult {
+    #[inline]
     fn from(value: LoadManagedTableResponse) -> Self {
         Self::LoadManagedTableResponse(value)
     }
 }
 impl ::std::convert::From<BulkCreateDatabasesResult> for JobResult {
+    #[inline]
     fn from(value: BulkCreateDatabasesResult) -> Self {
         Self::BulkCreateDatabasesResult(value)
     }
 }
 impl ::std::convert::From<ConnectionRefreshResult> for JobResult {
+    #[inline]
     fn from(value: ConnectionRefreshResult) -> Self {
         Self::ConnectionRefreshResult(value)
     }
 }
 impl ::std::convert::From<RefreshDatasetResponse> for JobResult {
+    #[inline]
     fn from(value: RefreshDatasetResponse) -> Self {
         Self::RefreshDatasetResponse(value)
     }
 }
 impl ::std::convert::From<TableRefreshResult> for JobResult {
+    #[inline]
     fn from(value: TableRefreshResult) -> Self {
         Self::TableRefreshResult(value)
     }
@@ -1866,6 +1889,7 @@ impl ::std::ops::Deref for LoadManagedTableRequestIdempotencyKey {
 }
 impl ::std::convert::From<LoadManagedTableRequestIdempotencyKey>
 for ::std::string::String {
+    #[inline]
     fn from(value: LoadManagedTableRequestIdempotencyKey) -> Self {
         value.0
     }
@@ -1883,6 +1907,7 @@ impl ::std::str::FromStr for LoadManagedTableRequestIdempotencyKey {
 }
 impl ::std::convert::TryFrom<&str> for LoadManagedTableRequestIdempotencyKey {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -1892,6 +1917,7 @@ impl ::std::convert::TryFrom<&str> for LoadManagedTableRequestIdempotencyKey {
 impl ::std::convert::TryFrom<::std::string::String>
 for LoadManagedTableRequestIdempotencyKey {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -2038,6 +2064,7 @@ impl ::std::str::FromStr for NumericProfileDetailType {
 }
 impl ::std::convert::TryFrom<&str> for NumericProfileDetailType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -2046,6 +2073,7 @@ impl ::std::convert::TryFrom<&str> for NumericProfileDetailType {
 }
 impl ::std::convert::TryFrom<::std::string::String> for NumericProfileDetailType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -2235,26 +2263,31 @@ pub enum RefreshResponse {
     TableRefreshResult(TableRefreshResult),
 }
 impl ::std::convert::From<ConnectionRefreshResult> for RefreshResponse {
+    #[inline]
     fn from(value: ConnectionRefreshResult) -> Self {
         Self::ConnectionRefreshResult(value)
     }
 }
 impl ::std::convert::From<RefreshDatasetResponse> for RefreshResponse {
+    #[inline]
     fn from(value: RefreshDatasetResponse) -> Self {
         Self::RefreshDatasetResponse(value)
     }
 }
 impl ::std::convert::From<SchemaRefreshResult> for RefreshResponse {
+    #[inline]
     fn from(value: SchemaRefreshResult) -> Self {
         Self::SchemaRefreshResult(value)
     }
 }
 impl ::std::convert::From<SubmitJobResponse> for RefreshResponse {
+    #[inline]
     fn from(value: SubmitJobResponse) -> Self {
         Self::SubmitJobResponse(value)
     }
 }
 impl ::std::convert::From<TableRefreshResult> for RefreshResponse {
+    #[inline]
     fn from(value: TableRefreshResult) -> Self {
         Self::TableRefreshResult(value)
     }
@@ -2359,6 +2392,7 @@ impl ::std::str::FromStr for SavedQueryDatasetSourceType {
 }
 impl ::std::convert::TryFrom<&str> for SavedQueryDatasetSourceType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -2367,6 +2401,7 @@ impl ::std::convert::TryFrom<&str> for SavedQueryDatasetSourceType {
 }
 impl ::std::convert::TryFrom<::std::string::String> for SavedQueryDatasetSourceType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -2566,6 +2601,7 @@ impl ::std::str::FromStr for SqlQueryDatasetSourceType {
 }
 impl ::std::convert::TryFrom<&str> for SqlQueryDatasetSourceType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -2574,6 +2610,7 @@ impl ::std::convert::TryFrom<&str> for SqlQueryDatasetSourceType {
 }
 impl ::std::convert::TryFrom<::std::string::String> for SqlQueryDatasetSourceType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -2742,6 +2779,7 @@ impl ::std::str::FromStr for TemporalProfileDetailType {
 }
 impl ::std::convert::TryFrom<&str> for TemporalProfileDetailType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -2750,6 +2788,7 @@ impl ::std::convert::TryFrom<&str> for TemporalProfileDetailType {
 }
 impl ::std::convert::TryFrom<::std::string::String> for TemporalProfileDetailType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -2799,6 +2838,7 @@ impl ::std::str::FromStr for TextProfileDetailType {
 }
 impl ::std::convert::TryFrom<&str> for TextProfileDetailType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -2807,6 +2847,7 @@ impl ::std::convert::TryFrom<&str> for TextProfileDetailType {
 }
 impl ::std::convert::TryFrom<::std::string::String> for TextProfileDetailType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -3022,6 +3063,7 @@ impl ::std::str::FromStr for UploadDatasetSourceType {
 }
 impl ::std::convert::TryFrom<&str> for UploadDatasetSourceType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -3030,6 +3072,7 @@ impl ::std::convert::TryFrom<&str> for UploadDatasetSourceType {
 }
 impl ::std::convert::TryFrom<::std::string::String> for UploadDatasetSourceType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -3189,6 +3232,7 @@ impl ::std::str::FromStr for UrlDatasetSourceType {
 }
 impl ::std::convert::TryFrom<&str> for UrlDatasetSourceType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -3197,6 +3241,7 @@ impl ::std::convert::TryFrom<&str> for UrlDatasetSourceType {
 }
 impl ::std::convert::TryFrom<::std::string::String> for UrlDatasetSourceType {
     type Error = self::error::ConversionError;
+    #[inline]
     fn try_from(
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -3283,6 +3328,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for AddManagedSchemaRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 name: Err("no value supplied for name".to_string()),
@@ -3315,6 +3361,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<AddManagedSchemaRequest>
     for super::AddManagedSchemaRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: AddManagedSchemaRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -3326,6 +3373,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::AddManagedSchemaRequest>
     for AddManagedSchemaRequest {
+        #[inline]
         fn from(value: super::AddManagedSchemaRequest) -> Self {
             Self {
                 name: Ok(value.name),
@@ -3354,6 +3402,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for AddManagedTableDecl {
+        #[inline]
         fn default() -> Self {
             Self {
                 constant_per_key: Ok(Default::default()),
@@ -3424,6 +3473,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<AddManagedTableDecl> for super::AddManagedTableDecl {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: AddManagedTableDecl,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -3437,6 +3487,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::AddManagedTableDecl> for AddManagedTableDecl {
+        #[inline]
         fn from(value: super::AddManagedTableDecl) -> Self {
             Self {
                 constant_per_key: Ok(value.constant_per_key),
@@ -3468,6 +3519,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for AddManagedTableRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 constant_per_key: Ok(Default::default()),
@@ -3539,6 +3591,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<AddManagedTableRequest>
     for super::AddManagedTableRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: AddManagedTableRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -3552,6 +3605,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::AddManagedTableRequest> for AddManagedTableRequest {
+        #[inline]
         fn from(value: super::AddManagedTableRequest) -> Self {
             Self {
                 constant_per_key: Ok(value.constant_per_key),
@@ -3574,6 +3628,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for AttachDatabaseCatalogRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 alias: Ok(Default::default()),
@@ -3608,6 +3663,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<AttachDatabaseCatalogRequest>
     for super::AttachDatabaseCatalogRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: AttachDatabaseCatalogRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -3619,6 +3675,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::AttachDatabaseCatalogRequest>
     for AttachDatabaseCatalogRequest {
+        #[inline]
         fn from(value: super::AttachDatabaseCatalogRequest) -> Self {
             Self {
                 alias: Ok(value.alias),
@@ -3634,6 +3691,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for BatchCreateUploadRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 uploads: Err("no value supplied for uploads".to_string()),
@@ -3657,6 +3715,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<BatchCreateUploadRequest>
     for super::BatchCreateUploadRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: BatchCreateUploadRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -3665,6 +3724,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::BatchCreateUploadRequest>
     for BatchCreateUploadRequest {
+        #[inline]
         fn from(value: super::BatchCreateUploadRequest) -> Self {
             Self { uploads: Ok(value.uploads) }
         }
@@ -3698,6 +3758,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for BulkCreateDatabasesRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 count: Err("no value supplied for count".to_string()),
@@ -3799,6 +3860,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<BulkCreateDatabasesRequest>
     for super::BulkCreateDatabasesRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: BulkCreateDatabasesRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -3815,6 +3877,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::BulkCreateDatabasesRequest>
     for BulkCreateDatabasesRequest {
+        #[inline]
         fn from(value: super::BulkCreateDatabasesRequest) -> Self {
             Self {
                 count: Ok(value.count),
@@ -3837,6 +3900,7 @@ pub mod builder {
         type_: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     impl ::std::default::Default for ColumnTypeSpec {
+        #[inline]
         fn default() -> Self {
             Self {
                 precision: Ok(Default::default()),
@@ -3881,6 +3945,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<ColumnTypeSpec> for super::ColumnTypeSpec {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: ColumnTypeSpec,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -3892,6 +3957,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::ColumnTypeSpec> for ColumnTypeSpec {
+        #[inline]
         fn from(value: super::ColumnTypeSpec) -> Self {
             Self {
                 precision: Ok(value.precision),
@@ -3926,6 +3992,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for CreateConnectionRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 config: Err("no value supplied for config".to_string()),
@@ -4032,6 +4099,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<CreateConnectionRequest>
     for super::CreateConnectionRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: CreateConnectionRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -4049,6 +4117,7 @@ pub mod builder {
     #[allow(deprecated)]
     impl ::std::convert::From<super::CreateConnectionRequest>
     for CreateConnectionRequest {
+        #[inline]
         fn from(value: super::CreateConnectionRequest) -> Self {
             Self {
                 config: Ok(value.config),
@@ -4089,6 +4158,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for CreateDatabaseRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 default_catalog: Ok(Default::default()),
@@ -4177,6 +4247,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<CreateDatabaseRequest>
     for super::CreateDatabaseRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: CreateDatabaseRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -4191,6 +4262,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::CreateDatabaseRequest> for CreateDatabaseRequest {
+        #[inline]
         fn from(value: super::CreateDatabaseRequest) -> Self {
             Self {
                 default_catalog: Ok(value.default_catalog),
@@ -4216,6 +4288,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for CreateDatasetRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 label: Err("no value supplied for label".to_string()),
@@ -4273,6 +4346,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<CreateDatasetRequest> for super::CreateDatasetRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: CreateDatasetRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -4285,6 +4359,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::CreateDatasetRequest> for CreateDatasetRequest {
+        #[inline]
         fn from(value: super::CreateDatasetRequest) -> Self {
             Self {
                 label: Ok(value.label),
@@ -4315,6 +4390,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for CreateEmbeddingProviderRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 api_key: Ok(Default::default()),
@@ -4388,6 +4464,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<CreateEmbeddingProviderRequest>
     for super::CreateEmbeddingProviderRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: CreateEmbeddingProviderRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -4402,6 +4479,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::CreateEmbeddingProviderRequest>
     for CreateEmbeddingProviderRequest {
+        #[inline]
         fn from(value: super::CreateEmbeddingProviderRequest) -> Self {
             Self {
                 api_key: Ok(value.api_key),
@@ -4466,6 +4544,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for CreateIndexRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 algorithm: Ok(Default::default()),
@@ -4657,6 +4736,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<CreateIndexRequest> for super::CreateIndexRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: CreateIndexRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -4679,6 +4759,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::CreateIndexRequest> for CreateIndexRequest {
+        #[inline]
         fn from(value: super::CreateIndexRequest) -> Self {
             Self {
                 algorithm: Ok(value.algorithm),
@@ -4710,6 +4791,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for CreateSandboxRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 markdown: Ok(Default::default()),
@@ -4743,6 +4825,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<CreateSandboxRequest> for super::CreateSandboxRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: CreateSandboxRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -4753,6 +4836,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::CreateSandboxRequest> for CreateSandboxRequest {
+        #[inline]
         fn from(value: super::CreateSandboxRequest) -> Self {
             Self {
                 markdown: Ok(value.markdown),
@@ -4774,6 +4858,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for CreateSavedQueryRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 description: Ok(Default::default()),
@@ -4832,6 +4917,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<CreateSavedQueryRequest>
     for super::CreateSavedQueryRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: CreateSavedQueryRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -4845,6 +4931,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::CreateSavedQueryRequest>
     for CreateSavedQueryRequest {
+        #[inline]
         fn from(value: super::CreateSavedQueryRequest) -> Self {
             Self {
                 description: Ok(value.description),
@@ -4860,6 +4947,7 @@ pub mod builder {
         value: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     impl ::std::default::Default for CreateSecretRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 name: Err("no value supplied for name".to_string()),
@@ -4891,6 +4979,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<CreateSecretRequest> for super::CreateSecretRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: CreateSecretRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -4901,6 +4990,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::CreateSecretRequest> for CreateSecretRequest {
+        #[inline]
         fn from(value: super::CreateSecretRequest) -> Self {
             Self {
                 name: Ok(value.name),
@@ -4937,6 +5027,7 @@ pub mod builder {
         part_size: ::std::result::Result<crate::Nullable<u64>, ::std::string::String>,
     }
     impl ::std::default::Default for CreateUploadRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 checksum_algo: Ok(Default::default()),
@@ -5041,6 +5132,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<CreateUploadRequest> for super::CreateUploadRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: CreateUploadRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5056,6 +5148,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::CreateUploadRequest> for CreateUploadRequest {
+        #[inline]
         fn from(value: super::CreateUploadRequest) -> Self {
             Self {
                 checksum_algo: Ok(value.checksum_algo),
@@ -5077,6 +5170,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for CreateWorkspaceRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 name: Err("no value supplied for name".to_string()),
@@ -5113,6 +5207,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<CreateWorkspaceRequest>
     for super::CreateWorkspaceRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: CreateWorkspaceRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5123,6 +5218,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::CreateWorkspaceRequest> for CreateWorkspaceRequest {
+        #[inline]
         fn from(value: super::CreateWorkspaceRequest) -> Self {
             Self {
                 name: Ok(value.name),
@@ -5139,6 +5235,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for DatabaseDefaultSchemaDecl {
+        #[inline]
         fn default() -> Self {
             Self {
                 name: Err("no value supplied for name".to_string()),
@@ -5171,6 +5268,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<DatabaseDefaultSchemaDecl>
     for super::DatabaseDefaultSchemaDecl {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: DatabaseDefaultSchemaDecl,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5182,6 +5280,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::DatabaseDefaultSchemaDecl>
     for DatabaseDefaultSchemaDecl {
+        #[inline]
         fn from(value: super::DatabaseDefaultSchemaDecl) -> Self {
             Self {
                 name: Ok(value.name),
@@ -5210,6 +5309,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for DatabaseDefaultTableDecl {
+        #[inline]
         fn default() -> Self {
             Self {
                 constant_per_key: Ok(Default::default()),
@@ -5281,6 +5381,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<DatabaseDefaultTableDecl>
     for super::DatabaseDefaultTableDecl {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: DatabaseDefaultTableDecl,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5295,6 +5396,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::DatabaseDefaultTableDecl>
     for DatabaseDefaultTableDecl {
+        #[inline]
         fn from(value: super::DatabaseDefaultTableDecl) -> Self {
             Self {
                 constant_per_key: Ok(value.constant_per_key),
@@ -5310,6 +5412,7 @@ pub mod builder {
         version: ::std::result::Result<crate::Nullable<i64>, ::std::string::String>,
     }
     impl ::std::default::Default for ExecuteSavedQueryRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 version: Ok(Default::default()),
@@ -5333,6 +5436,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<ExecuteSavedQueryRequest>
     for super::ExecuteSavedQueryRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: ExecuteSavedQueryRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5341,6 +5445,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::ExecuteSavedQueryRequest>
     for ExecuteSavedQueryRequest {
+        #[inline]
         fn from(value: super::ExecuteSavedQueryRequest) -> Self {
             Self { version: Ok(value.version) }
         }
@@ -5354,6 +5459,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for FinalizeUploadPart {
+        #[inline]
         fn default() -> Self {
             Self {
                 e_tag: Err("no value supplied for e_tag".to_string()),
@@ -5387,6 +5493,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<FinalizeUploadPart> for super::FinalizeUploadPart {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: FinalizeUploadPart,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5397,6 +5504,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::FinalizeUploadPart> for FinalizeUploadPart {
+        #[inline]
         fn from(value: super::FinalizeUploadPart) -> Self {
             Self {
                 e_tag: Ok(value.e_tag),
@@ -5412,6 +5520,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for FinalizeUploadRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 parts: Ok(Default::default()),
@@ -5435,6 +5544,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<FinalizeUploadRequest>
     for super::FinalizeUploadRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: FinalizeUploadRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5442,6 +5552,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::FinalizeUploadRequest> for FinalizeUploadRequest {
+        #[inline]
         fn from(value: super::FinalizeUploadRequest) -> Self {
             Self { parts: Ok(value.parts) }
         }
@@ -5462,6 +5573,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for ForkDatabaseRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 description: Ok(Default::default()),
@@ -5508,6 +5620,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<ForkDatabaseRequest> for super::ForkDatabaseRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: ForkDatabaseRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5519,6 +5632,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::ForkDatabaseRequest> for ForkDatabaseRequest {
+        #[inline]
         fn from(value: super::ForkDatabaseRequest) -> Self {
             Self {
                 description: Ok(value.description),
@@ -5537,6 +5651,7 @@ pub mod builder {
         format: ::std::result::Result<crate::types::DataFormat, ::std::string::String>,
     }
     impl ::std::default::Default for InlineData {
+        #[inline]
         fn default() -> Self {
             Self {
                 columns: Ok(Default::default()),
@@ -5585,6 +5700,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<InlineData> for super::InlineData {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: InlineData,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5596,6 +5712,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::InlineData> for InlineData {
+        #[inline]
         fn from(value: super::InlineData) -> Self {
             Self {
                 columns: Ok(value.columns),
@@ -5613,6 +5730,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for InlineDatasetSource {
+        #[inline]
         fn default() -> Self {
             Self {
                 inline: Err("no value supplied for inline".to_string()),
@@ -5644,6 +5762,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<InlineDatasetSource> for super::InlineDatasetSource {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: InlineDatasetSource,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5654,6 +5773,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::InlineDatasetSource> for InlineDatasetSource {
+        #[inline]
         fn from(value: super::InlineDatasetSource) -> Self {
             Self {
                 inline: Ok(value.inline),
@@ -5702,6 +5822,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for LoadManagedTableRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 async_: Ok(Default::default()),
@@ -5841,6 +5962,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<LoadManagedTableRequest>
     for super::LoadManagedTableRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: LoadManagedTableRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5860,6 +5982,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::LoadManagedTableRequest>
     for LoadManagedTableRequest {
+        #[inline]
         fn from(value: super::LoadManagedTableRequest) -> Self {
             Self {
                 async_: Ok(value.async_),
@@ -5883,6 +6006,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for MintUploadPartsRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 part_numbers: Err("no value supplied for part_numbers".to_string()),
@@ -5906,6 +6030,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<MintUploadPartsRequest>
     for super::MintUploadPartsRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: MintUploadPartsRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5915,6 +6040,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::MintUploadPartsRequest> for MintUploadPartsRequest {
+        #[inline]
         fn from(value: super::MintUploadPartsRequest) -> Self {
             Self {
                 part_numbers: Ok(value.part_numbers),
@@ -5950,6 +6076,7 @@ pub mod builder {
         sql: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     impl ::std::default::Default for QueryRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 async_: Ok(Default::default()),
@@ -6046,6 +6173,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<QueryRequest> for super::QueryRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: QueryRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6061,6 +6189,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::QueryRequest> for QueryRequest {
+        #[inline]
         fn from(value: super::QueryRequest) -> Self {
             Self {
                 async_: Ok(value.async_),
@@ -6102,6 +6231,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for RefreshRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 async_: Ok(Default::default()),
@@ -6198,6 +6328,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<RefreshRequest> for super::RefreshRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: RefreshRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6213,6 +6344,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::RefreshRequest> for RefreshRequest {
+        #[inline]
         fn from(value: super::RefreshRequest) -> Self {
             Self {
                 async_: Ok(value.async_),
@@ -6241,6 +6373,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for SavedQueryDatasetSource {
+        #[inline]
         fn default() -> Self {
             Self {
                 saved_query_id: Err("no value supplied for saved_query_id".to_string()),
@@ -6288,6 +6421,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<SavedQueryDatasetSource>
     for super::SavedQueryDatasetSource {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: SavedQueryDatasetSource,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6300,6 +6434,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::SavedQueryDatasetSource>
     for SavedQueryDatasetSource {
+        #[inline]
         fn from(value: super::SavedQueryDatasetSource) -> Self {
             Self {
                 saved_query_id: Ok(value.saved_query_id),
@@ -6325,6 +6460,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for SqlQueryDatasetSource {
+        #[inline]
         fn default() -> Self {
             Self {
                 description: Ok(Default::default()),
@@ -6381,6 +6517,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<SqlQueryDatasetSource>
     for super::SqlQueryDatasetSource {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: SqlQueryDatasetSource,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6393,6 +6530,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::SqlQueryDatasetSource> for SqlQueryDatasetSource {
+        #[inline]
         fn from(value: super::SqlQueryDatasetSource) -> Self {
             Self {
                 description: Ok(value.description),
@@ -6411,6 +6549,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for TablePartitionKey {
+        #[inline]
         fn default() -> Self {
             Self {
                 column: Err("no value supplied for column".to_string()),
@@ -6444,6 +6583,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<TablePartitionKey> for super::TablePartitionKey {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: TablePartitionKey,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6454,6 +6594,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::TablePartitionKey> for TablePartitionKey {
+        #[inline]
         fn from(value: super::TablePartitionKey) -> Self {
             Self {
                 column: Ok(value.column),
@@ -6474,6 +6615,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for TableSortKey {
+        #[inline]
         fn default() -> Self {
             Self {
                 column: Err("no value supplied for column".to_string()),
@@ -6522,6 +6664,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<TableSortKey> for super::TableSortKey {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: TableSortKey,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6533,6 +6676,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::TableSortKey> for TableSortKey {
+        #[inline]
         fn from(value: super::TableSortKey) -> Self {
             Self {
                 column: Ok(value.column),
@@ -6557,6 +6701,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for UpdateDatasetRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 label: Ok(Default::default()),
@@ -6603,6 +6748,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<UpdateDatasetRequest> for super::UpdateDatasetRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: UpdateDatasetRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6614,6 +6760,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::UpdateDatasetRequest> for UpdateDatasetRequest {
+        #[inline]
         fn from(value: super::UpdateDatasetRequest) -> Self {
             Self {
                 label: Ok(value.label),
@@ -6642,6 +6789,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for UpdateEmbeddingProviderRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 api_key: Ok(Default::default()),
@@ -6700,6 +6848,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<UpdateEmbeddingProviderRequest>
     for super::UpdateEmbeddingProviderRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: UpdateEmbeddingProviderRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6713,6 +6862,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::UpdateEmbeddingProviderRequest>
     for UpdateEmbeddingProviderRequest {
+        #[inline]
         fn from(value: super::UpdateEmbeddingProviderRequest) -> Self {
             Self {
                 api_key: Ok(value.api_key),
@@ -6730,6 +6880,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for UpdateManagedTableRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 constant_per_key: Ok(Default::default()),
@@ -6753,6 +6904,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<UpdateManagedTableRequest>
     for super::UpdateManagedTableRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: UpdateManagedTableRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6763,6 +6915,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::UpdateManagedTableRequest>
     for UpdateManagedTableRequest {
+        #[inline]
         fn from(value: super::UpdateManagedTableRequest) -> Self {
             Self {
                 constant_per_key: Ok(value.constant_per_key),
@@ -6781,6 +6934,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for UpdateSandboxRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 markdown: Ok(Default::default()),
@@ -6814,6 +6968,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<UpdateSandboxRequest> for super::UpdateSandboxRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: UpdateSandboxRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6824,6 +6979,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::UpdateSandboxRequest> for UpdateSandboxRequest {
+        #[inline]
         fn from(value: super::UpdateSandboxRequest) -> Self {
             Self {
                 markdown: Ok(value.markdown),
@@ -6859,6 +7015,7 @@ pub mod builder {
         >,
     }
     impl ::std::default::Default for UpdateSavedQueryRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 category_override: Ok(Default::default()),
@@ -6945,6 +7102,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<UpdateSavedQueryRequest>
     for super::UpdateSavedQueryRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: UpdateSavedQueryRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6960,6 +7118,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::UpdateSavedQueryRequest>
     for UpdateSavedQueryRequest {
+        #[inline]
         fn from(value: super::UpdateSavedQueryRequest) -> Self {
             Self {
                 category_override: Ok(value.category_override),
@@ -6976,6 +7135,7 @@ pub mod builder {
         value: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     impl ::std::default::Default for UpdateSecretRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 value: Err("no value supplied for value".to_string()),
@@ -6996,6 +7156,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<UpdateSecretRequest> for super::UpdateSecretRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: UpdateSecretRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -7003,6 +7164,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::UpdateSecretRequest> for UpdateSecretRequest {
+        #[inline]
         fn from(value: super::UpdateSecretRequest) -> Self {
             Self { value: Ok(value.value) }
         }
@@ -7024,6 +7186,7 @@ pub mod builder {
         upload_id: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     impl ::std::default::Default for UploadDatasetSource {
+        #[inline]
         fn default() -> Self {
             Self {
                 columns: Ok(Default::default()),
@@ -7083,6 +7246,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<UploadDatasetSource> for super::UploadDatasetSource {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: UploadDatasetSource,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -7095,6 +7259,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::UploadDatasetSource> for UploadDatasetSource {
+        #[inline]
         fn from(value: super::UploadDatasetSource) -> Self {
             Self {
                 columns: Ok(value.columns),
@@ -7110,6 +7275,7 @@ pub mod builder {
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     impl ::std::default::Default for UpsertDatabaseContextRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 content: Err("no value supplied for content".to_string()),
@@ -7144,6 +7310,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<UpsertDatabaseContextRequest>
     for super::UpsertDatabaseContextRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: UpsertDatabaseContextRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -7155,6 +7322,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::UpsertDatabaseContextRequest>
     for UpsertDatabaseContextRequest {
+        #[inline]
         fn from(value: super::UpsertDatabaseContextRequest) -> Self {
             Self {
                 content: Ok(value.content),
@@ -7168,6 +7336,7 @@ pub mod builder {
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     impl ::std::default::Default for UpsertWorkspaceContextRequest {
+        #[inline]
         fn default() -> Self {
             Self {
                 content: Err("no value supplied for content".to_string()),
@@ -7202,6 +7371,7 @@ pub mod builder {
     impl ::std::convert::TryFrom<UpsertWorkspaceContextRequest>
     for super::UpsertWorkspaceContextRequest {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: UpsertWorkspaceContextRequest,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -7213,6 +7383,7 @@ pub mod builder {
     }
     impl ::std::convert::From<super::UpsertWorkspaceContextRequest>
     for UpsertWorkspaceContextRequest {
+        #[inline]
         fn from(value: super::UpsertWorkspaceContextRequest) -> Self {
             Self {
                 content: Ok(value.content),
@@ -7234,6 +7405,7 @@ pub mod builder {
         url: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     impl ::std::default::Default for UrlDatasetSource {
+        #[inline]
         fn default() -> Self {
             Self {
                 columns: Ok(Default::default()),
@@ -7291,6 +7463,7 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<UrlDatasetSource> for super::UrlDatasetSource {
         type Error = super::error::ConversionError;
+        #[inline]
         fn try_from(
             value: UrlDatasetSource,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -7303,6 +7476,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::From<super::UrlDatasetSource> for UrlDatasetSource {
+        #[inline]
         fn from(value: super::UrlDatasetSource) -> Self {
             Self {
                 columns: Ok(value.columns),
