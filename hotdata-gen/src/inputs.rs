@@ -130,21 +130,7 @@ pub(crate) fn inline_conversions(types: &mut [Item]) {
     for item in types.iter_mut() {
         match item {
             Item::Impl(imp) => {
-                let conversion = imp.trait_.as_ref().is_some_and(|(_, path, _)| {
-                    path.segments
-                        .last()
-                        .is_some_and(|s| s.ident == "From" || s.ident == "TryFrom" || s.ident == "Default")
-                });
-                if !conversion {
-                    continue;
-                }
-                for member in &mut imp.items {
-                    if let syn::ImplItem::Fn(f) = member
-                        && !f.attrs.iter().any(|a| a.path().is_ident("inline"))
-                    {
-                        f.attrs.push(syn::parse_quote!(#[inline]));
-                    }
-                }
+                crate::inline_trait_methods(imp, |name| matches!(name, "From" | "TryFrom" | "Default"));
             }
             Item::Mod(m) if m.ident == "builder" => {
                 if let Some((_, inner)) = &mut m.content {
@@ -186,8 +172,7 @@ mod tests {
                     Item::Impl(imp) => {
                         for member in &imp.items {
                             if let syn::ImplItem::Fn(f) = member {
-                                let n = f.attrs.iter().filter(|a| a.path().is_ident("inline")).count();
-                                out.push((f.sig.ident.to_string(), n));
+                                out.push((f.sig.ident.to_string(), crate::inline_count(&f.attrs)));
                             }
                         }
                     }

@@ -274,6 +274,39 @@ pub fn generate(text: &str, settings: &Settings) -> Result<Output, GenError> {
     })
 }
 
+/// Marks `#[inline]` every method of `imp` whose trait's name (its path's
+/// last segment) `is_wanted` accepts; methods already marked keep their one
+/// attribute. Trait methods of a concrete type are compiled in every build of
+/// the crate that defines them; inline, only in programs that call them.
+pub(crate) fn inline_trait_methods(imp: &mut syn::ItemImpl, is_wanted: impl Fn(&str) -> bool) {
+    let wanted = imp
+        .trait_
+        .as_ref()
+        .and_then(|(_, path, _)| path.segments.last())
+        .is_some_and(|s| is_wanted(&s.ident.to_string()));
+    if !wanted {
+        return;
+    }
+    for member in &mut imp.items {
+        if let syn::ImplItem::Fn(f) = member {
+            mark_inline(f);
+        }
+    }
+}
+
+/// Adds `#[inline]` to `f` unless it has it.
+pub(crate) fn mark_inline(f: &mut syn::ImplItemFn) {
+    if !f.attrs.iter().any(|a| a.path().is_ident("inline")) {
+        f.attrs.push(syn::parse_quote!(#[inline]));
+    }
+}
+
+/// How many `#[inline]` attributes `attrs` holds.
+#[cfg(test)]
+pub(crate) fn inline_count(attrs: &[syn::Attribute]) -> usize {
+    attrs.iter().filter(|a| a.path().is_ident("inline")).count()
+}
+
 /// Removes the trait `name` from every `#[derive(..)]` of `attrs`; says
 /// whether it was there.
 pub(crate) fn remove_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {

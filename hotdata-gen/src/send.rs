@@ -61,9 +61,8 @@ pub(crate) fn rewrite(items: &mut Vec<Item>, runtime: &TokenStream) -> Result<()
             // calls it, not in every build of the SDK.
             if let ImplItem::Fn(f) = member
                 && f.sig.ident == "new"
-                && !f.attrs.iter().any(|a| a.path().is_ident("inline"))
             {
-                f.attrs.push(syn::parse_quote!(#[inline]));
+                crate::mark_inline(f);
             }
             if let ImplItem::Fn(f) = member
                 && f.sig.ident == "send"
@@ -91,22 +90,8 @@ pub(crate) fn rewrite(items: &mut Vec<Item>, runtime: &TokenStream) -> Result<()
 /// they are compiled only in programs that call them.
 pub(crate) fn inline_operation_methods(items: &mut [Item]) {
     for item in items.iter_mut() {
-        let Item::Impl(imp) = item else { continue };
-        let is_operations = imp.trait_.as_ref().is_some_and(|(_, path, _)| {
-            path.segments.last().is_some_and(|s| {
-                let name = s.ident.to_string();
-                name.starts_with("Client") && name.ends_with("Ext")
-            })
-        });
-        if !is_operations {
-            continue;
-        }
-        for member in &mut imp.items {
-            if let ImplItem::Fn(f) = member
-                && !f.attrs.iter().any(|a| a.path().is_ident("inline"))
-            {
-                f.attrs.push(syn::parse_quote!(#[inline]));
-            }
+        if let Item::Impl(imp) = item {
+            crate::inline_trait_methods(imp, |name| name.starts_with("Client") && name.ends_with("Ext"));
         }
     }
 }
@@ -730,11 +715,6 @@ mod tests {
         *slot = replacement;
     }
 
-    /// How many `#[inline]` attributes `attrs` holds.
-    fn inline_count(attrs: &[syn::Attribute]) -> usize {
-        attrs.iter().filter(|a| a.path().is_ident("inline")).count()
-    }
-
     #[test]
     fn builder_constructors_and_operation_methods_become_inline() {
         let mut items = builder();
@@ -749,7 +729,7 @@ mod tests {
         for member in &imp.items {
             let ImplItem::Fn(f) = member else { continue };
             let expected = usize::from(f.sig.ident == "new");
-            assert_eq!(inline_count(&f.attrs), expected, "{}", f.sig.ident);
+            assert_eq!(crate::inline_count(&f.attrs), expected, "{}", f.sig.ident);
         }
 
         let file: syn::File = syn::parse_quote! {
@@ -774,7 +754,7 @@ mod tests {
                 _ => vec![],
             })
             .map(|member| match member {
-                ImplItem::Fn(f) => inline_count(&f.attrs),
+                ImplItem::Fn(f) => crate::inline_count(&f.attrs),
                 _ => usize::MAX,
             })
             .collect();
